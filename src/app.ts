@@ -1,0 +1,139 @@
+/**
+ * createApp(deps): the whole CDS Hooks service as a Hono app, with nothing runtime-specific.
+ * The Node and Worker shells pass in the content, the store and the settings; tests build apps
+ * the same way and call them with `app.request()`.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
+import { discovery } from './cds/discovery.ts';
+import { badRequest, HttpError, operationOutcome } from './cds/errors.ts';
+import { parseFeedback } from './cds/feedback.ts';
+import { type CallDeps, callService } from './cds/invoke.ts';
+import { createLogger, type Logger } from './log/logger.ts';
+import type { RuleSet } from './rules/compile.ts';
+import type { Store } from './store/store.ts';
+
+export interface AppDeps {
+  /** The content in force; a function so a reload can swap it between calls. */
+  ruleSet: () => RuleSet;
+  store: Store;
+  config?: Partial<ServiceConfig>;
+  /** Used for the FHIR fallback; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  log?: Logger;
+  now?: () => Date;
+  newUuid?: () => string;
+  /** Extra facts for `GET /health` from the shell (reload state, database). */
+  health?: () => Record<string, unknown>;
+}
+
+const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
+
+export function createApp(deps: AppDeps): Hono {
+  const config: ServiceConfig = { ...DEFAULT_CONFIG, ...deps.config };
+  const log = deps.log ?? createLogger();
+  const callDeps: CallDeps = {
+    store: deps.store,
+    config,
+    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    log,
+    now: deps.now ?? (() => new Date()),
+    newUuid: deps.newUuid ?? (() => crypto.randomUUID()),
+  };
+  const fail = (status: number, message: string, code: 'not-found' | 'not-supported' | 'too-costly' | 'invalid' | 'exception') =>
+    new Response(JSON.stringify(operationOutcome([{ message, code }])), {
+      status,
+      headers: { 'content-type': 'application/json' },
+    });
+
+  const app = new Hono();
+
+  app.use(
+    '*',
+    cors({
+      origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['authorization', 'content-type'],
+      maxAge: 600,
+    }),
+  );
+
+  const limit = bodyLimit({
+    maxSize: config.maxBodyBytes,
+    onError: () => fail(413, `the request body exceeds ${config.maxBodyBytes} bytes`, 'too-costly'),
+  });
+
+  /** Reads the body as JSON: 415 for a non-JSON content type, 400 for JSON that does not parse. */
+  const readJson = async (req: Request): Promise<unknown> => {
+    const type = req.headers.get('content-type');
+    if (type && !JSON_TYPE.test(type)) {
+      throw new HttpError(415, { message: `content-type must be application/json, not '${type.slice(0, 100)}'`, code: 'not-supported' });
+    }
+    const text = await req.text();
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw badRequest('the request body is not valid JSON');
+    }
+  };
+
+  app.get('/cds-services', (c) => c.json(discovery(deps.ruleSet())));
+
+  app.post('/cds-services/:id', limit, async (c) => {
+    const service = deps.ruleSet().services.get(c.req.param('id'));
+    if (!service) return fail(404, `no CDS service '${c.req.param('id').slice(0, 100)}'`, 'not-found');
+    const result = await callService(callDeps, service, () => readJson(c.req.raw));
+    return c.json(result.body, result.status as ContentfulStatusCode);
+  });
+
+  app.post('/cds-services/:id/feedback', limit, async (c) => {
+    const serviceId = c.req.param('id');
+    if (!deps.ruleSet().services.has(serviceId)) return fail(404, `no CDS service '${serviceId.slice(0, 100)}'`, 'not-found');
+    const items = parseFeedback(await readJson(c.req.raw));
+    const receivedAt = callDeps.now().getTime();
+    const result = await deps.store.recordFeedback(
+      items.map((item) => ({
+        receivedAt,
+        serviceId,
+        cardUuid: item.card,
+        outcome: item.outcome,
+        acceptedSuggestions: item.acceptedSuggestions?.map((s) => s.id) ?? null,
+        overrideReasonSystem: item.overrideReason?.reason?.system ?? null,
+        overrideReasonCode: item.overrideReason?.reason?.code ?? null,
+        overrideReasonDisplay: item.overrideReason?.reason?.display ?? null,
+        overrideComment: item.overrideReason?.userComment ?? null,
+        outcomeTimestamp: item.outcomeTimestamp,
+        client: null,
+      })),
+    );
+    log.info('feedback', { service: serviceId, items: result.stored, unknownCards: result.unknownCards });
+    return c.json({ stored: result.stored, unknownCards: result.unknownCards }, 200);
+  });
+
+  for (const path of ['/cds-services', '/cds-services/:id', '/cds-services/:id/feedback']) {
+    app.all(path, (c) => {
+      c.header('allow', path === '/cds-services' ? 'GET, OPTIONS' : 'POST, OPTIONS');
+      return fail(405, `${c.req.method} is not allowed here`, 'not-supported');
+    });
+  }
+
+  app.get('/health', (c) => {
+    const { counts } = deps.ruleSet();
+    return c.json({ status: 'ok', content: counts, ...deps.health?.() });
+  });
+
+  app.notFound(() => fail(404, 'not found', 'not-found'));
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      return c.json(operationOutcome(error.problems), error.status as ContentfulStatusCode);
+    }
+    log.error('unhandled error', { path: c.req.path, error: error.name });
+    return fail(500, 'internal error', 'exception');
+  });
+
+  return app;
+}

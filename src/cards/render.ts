@@ -1,0 +1,154 @@
+/**
+ * Fills a card template with a rule's values and checks the result against the CDS Hooks card
+ * schema. Text placeholders read as a clinician would ("ibuprofen 400 MG Oral Tablet", "7.2 %");
+ * a placeholder that is a whole value inside a FHIR resource keeps its JSON shape.
+ */
+import { type Card, cardSchema, SUMMARY_MAX } from '../cds/card.ts';
+import type { CardTemplate } from './schema.ts';
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}/g;
+const WHOLE = /^\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}$/;
+
+/** Values for placeholders: FHIRPath results by name. `context.x` is looked up in `context`. */
+export type CardValues = Record<string, unknown[]>;
+
+export interface PlaceholderUse {
+  name: string;
+  /** Where in the template it appears, for error positions. */
+  path: (string | number)[];
+}
+
+/** Every placeholder a template uses, with where it stands (including `if:` names). */
+export function placeholdersOf(template: CardTemplate): PlaceholderUse[] {
+  const uses: PlaceholderUse[] = [];
+  const walk = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === 'string') {
+      if (path[path.length - 1] === 'if') uses.push({ name: value, path });
+      else for (const m of value.matchAll(PLACEHOLDER)) uses.push({ name: m[1]!, path });
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+  };
+  walk(template, []);
+  return uses;
+}
+
+export class CardRenderError extends Error {}
+
+/**
+ * @example
+ * renderCard(template, { drug: ['ibuprofen 400 MG Oral Tablet'] }, context, () => crypto.randomUUID())
+ */
+export function renderCard(
+  template: CardTemplate,
+  values: CardValues,
+  context: Record<string, unknown>,
+  newUuid: () => string,
+): Card {
+  const lookup = (name: string): unknown[] => {
+    if (name.startsWith('context.')) {
+      const v = context[name.slice('context.'.length)];
+      return v === undefined || v === null ? [] : [v];
+    }
+    return values[name] ?? [];
+  };
+  const text = (s: string) => s.replace(PLACEHOLDER, (_, name: string) => lookup(name).map(readable).join(', '));
+  const present = (name: string | undefined) => name === undefined || lookup(name).length > 0;
+
+  const summary = text(template.summary);
+  const card = {
+    uuid: newUuid(),
+    summary: summary.length > SUMMARY_MAX ? `${summary.slice(0, SUMMARY_MAX - 1)}…` : summary,
+    ...(template.detail !== undefined ? optionalText(text(template.detail), 'detail') : {}),
+    indicator: template.indicator,
+    source: {
+      label: text(template.source.label),
+      ...(template.source.url ? { url: text(template.source.url) } : {}),
+      ...(template.source.icon ? { icon: text(template.source.icon) } : {}),
+      ...(template.source.topic ? { topic: template.source.topic } : {}),
+    },
+    ...nonEmpty(
+      'suggestions',
+      (template.suggestions ?? [])
+        .filter((s) => present(s.if))
+        .map((s) => ({
+          label: text(s.label),
+          uuid: newUuid(),
+          ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),
+          ...nonEmpty(
+            'actions',
+            (s.actions ?? []).map((a) => ({
+              type: a.type,
+              description: text(a.description),
+              ...(a.resource !== undefined ? { resource: fill(a.resource, lookup, text) } : {}),
+              ...(a.resourceId !== undefined ? { resourceId: text(a.resourceId) } : {}),
+            })),
+          ),
+        })),
+    ),
+    ...nonEmpty(
+      'links',
+      (template.links ?? [])
+        .filter((l) => present(l.if))
+        .map((l) => ({
+          label: text(l.label),
+          url: text(l.url),
+          type: l.type,
+          ...(l.appContext !== undefined ? { appContext: appContextOf(fill(l.appContext, lookup, text)) } : {}),
+          ...(l.autolaunchable !== undefined ? { autolaunchable: l.autolaunchable } : {}),
+        })),
+    ),
+    ...(template.overrideReasons ? { overrideReasons: template.overrideReasons } : {}),
+  } as Record<string, unknown>;
+  if (card.suggestions && template.selectionBehavior) card.selectionBehavior = template.selectionBehavior;
+  else if (card.suggestions) card.selectionBehavior = 'at-most-one';
+
+  const checked = cardSchema.safeParse(card);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new CardRenderError(`rendered card is invalid at ${issue.path.join('.') || 'card'}: ${issue.message}`);
+  }
+  return checked.data;
+}
+
+/** Fills placeholders inside a JSON value; a string that is one placeholder becomes its value. */
+function fill(value: unknown, lookup: (name: string) => unknown[], text: (s: string) => string): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE.exec(value);
+    if (!whole) return text(value);
+    const items = lookup(whole[1]!);
+    return items.length === 0 ? undefined : items.length === 1 ? items[0] : items;
+  }
+  if (Array.isArray(value)) return value.map((v) => fill(v, lookup, text)).filter((v) => v !== undefined);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const filled = fill(v, lookup, text);
+      if (filled !== undefined && !(Array.isArray(filled) && filled.length === 0)) out[k] = filled;
+    }
+    return out;
+  }
+  return value;
+}
+
+function appContextOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** How a FHIRPath value reads in a sentence. */
+export function readable(item: unknown): string {
+  if (item === null || item === undefined) return '';
+  if (typeof item !== 'object') return String(item);
+  const o = item as Record<string, unknown>;
+  if (typeof o.display === 'string') return o.display;
+  if (typeof o.text === 'string') return o.text;
+  if (typeof o.value === 'number' || typeof o.value === 'string') {
+    const unit = typeof o.unit === 'string' ? o.unit : typeof o.code === 'string' ? o.code : '';
+    return unit ? `${o.value} ${unit}` : String(o.value);
+  }
+  if (Array.isArray(o.coding) && o.coding.length > 0) return readable(o.coding[0]);
+  return JSON.stringify(item);
+}
+
+const nonEmpty = <K extends string>(key: K, list: unknown[]) => (list.length > 0 ? { [key]: list } : {});
+const optionalText = (value: string, key: string) => (value.trim() ? { [key]: value } : {});

@@ -1,0 +1,59 @@
+/**
+ * Card template files (`cards/*.yaml`): a CDS Hooks card with `{{placeholders}}` that a rule's
+ * `with` values (or `context.<field>`) fill. `uuid`s are added at render time.
+ */
+import { z } from 'zod';
+
+const text = z.string().min(1, 'must not be empty');
+
+const codingTemplate = z.strictObject({ system: text, code: text, display: text.optional() });
+
+const actionTemplate = z.strictObject({
+  type: z.enum(['create', 'update', 'delete']),
+  description: text,
+  /** A FHIR resource with placeholders, or one placeholder that yields a whole resource. */
+  resource: z.union([z.record(z.string(), z.unknown()), text]).optional(),
+  resourceId: text.optional(),
+});
+
+export const cardTemplateSchema = z.strictObject({
+  summary: text,
+  detail: text.optional(),
+  indicator: z.enum(['info', 'warning', 'critical']),
+  source: z.strictObject({
+    label: text,
+    url: text.optional(),
+    icon: text.optional(),
+    topic: codingTemplate.optional(),
+  }),
+  suggestions: z
+    .array(
+      z.strictObject({
+        label: text,
+        isRecommended: z.boolean().optional(),
+        /** Include the suggestion only when this card value is non-empty. */
+        if: text.optional(),
+        actions: z.array(actionTemplate).min(1).optional(),
+      }),
+    )
+    .min(1)
+    .optional(),
+  selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
+  overrideReasons: z.array(z.strictObject({ system: text, code: text, display: text })).min(1).optional(),
+  links: z
+    .array(
+      z.strictObject({
+        label: text,
+        url: text,
+        type: z.enum(['absolute', 'smart']),
+        /** A string, or an object that is sent JSON-encoded. */
+        appContext: z.union([text, z.record(z.string(), z.unknown())]).optional(),
+        autolaunchable: z.boolean().optional(),
+        if: text.optional(),
+      }),
+    )
+    .min(1)
+    .optional(),
+});
+
+export type CardTemplate = z.infer<typeof cardTemplateSchema>;

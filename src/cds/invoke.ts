@@ -1,0 +1,178 @@
+/**
+ * One hook call, start to finish: validate, prefetch, evaluate, render, record, answer.
+ * Every call that reaches a known service is recorded, whatever its status.
+ */
+import type { ServiceConfig } from '../config.ts';
+import type { Logger } from '../log/logger.ts';
+import { CardRenderError, renderCard } from '../cards/render.ts';
+import type { CompiledService } from '../rules/compile.ts';
+import { evaluateService } from '../rules/evaluate.ts';
+import type { InvocationCardRow } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import type { Card, HookResponse } from './card.ts';
+import { HttpError, operationOutcome } from './errors.ts';
+import { resolvePrefetch } from './prefetch.ts';
+import { type HookRequest, parseHookRequest } from './request.ts';
+
+export interface CallDeps {
+  store: Store;
+  config: ServiceConfig;
+  fetch: typeof fetch;
+  log: Logger;
+  now: () => Date;
+  newUuid: () => string;
+}
+
+export interface CallMeta {
+  /** The authenticated client's issuer, when auth is on. */
+  client?: string;
+}
+
+export interface CallResult {
+  status: number;
+  body: unknown;
+}
+
+const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
+
+export async function callService(
+  deps: CallDeps,
+  service: CompiledService,
+  readBody: () => Promise<unknown>,
+  meta: CallMeta = {},
+): Promise<CallResult> {
+  const start = performance.now();
+  const receivedAt = deps.now().getTime();
+  const invocationId = deps.newUuid();
+  let raw: unknown;
+  let request: HookRequest | undefined;
+  let prefetchMs: number | undefined;
+  let fetched: string[] = [];
+  const base = { id: invocationId, receivedAt, serviceId: service.id, hook: service.hook, client: meta.client ?? null };
+
+  try {
+    raw = await readBody();
+    request = parseHookRequest(raw, service.hook);
+    const prefetchStart = performance.now();
+    let prefetch: Record<string, unknown>;
+    try {
+      ({ values: prefetch, fetched } = await resolvePrefetch(service, request, {
+        fetch: deps.fetch,
+        timeoutMs: deps.config.prefetchTimeoutMs,
+        maxBytes: deps.config.prefetchMaxBytes,
+        maxPages: deps.config.prefetchMaxPages,
+      }));
+    } finally {
+      prefetchMs = performance.now() - prefetchStart;
+    }
+
+    const evaluateStart = performance.now();
+    const outcomes = await evaluateService(service, { context: request.context, prefetch });
+    const cards: { card: Card; ruleId: string }[] = [];
+    const ruleErrors: { rule: string; message: string }[] = [];
+    for (const outcome of outcomes) {
+      const rule = service.rules.find((r) => r.id === outcome.ruleId)!;
+      if (outcome.error) ruleErrors.push({ rule: outcome.ruleId, message: outcome.error });
+      if (!outcome.fired) continue;
+      try {
+        cards.push({ card: renderCard(rule.card, outcome.values ?? {}, request.context, deps.newUuid), ruleId: rule.id });
+      } catch (error) {
+        if (!(error instanceof CardRenderError)) throw error;
+        ruleErrors.push({ rule: rule.id, message: error.message });
+      }
+    }
+    cards.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
+    const evaluateMs = performance.now() - evaluateStart;
+    for (const e of ruleErrors) deps.log.warn('rule failed', { service: service.id, rule: e.rule, hookInstance: request.hookInstance });
+
+    const response: HookResponse = { cards: cards.map((c) => c.card) };
+    const cardRows: InvocationCardRow[] = cards.map(({ card, ruleId }) => ({
+      cardUuid: card.uuid,
+      invocationId,
+      serviceId: service.id,
+      ruleId,
+      indicator: card.indicator,
+      suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
+    }));
+    const totalMs = performance.now() - start;
+    await deps.store.recordInvocation(
+      {
+        ...base,
+        ...who(request),
+        status: 200,
+        outcome: ruleErrors.length > 0 ? 'degraded' : 'ok',
+        rulesEvaluated: outcomes.map((o) => o.ruleId),
+        rulesFired: cards.map((c) => c.ruleId),
+        ruleErrors,
+        cardCount: cards.length,
+        prefetchFetched: fetched,
+        prefetchMs,
+        evaluateMs,
+        totalMs,
+        ...(deps.config.storePayloads ? { requestBody: JSON.stringify(raw), responseBody: JSON.stringify(response) } : {}),
+      },
+      cardRows,
+    );
+    deps.log.info('hook call', {
+      service: service.id,
+      hookInstance: request.hookInstance,
+      status: 200,
+      rules: outcomes.length,
+      fired: cards.length,
+      errors: ruleErrors.length,
+      fetched: fetched.length,
+      prefetchMs: round(prefetchMs),
+      evaluateMs: round(evaluateMs),
+      totalMs: round(totalMs),
+    });
+    return { status: 200, body: response };
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    const totalMs = performance.now() - start;
+    const hookInstance = request?.hookInstance ?? stringField(raw, 'hookInstance');
+    await deps.store.recordInvocation(
+      {
+        ...base,
+        hookInstance,
+        ...(request ? who(request) : {}),
+        status: error.status,
+        outcome: 'rejected',
+        error: error.problems.map((p) => p.field ?? 'body').join(', '),
+        rulesEvaluated: [],
+        rulesFired: [],
+        ruleErrors: [],
+        cardCount: 0,
+        prefetchFetched: fetched,
+        prefetchMs: prefetchMs ?? null,
+        evaluateMs: null,
+        totalMs,
+        ...(deps.config.storePayloads && raw !== undefined ? { requestBody: JSON.stringify(raw) } : {}),
+      },
+      [],
+    );
+    deps.log.info('hook call rejected', {
+      service: service.id,
+      hookInstance,
+      status: error.status,
+      fields: error.problems.map((p) => p.field ?? 'body'),
+      totalMs: round(totalMs),
+    });
+    return { status: error.status, body: operationOutcome(error.problems) };
+  }
+}
+
+function who(request: HookRequest) {
+  return {
+    hookInstance: request.hookInstance,
+    patientId: stringField(request.context, 'patientId'),
+    userId: stringField(request.context, 'userId'),
+    encounterId: stringField(request.context, 'encounterId'),
+  };
+}
+
+function stringField(value: unknown, key: string): string | null {
+  const field = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof field === 'string' ? field.slice(0, 200) : null;
+}
+
+const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 100) / 100);

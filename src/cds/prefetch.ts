@@ -1,0 +1,76 @@
+/**
+ * Resolves a service's prefetch for one call: what the client sent is used as is (`null` means
+ * "nothing there"); what it did not send is fetched from `fhirServer` in parallel under one
+ * deadline. If a key cannot be had, the call is answered 412 (CDS Hooks 2.0).
+ */
+import type { CompiledService } from '../rules/compile.ts';
+import { HttpError, type Problem } from './errors.ts';
+import { fetchFhir, type FhirClientOptions, FhirFetchError } from './fhir-client.ts';
+import { expandTemplate } from './prefetch-template.ts';
+import type { HookRequest } from './request.ts';
+
+export interface PrefetchOptions extends FhirClientOptions {
+  timeoutMs: number;
+}
+
+export interface ResolvedPrefetch {
+  values: Record<string, unknown>;
+  /** Keys fetched from the FHIR server. */
+  fetched: string[];
+}
+
+export async function resolvePrefetch(
+  service: CompiledService,
+  request: HookRequest,
+  options: PrefetchOptions,
+): Promise<ResolvedPrefetch> {
+  const values: Record<string, unknown> = {};
+  const missing: [key: string, query: string][] = [];
+  const sent = request.prefetch ?? {};
+  for (const [key, template] of Object.entries(service.prefetch)) {
+    if (Object.hasOwn(sent, key) && usable(sent[key])) {
+      values[key] = sent[key];
+      continue;
+    }
+    const query = expandTemplate(template, request.context);
+    // A token with no value (no encounterId in this call): there is nothing to look up.
+    if (query === undefined) values[key] = null;
+    else missing.push([key, query]);
+  }
+  if (missing.length === 0) return { values, fetched: [] };
+
+  if (!request.fhirServer) {
+    throw new HttpError(
+      412,
+      missing.map(([key]) => ({
+        field: `prefetch.${key}`,
+        message: 'was not prefetched and the request names no fhirServer to fetch it from',
+        code: 'incomplete' as const,
+      })),
+    );
+  }
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const token = request.fhirAuthorization?.access_token;
+  const outcomes = await Promise.allSettled(missing.map(([, query]) => fetchFhir(request.fhirServer!, query, token, signal, options)));
+  const problems: Problem[] = [];
+  outcomes.forEach((outcome, i) => {
+    const [key] = missing[i]!;
+    if (outcome.status === 'fulfilled') values[key] = outcome.value;
+    else problems.push({ field: `prefetch.${key}`, message: `could not be fetched: ${describe(outcome.reason, options.timeoutMs)}`, code: 'incomplete' });
+  });
+  if (problems.length > 0) throw new HttpError(412, problems);
+  return { values, fetched: missing.map(([key]) => key) };
+}
+
+/** A prefetch value the client could not satisfy (an OperationOutcome) counts as not sent. */
+function usable(value: unknown): boolean {
+  return !(value && typeof value === 'object' && (value as { resourceType?: string }).resourceType === 'OperationOutcome');
+}
+
+function describe(reason: unknown, timeoutMs: number): string {
+  if (reason instanceof FhirFetchError) return reason.message;
+  if (reason instanceof Error && (reason.name === 'TimeoutError' || reason.name === 'AbortError')) {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  return 'the FHIR server could not be reached';
+}

@@ -1,0 +1,23 @@
+/** Turns zod validation issues into field-named problems for error bodies. */
+import type { z } from 'zod';
+import type { Problem } from './errors.ts';
+
+/** `['context', 'selections', 0]` → `context.selections[0]`. */
+export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+export function zodProblems(error: z.ZodError, prefix = ''): Problem[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return { field: fieldPath(issue.path, prefix) || undefined, message: `unknown field(s) ${issue.keys.join(', ')}` };
+    }
+    const field = fieldPath(issue.path, prefix);
+    return { field: field || undefined, message: issue.message, code: 'invalid' as const };
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * The CDS Hooks request: one zod schema for the envelope, and per-hook context schemas built
+ * from the hook catalog. Validation gives typed data or a 400 naming the field.
+ */
+import { z } from 'zod';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { badRequest, HttpError } from './errors.ts';
+import { type ContextField, type HookName, hookDefinition } from './hooks.ts';
+import { zodProblems } from './problems.ts';
+
+const UUID = /^(urn:uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http(s) URL');
+
+export const fhirAuthorizationSchema = z
+  .object({
+    access_token: z.string().min(1, 'must be a non-empty string'),
+    token_type: z.string().regex(/^bearer$/i, "must be 'Bearer'"),
+    expires_in: z.number().int().nonnegative().optional(),
+    scope: z.string().optional(),
+    subject: z.string().optional(),
+    patient: z.string().optional(),
+  })
+  .loose();
+
+export const hookRequestSchema = z
+  .object({
+    hook: z.string().min(1, 'must be a non-empty string'),
+    hookInstance: z.string().regex(UUID, 'must be a UUID'),
+    fhirServer: httpUrl.optional(),
+    fhirAuthorization: fhirAuthorizationSchema.optional(),
+    context: z.record(z.string(), z.unknown()),
+    prefetch: z.record(z.string(), z.unknown()).optional(),
+    extension: z.record(z.string(), z.unknown()).optional(),
+  })
+  .loose();
+
+export type HookRequestEnvelope = z.infer<typeof hookRequestSchema>;
+
+const resourceSchema = z.looseObject({ resourceType: z.string().min(1, 'must name the resource type') });
+
+const bundleSchema = z.looseObject({
+  resourceType: z.literal('Bundle', { error: "must be 'Bundle'" }),
+  entry: z.array(z.looseObject({ resource: resourceSchema.optional() })).optional(),
+});
+
+function fieldSchema(field: ContextField): z.ZodType {
+  switch (field.kind) {
+    case 'id':
+      return z.string().regex(FHIR_ID, 'must be a FHIR id');
+    case 'reference':
+      return z
+        .string()
+        .regex(RELATIVE_REFERENCE, 'must be a relative reference {type}/{id}')
+        .refine(
+          (value) => !field.resourceTypes || field.resourceTypes.includes(value.split('/')[0]!),
+          `must reference one of ${field.resourceTypes?.join(', ')}`,
+        );
+    case 'selections':
+      return z.array(z.string().regex(RELATIVE_REFERENCE, 'must be a relative reference {type}/{id}')).min(1, 'must not be empty');
+    case 'bundle':
+      return bundleSchema;
+  }
+}
+
+const contextSchemas = new Map<HookName, z.ZodType>();
+
+/** The context schema of a hook, built once from the catalog; unknown fields pass through. */
+function contextSchema(hook: HookName): z.ZodType<Record<string, unknown>> {
+  let schema = contextSchemas.get(hook);
+  if (!schema) {
+    const shape: Record<string, z.ZodType> = {};
+    for (const [name, field] of Object.entries(hookDefinition(hook).context)) {
+      const base = fieldSchema(field);
+      shape[name] = field.required ? base : base.optional();
+    }
+    schema = z.looseObject(shape);
+    contextSchemas.set(hook, schema);
+  }
+  return schema as z.ZodType<Record<string, unknown>>;
+}
+
+export interface HookRequest extends HookRequestEnvelope {
+  hook: HookName;
+  context: Record<string, unknown>;
+}
+
+/**
+ * Validates a parsed JSON body as a call of `hook`.
+ * @throws HttpError 400 naming the first offending field(s).
+ */
+export function parseHookRequest(body: unknown, hook: HookName): HookRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('the request body must be a JSON object');
+  }
+  const envelope = hookRequestSchema.safeParse(body);
+  if (!envelope.success) throw new HttpError(400, zodProblems(envelope.error));
+  const request = envelope.data;
+  if (request.hook !== hook) {
+    throw badRequest(`this service answers '${hook}', not '${request.hook}'`, 'hook');
+  }
+  if (request.fhirAuthorization && !request.fhirServer) {
+    throw badRequest('fhirServer is required when fhirAuthorization is given', 'fhirServer');
+  }
+  const context = contextSchema(hook).safeParse(request.context);
+  if (!context.success) throw new HttpError(400, zodProblems(context.error, 'context'));
+  checkSelections(context.data);
+  return { ...request, hook, context: context.data };
+}
+
+/** order-select: every selection must name an order in `draftOrders`. */
+function checkSelections(context: Record<string, unknown>): void {
+  const selections = context.selections as string[] | undefined;
+  if (!selections) return;
+  const drafts = new Set(
+    ((context.draftOrders as Bundle | undefined)?.entry ?? [])
+      .map((entry) => entry.resource as Resource | undefined)
+      .filter((resource): resource is Resource => !!resource?.id)
+      .map((resource) => `${resource.resourceType}/${resource.id}`),
+  );
+  selections.forEach((selection, index) => {
+    if (!drafts.has(selection)) {
+      throw badRequest(`'${selection}' is not an entry of context.draftOrders`, `context.selections[${index}]`);
+    }
+  });
+}

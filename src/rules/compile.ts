@@ -1,0 +1,444 @@
+/**
+ * Compiles content files (services, rules, cards, value sets) into a RuleSet, or reports every
+ * problem with its `path:line:col`. Nothing is half-loaded: with any error there is no RuleSet.
+ *
+ * Runtime-neutral: it takes file texts, so Node (from disk) and the Worker build (bundled) share it.
+ */
+import type { HookName } from '../cds/hooks.ts';
+import { hookDefinition } from '../cds/hooks.ts';
+import { tokenProblem, tokensOf } from '../cds/prefetch-template.ts';
+import { type CardTemplate, cardTemplateSchema } from '../cards/schema.ts';
+import { placeholdersOf } from '../cards/render.ts';
+import { classifyContentPath, SERVICE_ID } from './content.ts';
+import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
+import { type Condition, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
+import { type ContentProblem, didYouMean, problem, type SourceFile, YamlSource } from './source.ts';
+import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
+
+export interface CompiledExpr {
+  name: string;
+  expression: string;
+  run: CompiledExpression;
+}
+
+export type CompiledCondition =
+  | { kind: 'expr'; expression: string; run: CompiledExpression }
+  | { kind: 'all' | 'any'; items: CompiledCondition[] }
+  | { kind: 'not'; item: CompiledCondition };
+
+export interface CompiledRule {
+  id: string;
+  title: string;
+  description?: string;
+  references: RuleFile['references'];
+  enabled: boolean;
+  /** The file it came from, for logs and authoring output. */
+  path: string;
+  defines: CompiledExpr[];
+  when: CompiledCondition;
+  cardId: string;
+  card: CardTemplate;
+  values: CompiledExpr[];
+}
+
+export interface CompiledService {
+  id: string;
+  hook: HookName;
+  title: string;
+  description: string;
+  usageRequirements?: string;
+  /** The union of the service's and its rules' prefetch templates. */
+  prefetch: Record<string, string>;
+  defines: CompiledExpr[];
+  rules: CompiledRule[];
+  path: string;
+}
+
+export interface RuleSet {
+  services: ReadonlyMap<string, CompiledService>;
+  cards: ReadonlyMap<string, CardTemplate>;
+  valueSets: ValueSetIndex;
+  counts: { services: number; rules: number; cards: number; valueSets: number };
+}
+
+export interface CompileResult {
+  ruleSet?: RuleSet;
+  /** Errors and warnings; `ruleSet` is present only when there is no error. */
+  problems: ContentProblem[];
+}
+
+/** Variables fhirpath.js itself provides. */
+const BUILTIN_VARIABLES = new Set(['ucum', 'factory']);
+
+/**
+ * @example
+ * const { ruleSet, problems } = compileContent([
+ *   { path: 'rules/med-safety/service.yaml', text: 'hook: order-sign\n...' },
+ *   { path: 'rules/med-safety/warfarin-nsaid.yaml', text: '...' },
+ *   { path: 'cards/bleeding-risk.yaml', text: '...' },
+ * ]);
+ */
+export function compileContent(files: readonly SourceFile[]): CompileResult {
+  const problems: ContentProblem[] = [];
+  const byKind = { service: [] as SourceFile[], rule: [] as SourceFile[], card: [] as SourceFile[], valueset: [] as SourceFile[] };
+  for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
+    const kind = classifyContentPath(file.path)?.kind;
+    if (kind && kind !== 'test') byKind[kind].push(file);
+  }
+
+  const valueSets = loadValueSets(byKind.valueset, problems);
+  const cards = loadCards(byKind.card, problems);
+  const compile = createFhirPathCompiler(valueSets);
+
+  const services = new Map<string, CompiledService>();
+  const serviceFiles = new Map(byKind.service.map((f) => [classifyContentPath(f.path)!.id, f]));
+  const ruleFilesByService = new Map<string, SourceFile[]>();
+  for (const file of byKind.rule) {
+    const id = classifyContentPath(file.path)!.id;
+    if (!serviceFiles.has(id)) {
+      problems.push(problem(file.path, 1, 1, `rule file is in rules/${id}/, which has no service.yaml`));
+      continue;
+    }
+    ruleFilesByService.set(id, [...(ruleFilesByService.get(id) ?? []), file]);
+  }
+  for (const [id, file] of serviceFiles) {
+    const service = compileService(id, file, ruleFilesByService.get(id) ?? [], { cards, valueSets, compile }, problems);
+    if (service) services.set(id, service);
+  }
+
+  const hasErrors = problems.some((p) => p.severity === 'error');
+  const ruleCount = [...services.values()].reduce((n, s) => n + s.rules.length, 0);
+  return {
+    problems,
+    ruleSet: hasErrors
+      ? undefined
+      : {
+          services,
+          cards,
+          valueSets,
+          counts: { services: services.size, rules: ruleCount, cards: cards.size, valueSets: valueSets.ids().length },
+        },
+  };
+}
+
+function loadValueSets(files: SourceFile[], problems: ContentProblem[]): ValueSetIndex {
+  const index = new ValueSetIndex();
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const source = parse(file, problems);
+    if (!source) continue;
+    const parsed = valueSetFileSchema.safeParse(source.toJS());
+    if (!parsed.success) {
+      problems.push(...source.zodProblems(parsed.error, valueSetFileSchema));
+      continue;
+    }
+    const { id } = parsed.data;
+    const stem = classifyContentPath(file.path)!.id;
+    if (id !== stem) problems.push(source.problemAt(['id'], `value set id '${id}' must match its file name '${stem}.json'`));
+    if (seen.has(id)) problems.push(source.problemAt(['id'], `duplicate value set id '${id}' (also in ${seen.get(id)})`));
+    seen.set(id, file.path);
+    const concepts = conceptsOf(parsed.data);
+    if (concepts.length === 0) {
+      problems.push(source.problemAt([], 'value set has no codes: expected expansion.contains or compose.include[].concept'));
+    }
+    index.add(id, concepts);
+  }
+  return index;
+}
+
+function loadCards(files: SourceFile[], problems: ContentProblem[]): Map<string, CardTemplate> {
+  const cards = new Map<string, CardTemplate>();
+  for (const file of files) {
+    const source = parse(file, problems);
+    if (!source) continue;
+    const parsed = cardTemplateSchema.safeParse(source.toJS());
+    if (!parsed.success) {
+      problems.push(...source.zodProblems(parsed.error, cardTemplateSchema));
+      continue;
+    }
+    const template = parsed.data;
+    if (!/\{\{/.test(template.summary) && template.summary.length > 139) {
+      problems.push(source.problemAt(['summary'], `summary is ${template.summary.length} characters; CDS Hooks requires under 140`));
+    }
+    if (template.selectionBehavior === 'at-most-one' && (template.suggestions ?? []).filter((s) => s.isRecommended).length > 1) {
+      problems.push(source.problemAt(['suggestions'], 'at most one suggestion may be isRecommended with selectionBehavior at-most-one'));
+    }
+    template.links?.forEach((link, i) => {
+      if (link.type === 'absolute' && link.appContext !== undefined) {
+        problems.push(source.problemAt(['links', i, 'appContext'], 'appContext is only allowed on smart links'));
+      }
+    });
+    cards.set(classifyContentPath(file.path)!.id, template);
+  }
+  return cards;
+}
+
+interface Shared {
+  cards: ReadonlyMap<string, CardTemplate>;
+  valueSets: ValueSetIndex;
+  compile: FhirPathCompiler;
+}
+
+function compileService(
+  id: string,
+  file: SourceFile,
+  ruleFiles: SourceFile[],
+  shared: Shared,
+  problems: ContentProblem[],
+): CompiledService | undefined {
+  const source = parse(file, problems);
+  if (!source) return undefined;
+  if (!SERVICE_ID.test(id)) problems.push(problem(file.path, 1, 1, `service folder name '${id}' must be URL-safe ([A-Za-z0-9._~-])`));
+  const parsed = serviceFileSchema.safeParse(source.toJS());
+  if (!parsed.success) {
+    problems.push(...source.zodProblems(parsed.error, serviceFileSchema));
+    return undefined;
+  }
+  const spec: ServiceFile = parsed.data;
+  const hook = spec.hook as HookName;
+  const contextNames = Object.keys(hookDefinition(hook).context);
+
+  const prefetch: Record<string, string> = {};
+  const prefetchOrigin: Record<string, string> = {};
+  const addPrefetch = (src: YamlSource, entries: Record<string, string> | undefined) => {
+    for (const [key, template] of Object.entries(entries ?? {})) {
+      const path = ['prefetch', key];
+      for (const token of tokensOf(template)) {
+        const why = tokenProblem(token.name, hook);
+        if (why) {
+          const pos = src.positionInString(path, token.offset);
+          problems.push(problem(src.path, pos.line, pos.column, why));
+        }
+      }
+      if (/^(https?:)?\/\//i.test(template) || template.startsWith('/')) {
+        problems.push(src.problemAt(path, 'a prefetch template must be a relative FHIR query, e.g. Patient/{{context.patientId}}'));
+      }
+      if (contextNames.includes(key) || key === 'context') {
+        problems.push(src.problemAt(path, `prefetch key '${key}' clashes with the hook's context variable %${key}`, 'error', true));
+      }
+      if (prefetch[key] !== undefined && prefetch[key] !== template) {
+        problems.push(src.problemAt(path, `prefetch key '${key}' is already defined differently in ${prefetchOrigin[key]}`, 'error', true));
+        continue;
+      }
+      prefetch[key] = template;
+      prefetchOrigin[key] ??= src.path;
+    }
+  };
+  addPrefetch(source, spec.prefetch);
+
+  const serviceScope = new Set(['context', ...contextNames, ...Object.keys(prefetch)]);
+  const defines = compileDefines(source, spec.define ?? {}, ['define'], serviceScope, shared, problems);
+
+  const rules: CompiledRule[] = [];
+  const ruleIds = new Map<string, string>();
+  for (const ruleFile of ruleFiles) {
+    const ruleSource = parse(ruleFile, problems);
+    if (!ruleSource) continue;
+    const ruleParsed = ruleFileSchema.safeParse(ruleSource.toJS());
+    if (!ruleParsed.success) {
+      problems.push(...ruleSource.zodProblems(ruleParsed.error, ruleFileSchema));
+      continue;
+    }
+    const rule = ruleParsed.data;
+    if (ruleIds.has(rule.id)) {
+      problems.push(ruleSource.problemAt(['id'], `duplicate rule id '${rule.id}' (also in ${ruleIds.get(rule.id)})`));
+    }
+    ruleIds.set(rule.id, ruleFile.path);
+    addPrefetch(ruleSource, rule.prefetch);
+    const compiled = compileRule(ruleSource, rule, {
+      scope: new Set([...serviceScope, ...Object.keys(rule.prefetch ?? {}), ...defines.map((d) => d.name)]),
+      serviceDefines: new Set(defines.map((d) => d.name)),
+      shared,
+      problems,
+    });
+    if (compiled) rules.push(compiled);
+  }
+
+  return {
+    id,
+    hook,
+    title: spec.title,
+    description: spec.description,
+    ...(spec.usageRequirements ? { usageRequirements: spec.usageRequirements } : {}),
+    prefetch,
+    defines,
+    rules,
+    path: file.path,
+  };
+}
+
+interface RuleScope {
+  scope: Set<string>;
+  serviceDefines: Set<string>;
+  shared: Shared;
+  problems: ContentProblem[];
+}
+
+function compileRule(source: YamlSource, rule: RuleFile, { scope, serviceDefines, shared, problems }: RuleScope): CompiledRule | undefined {
+  const before = problems.length;
+  for (const name of Object.keys(rule.define ?? {})) {
+    if (serviceDefines.has(name) || scope.has(name)) {
+      problems.push(source.problemAt(['define', name], `define '${name}' hides a variable of the same name`, 'error', true));
+    }
+  }
+  const defines = compileDefines(source, rule.define ?? {}, ['define'], scope, shared, problems);
+  const ruleScope = new Set([...scope, ...defines.map((d) => d.name)]);
+  const when = compileCondition(source, rule.when, ['when'], ruleScope, shared, problems);
+  const values = Object.entries(rule.with ?? {}).flatMap(([name, expression]) => {
+    const run = compileExpression(source, expression, ['with', name], ruleScope, shared, problems);
+    return run ? [{ name, expression, run }] : [];
+  });
+
+  const card = shared.cards.get(rule.card);
+  if (!card) {
+    const hint = didYouMean(rule.card, [...shared.cards.keys()]);
+    problems.push(source.problemAt(['card'], `card template '${rule.card}' does not exist in cards/${hint}`));
+  } else {
+    const provided = new Set(Object.keys(rule.with ?? {}));
+    for (const use of placeholdersOf(card)) {
+      if (use.name.startsWith('context.') || provided.has(use.name)) continue;
+      problems.push(
+        source.problemAt(['card'], `card '${rule.card}' uses {{${use.name}}} (at ${use.path.join('.')}), which this rule's 'with' does not fill`),
+      );
+    }
+  }
+  if (problems.slice(before).some((p) => p.severity === 'error') || !when || !card) return undefined;
+  return {
+    id: rule.id,
+    title: rule.title,
+    ...(rule.description ? { description: rule.description } : {}),
+    references: rule.references,
+    enabled: rule.enabled ?? true,
+    path: source.path,
+    defines,
+    when,
+    cardId: rule.card,
+    card,
+    values,
+  };
+}
+
+/** Compiles named expressions, in an order where each comes after the defines it uses. */
+function compileDefines(
+  source: YamlSource,
+  entries: Record<string, string>,
+  base: string[],
+  scope: Set<string>,
+  shared: Shared,
+  problems: ContentProblem[],
+): CompiledExpr[] {
+  const names = Object.keys(entries);
+  const localScope = new Set([...scope, ...names]);
+  const compiled: CompiledExpr[] = [];
+  const refs = new Map<string, string[]>();
+  for (const [name, expression] of Object.entries(entries)) {
+    const run = compileExpression(source, expression, [...base, name], localScope, shared, problems);
+    if (!run) continue;
+    compiled.push({ name, expression, run });
+    refs.set(name, variablesOf(expression).map((v) => v.name).filter((v) => names.includes(v)));
+  }
+  // A define that (indirectly) uses itself would recurse forever at run time.
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: string[]) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      problems.push(source.problemAt([...base, name], `define '${name}' depends on itself: ${[...trail, name].join(' -> ')}`));
+      return;
+    }
+    state.set(name, 'visiting');
+    for (const ref of refs.get(name) ?? []) visit(ref, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const name of refs.keys()) visit(name, []);
+  return compiled;
+}
+
+function compileCondition(
+  source: YamlSource,
+  condition: Condition,
+  path: (string | number)[],
+  scope: Set<string>,
+  shared: Shared,
+  problems: ContentProblem[],
+): CompiledCondition | undefined {
+  if (typeof condition === 'string') {
+    const run = compileExpression(source, condition, path, scope, shared, problems);
+    return run ? { kind: 'expr', expression: condition, run } : undefined;
+  }
+  if ('not' in condition) {
+    const item = compileCondition(source, condition.not, [...path, 'not'], scope, shared, problems);
+    return item ? { kind: 'not', item } : undefined;
+  }
+  const kind = 'all' in condition ? 'all' : 'any';
+  const list = 'all' in condition ? condition.all : condition.any;
+  const items = list.map((c, i) => compileCondition(source, c, [...path, kind, i], scope, shared, problems));
+  return items.every(Boolean) ? { kind, items: items as CompiledCondition[] } : undefined;
+}
+
+function compileExpression(
+  source: YamlSource,
+  expression: string,
+  path: (string | number)[],
+  scope: Set<string>,
+  shared: Shared,
+  problems: ContentProblem[],
+): CompiledExpression | undefined {
+  let ok = true;
+  const report = (offset: number, message: string) => {
+    const pos = source.positionInString(path, offset);
+    problems.push(problem(source.path, pos.line, pos.column, message));
+    ok = false;
+  };
+  for (const variable of variablesOf(expression)) {
+    if (scope.has(variable.name) || BUILTIN_VARIABLES.has(variable.name)) continue;
+    const hint = didYouMean(variable.name, [...scope]);
+    report(variable.offset, `%${variable.name} is not a define, prefetch key or context variable here${hint}`);
+  }
+  for (const use of valueSetUses(expression)) {
+    if (!shared.valueSets.has(use.id)) {
+      report(use.offset, `value set '${use.id}' does not exist in rules/valuesets/${didYouMean(use.id, shared.valueSets.ids())}`);
+    }
+  }
+  try {
+    const run = shared.compile(expression);
+    return ok ? run : undefined;
+  } catch (error) {
+    if (error instanceof FhirPathSyntaxError) {
+      const offset = offsetOf(expression, error.line, error.column);
+      report(offset, `FHIRPath syntax error: ${error.message}`);
+    } else report(0, `FHIRPath error: ${String(error)}`);
+    return undefined;
+  }
+}
+
+function offsetOf(text: string, line: number, column: number): number {
+  const lines = text.split('\n');
+  return lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
+}
+
+/** Blanks out string literals so that names inside quotes are not mistaken for code. */
+function codeOnly(expression: string): string {
+  return expression.replace(/'(?:[^'\\]|\\.)*'/g, (m) => `'${' '.repeat(m.length - 2)}'`);
+}
+
+/** The `%variables` an expression reads, with their offsets. */
+export function variablesOf(expression: string): { name: string; offset: number }[] {
+  return [...codeOnly(expression).matchAll(/%(?:([A-Za-z_][A-Za-z0-9_]*)|`([^`]+)`)/g)].map((m) => ({
+    name: (m[1] ?? m[2])!,
+    offset: m.index,
+  }));
+}
+
+/** The `inValueSet('id')` calls of an expression, with the offset of the id. */
+function valueSetUses(expression: string): { id: string; offset: number }[] {
+  return [...expression.matchAll(/inValueSet\(\s*'([^']*)'\s*\)/g)].map((m) => ({
+    id: m[1]!,
+    offset: m.index + m[0].indexOf("'") + 1,
+  }));
+}
+
+function parse(file: SourceFile, problems: ContentProblem[]): YamlSource | undefined {
+  const { source, problems: syntax } = YamlSource.parse(file);
+  problems.push(...syntax);
+  return source;
+}

@@ -1,0 +1,137 @@
+/**
+ * Evaluates a service's rules against one call's data.
+ *
+ * - Variables: `%context`, each context field (`%patientId`, `%draftOrders`), each prefetch key,
+ *   the service's and the rule's defines. Defines are lazy and memoised: computed at most once
+ *   per call, and only if a condition needs them.
+ * - `when` trees run through json-rules-engine (all/any/not), one Engine per call: a shared
+ *   Engine skips rules under concurrency (see shared/PLATFORM.md).
+ * - A rule that throws is isolated: it is reported as an error, never fires, and the other rules
+ *   carry on.
+ */
+import { Engine, type NestedCondition, type TopLevelCondition } from 'json-rules-engine';
+import { asBoolean } from './fhirpath.ts';
+import type { CompiledCondition, CompiledExpr, CompiledRule, CompiledService } from './compile.ts';
+
+export interface EvaluationInput {
+  context: Record<string, unknown>;
+  /** Prefetch values by key; `null` means "nothing there". */
+  prefetch: Record<string, unknown>;
+}
+
+export interface RuleOutcome {
+  ruleId: string;
+  fired: boolean;
+  /** Card placeholder values when fired. */
+  values?: Record<string, unknown[]>;
+  /** Message of the failure that stopped the rule; the rule did not fire. */
+  error?: string;
+  /** Milliseconds spent evaluating this rule's own expressions. */
+  ms: number;
+}
+
+/** Runs every enabled rule of the service; never throws for a rule's sake. */
+export async function evaluateService(service: CompiledService, input: EvaluationInput): Promise<RuleOutcome[]> {
+  const serviceVars = Object.create(null) as Record<string, unknown>;
+  serviceVars.context = input.context;
+  for (const [name, value] of Object.entries(input.context)) serviceVars[name] = value;
+  for (const [name, value] of Object.entries(input.prefetch)) serviceVars[name] = value ?? [];
+  defineLazily(serviceVars, service.defines);
+
+  const rules = service.rules.filter((r) => r.enabled);
+  const runs = new Map<string, RuleRun>();
+  const conditions: CompiledCondition[] = [];
+  const engine = new Engine([], { allowUndefinedFacts: false, replaceFactsInEventParams: false });
+
+  for (const rule of rules) {
+    const vars = Object.create(serviceVars) as Record<string, unknown>;
+    defineLazily(vars, rule.defines);
+    const run: RuleRun = { rule, vars, ms: 0 };
+    runs.set(rule.id, run);
+    engine.addRule({
+      name: rule.id,
+      conditions: toEngineCondition(rule.when, rule.id, conditions) as TopLevelCondition,
+      event: { type: rule.id },
+    });
+  }
+
+  engine.addFact('fhirpath', (params: Record<string, unknown>) => {
+    const run = runs.get(params.rule as string)!;
+    if (run.error) return false;
+    const condition = conditions[params.index as number] as Extract<CompiledCondition, { kind: 'expr' }>;
+    return timed(run, () => asBoolean(condition.run(run.vars))) ?? false;
+  });
+
+  const { events } = await engine.run({});
+  const fired = new Set(events.map((e) => e.type));
+
+  return rules.map((rule) => {
+    const run = runs.get(rule.id)!;
+    if (!run.error && fired.has(rule.id)) {
+      const values: Record<string, unknown[]> = {};
+      for (const value of rule.values) {
+        const result = timed(run, () => value.run(run.vars));
+        if (run.error) break;
+        values[value.name] = result ?? [];
+      }
+      if (!run.error) return { ruleId: rule.id, fired: true, values, ms: run.ms };
+    }
+    return { ruleId: rule.id, fired: false, ...(run.error ? { error: run.error } : {}), ms: run.ms };
+  });
+}
+
+interface RuleRun {
+  rule: CompiledRule;
+  vars: Record<string, unknown>;
+  error?: string;
+  ms: number;
+}
+
+/** Runs `fn` for a rule, adding its time and turning a throw into the rule's error. */
+function timed<T>(run: RuleRun, fn: () => T): T | undefined {
+  const start = performance.now();
+  try {
+    return fn();
+  } catch (error) {
+    run.error = error instanceof Error ? error.message : String(error);
+    return undefined;
+  } finally {
+    run.ms += performance.now() - start;
+  }
+}
+
+/** Adds defines as memoised getters; a failing define fails every use of it the same way. */
+function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[]): void {
+  for (const define of defines) {
+    let state: { value: unknown[] } | { error: unknown } | undefined;
+    Object.defineProperty(vars, define.name, {
+      enumerable: true,
+      get() {
+        if (!state) {
+          try {
+            state = { value: define.run(vars) };
+          } catch (error) {
+            state = { error: new Error(`define '${define.name}': ${error instanceof Error ? error.message : String(error)}`) };
+          }
+        }
+        if ('error' in state) throw state.error;
+        return state.value;
+      },
+    });
+  }
+}
+
+/** Mirrors a `when` tree as json-rules-engine conditions over the `fhirpath` fact. */
+function toEngineCondition(condition: CompiledCondition, rule: string, registry: CompiledCondition[]): NestedCondition {
+  switch (condition.kind) {
+    case 'expr':
+      registry.push(condition);
+      return { fact: 'fhirpath', params: { rule, index: registry.length - 1 }, operator: 'equal', value: true };
+    case 'not':
+      return { not: toEngineCondition(condition.item, rule, registry) };
+    case 'all':
+      return { all: condition.items.map((c) => toEngineCondition(c, rule, registry)) };
+    case 'any':
+      return { any: condition.items.map((c) => toEngineCondition(c, rule, registry)) };
+  }
+}

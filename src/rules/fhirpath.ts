@@ -1,0 +1,69 @@
+/**
+ * FHIRPath, the way rules use it: compiled once at load with the R4 model, evaluated with the
+ * request's variables, extended with a small library of clinical functions.
+ */
+import fhirpath from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4';
+import type { ValueSetIndex } from './valuesets.ts';
+import { clinicalFunctions } from './functions.ts';
+
+/** A FHIRPath expression ready to run: variables in, a collection out. */
+export type CompiledExpression = (vars: Record<string, unknown>) => unknown[];
+
+export type FhirPathCompiler = (expression: string) => CompiledExpression;
+
+/** An expression that could not be compiled; `column` is 1-based within the expression. */
+export class FhirPathSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(message);
+  }
+}
+
+const ROOT = {};
+
+/**
+ * Makes a compiler whose expressions can call the clinical functions (`inValueSet('id')`,
+ * `ageInYears()`, ...) against the given value sets.
+ *
+ * @example
+ * const compile = createFhirPathCompiler(valueSets);
+ * const onWarfarin = compile("%meds.entry.resource.where(medication.coding.inValueSet('warfarin')).exists()");
+ * onWarfarin({ meds: bundle }); // [true]
+ */
+export function createFhirPathCompiler(valueSets: ValueSetIndex): FhirPathCompiler {
+  const userInvocationTable = clinicalFunctions(valueSets);
+  return (expression) => {
+    let fn: (resource: unknown, vars: Record<string, unknown>) => unknown[];
+    try {
+      fn = fhirpath.compile(expression, r4, { userInvocationTable }) as typeof fn;
+    } catch (error) {
+      throw toSyntaxError(error);
+    }
+    return (vars) => fn(ROOT, vars);
+  };
+}
+
+function toSyntaxError(error: unknown): FhirPathSyntaxError {
+  const message = error instanceof Error ? error.message : String(error);
+  // fhirpath.js reports "line: 1; column: 9; message: mismatched input ..." (column 0-based).
+  const match = /line: (\d+); column: (\d+); message: (.*)/s.exec(message);
+  if (match) {
+    return new FhirPathSyntaxError(match[3]!.trim(), Number(match[1]), Number(match[2]) + 1);
+  }
+  return new FhirPathSyntaxError(message, 1, 1);
+}
+
+/**
+ * Reads a FHIRPath result as a condition: empty is false, a single boolean is itself, and
+ * anything else is an authoring error (a collection where a yes/no was meant).
+ */
+export function asBoolean(result: unknown[]): boolean {
+  if (result.length === 0) return false;
+  if (result.length === 1 && typeof result[0] === 'boolean') return result[0];
+  const what = result.length === 1 ? `a ${typeof result[0]}` : `${result.length} items`;
+  throw new TypeError(`a condition must give true, false or empty, but gave ${what}`);
+}

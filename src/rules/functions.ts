@@ -1,0 +1,77 @@
+/**
+ * The clinical function library: functions rules call from FHIRPath as if they were built in.
+ * Each one is small, synchronous and tested; the library grows by review, not rule by rule.
+ *
+ * | function | input | result |
+ * |---|---|---|
+ * | `inValueSet('id')` | Codings or CodeableConcepts | true when any coding is in the value set |
+ * | `ageInYears()` | a date or dateTime (e.g. `birthDate`) | whole years from it to today |
+ * | `ageInMonths()` | a date or dateTime | whole months from it to today |
+ */
+import type { UserInvocationTable } from 'fhirpath';
+import type { ValueSetIndex } from './valuesets.ts';
+
+
+/** Names of the functions below; the authoring checks use it to tell a typo from a function. */
+export const CLINICAL_FUNCTION_NAMES = ['inValueSet', 'ageInYears', 'ageInMonths'] as const;
+
+export function clinicalFunctions(valueSets: ValueSetIndex): UserInvocationTable {
+  return {
+    inValueSet: {
+      fn: (inputs: unknown[], id: unknown) => {
+        const valueSetId = String(id);
+        return inputs.some((item) => codingsOf(item).some((c) => valueSets.contains(valueSetId, c.system, c.code)));
+      },
+      arity: { 1: ['String'] },
+    },
+    ageInYears: {
+      fn: (inputs: unknown[]) => wholeMonthsSince(singleDate(inputs, 'ageInYears'), new Date()).map((m) => Math.floor(m / 12)),
+      arity: { 0: [] },
+    },
+    ageInMonths: {
+      fn: (inputs: unknown[]) => wholeMonthsSince(singleDate(inputs, 'ageInMonths'), new Date()),
+      arity: { 0: [] },
+    },
+  };
+}
+
+interface CodingLike {
+  system: string;
+  code: string;
+}
+
+/** The codings an item carries: itself when it is a Coding, its `coding` when a CodeableConcept. */
+function codingsOf(item: unknown): CodingLike[] {
+  const value = unwrap(item);
+  if (!value || typeof value !== 'object') return [];
+  const record = value as Record<string, unknown>;
+  if (typeof record.system === 'string' && typeof record.code === 'string') {
+    return [{ system: record.system, code: record.code }];
+  }
+  if (Array.isArray(record.coding)) return record.coding.flatMap(codingsOf);
+  return [];
+}
+
+function singleDate(inputs: unknown[], name: string): string | undefined {
+  if (inputs.length === 0) return undefined;
+  if (inputs.length > 1) throw new TypeError(`${name}() expects one date, got ${inputs.length}`);
+  const value = unwrap(inputs[0]);
+  const text = typeof value === 'string' ? value : value != null ? String(value) : '';
+  if (!/^\d{4}(-\d{2}(-\d{2})?)?/.test(text)) throw new TypeError(`${name}() expects a date`);
+  return text;
+}
+
+/** Whole calendar months from an ISO date to `now` (UTC), or an empty collection. */
+export function wholeMonthsSince(isoDate: string | undefined, now: Date): number[] {
+  if (!isoDate) return [];
+  const [y, m = 1, d = 1] = isoDate.slice(0, 10).split('-').map(Number) as [number, number?, number?];
+  let months = (now.getUTCFullYear() - y) * 12 + (now.getUTCMonth() + 1 - m);
+  if (now.getUTCDate() < d) months -= 1;
+  return [months];
+}
+
+/** fhirpath.js hands user functions either plain JSON or its own node wrappers. */
+function unwrap(item: unknown): unknown {
+  if (item && typeof item === 'object' && 'data' in item && 'path' in item) return (item as { data: unknown }).data;
+  return item;
+}

@@ -1,0 +1,67 @@
+/**
+ * The schemas of service and rule files. The loader validates with them, the types come from
+ * them, and the editor JSON Schemas are generated from them: one definition for all three.
+ */
+import { z } from 'zod';
+import { HOOK_NAMES } from '../cds/hooks.ts';
+
+/** Names usable as FHIRPath `%variables`: prefetch keys, defines, card values. */
+export const variableName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and use only letters, digits and _');
+
+export const ruleIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ., _ and -');
+
+const expression = z.string().min(1, 'must be a FHIRPath expression');
+
+export type Condition = string | { all: Condition[] } | { any: Condition[] } | { not: Condition };
+
+export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    expression,
+    z.strictObject({ all: z.array(conditionSchema).min(1) }),
+    z.strictObject({ any: z.array(conditionSchema).min(1) }),
+    z.strictObject({ not: conditionSchema }),
+  ]),
+);
+
+const prefetchSchema = z.record(variableName, z.string().min(1, 'must be a FHIR query'));
+const defineSchema = z.record(variableName, expression);
+
+export const referenceSchema = z.strictObject({
+  label: z.string().min(1),
+  url: z.url({ protocol: /^https?$/ }),
+});
+
+export const serviceFileSchema = z.strictObject({
+  hook: z.enum(HOOK_NAMES as [string, ...string[]], { error: `must be one of ${HOOK_NAMES.join(', ')}` }),
+  title: z.string().min(1),
+  description: z.string().min(1),
+  usageRequirements: z.string().min(1).optional(),
+  /** Queries shared by every rule of the service. */
+  prefetch: prefetchSchema.optional(),
+  /** FHIRPath shared by every rule of the service, computed at most once per call. */
+  define: defineSchema.optional(),
+});
+
+export const ruleFileSchema = z.strictObject({
+  id: ruleIdSchema,
+  title: z.string().min(1),
+  description: z.string().min(1).optional(),
+  /** Guidelines, labels or papers the rule implements; at least one. */
+  references: z.array(referenceSchema).min(1, 'cite at least one source'),
+  /** `false` keeps the rule loaded and checked but never evaluated. */
+  enabled: z.boolean().optional(),
+  prefetch: prefetchSchema.optional(),
+  define: defineSchema.optional(),
+  when: conditionSchema,
+  /** The card template, by its path under cards/ without the extension. */
+  card: z.string().min(1),
+  /** Card placeholder values, each a FHIRPath expression. */
+  with: defineSchema.optional(),
+});
+
+export type ServiceFile = z.infer<typeof serviceFileSchema>;
+export type RuleFile = z.infer<typeof ruleFileSchema>;

@@ -1,0 +1,188 @@
+/**
+ * Content files as text with positions: every problem found in a rule, card or value set file
+ * is reported as `path:line:col: message`, pointing at the exact key or value.
+ */
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import type { z } from 'zod';
+
+/** A content file as read from disk or bundled at build time; `path` is what errors show. */
+export interface SourceFile {
+  path: string;
+  text: string;
+}
+
+export interface ContentProblem {
+  path: string;
+  line: number;
+  column: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export const formatProblem = (p: ContentProblem) =>
+  `${p.path}:${p.line}:${p.column}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`;
+
+type PathPart = string | number;
+
+/** A parsed YAML (or JSON) document that can say where any value of it stands. */
+export class YamlSource {
+  private constructor(
+    readonly file: SourceFile,
+    readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Parses a file; syntax errors come back as problems and no source. */
+  static parse(file: SourceFile): { source?: YamlSource; problems: ContentProblem[] } {
+    const lines = new LineCounter();
+    const doc = parseDocument(file.text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+    const problems = doc.errors.map((error) => {
+      const pos = lines.linePos(error.pos[0]);
+      return problem(file.path, pos.line, pos.col, `YAML syntax: ${error.message.split('\n')[0]}`);
+    });
+    if (problems.length > 0) return { problems };
+    return { source: new YamlSource(file, doc, lines), problems: [] };
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  toJS(): unknown {
+    return this.doc.toJS();
+  }
+
+  /** Line and column (1-based) of the value at `path`, or of its nearest ancestor that exists. */
+  positionOf(path: readonly PathPart[], { key = false } = {}): { line: number; column: number } {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const prefix = path.slice(0, depth);
+      if (key && depth === path.length && depth > 0) {
+        const pair = this.pairAt(prefix);
+        if (pair && (pair.key as Node | null)?.range) return this.at((pair.key as Node).range![0]);
+      }
+      const node = prefix.length === 0 ? this.doc.contents : (this.doc.getIn(prefix, true) as Node | undefined);
+      if (node && (node as Node).range) return this.at((node as Node).range![0]);
+    }
+    return { line: 1, column: 1 };
+  }
+
+  /**
+   * Position of character `offset` (0-based) inside the string value at `path`, accounting for
+   * the quote that opens a quoted scalar. Block scalars and folded lines fall back to the start.
+   */
+  positionInString(path: readonly PathPart[], offset: number): { line: number; column: number } {
+    const node = this.doc.getIn(path, true) as Node | undefined;
+    if (!node || !isScalar(node) || !node.range) return this.positionOf(path);
+    const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
+    const raw = this.file.text.slice(node.range[0], node.range[1]);
+    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' || raw.includes('\n')) return this.positionOf(path);
+    return this.at(node.range[0] + quoted + offset);
+  }
+
+  problemAt(path: readonly PathPart[], message: string, severity: ContentProblem['severity'] = 'error', key = false): ContentProblem {
+    const pos = this.positionOf(path, { key });
+    return problem(this.file.path, pos.line, pos.column, message, severity);
+  }
+
+  /** Turns schema issues into positioned problems; unknown keys point at the key itself. */
+  zodProblems(error: z.ZodError, schema: z.ZodType, base: readonly PathPart[] = []): ContentProblem[] {
+    return error.issues.flatMap((issue) => {
+      const path = [...base, ...(issue.path as PathPart[])];
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((k) => {
+          const siblings = this.keysAt(path);
+          const known = knownKeysAt(schema, issue.path as PathPart[]).filter((name) => !siblings.includes(name));
+          const hint = didYouMean(k, known);
+          return this.problemAt([...path, k], `unknown key '${k}'${hint}`, 'error', true);
+        });
+      }
+      const where = path.length ? `${path.join('.')}: ` : '';
+      return [this.problemAt(path, `${where}${issue.message}`)];
+    });
+  }
+
+  private keysAt(path: readonly PathPart[]): string[] {
+    const node = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    return isMap(node) ? node.items.map((pair) => String((pair.key as { value?: unknown })?.value ?? pair.key)) : [];
+  }
+
+  private pairAt(path: readonly PathPart[]): Pair | undefined {
+    const parent = path.length === 1 ? this.doc.contents : this.doc.getIn(path.slice(0, -1), true);
+    if (!isMap(parent)) return undefined;
+    const last = path[path.length - 1];
+    return parent.items.find((pair) => (isScalar(pair.key) ? pair.key.value : pair.key) === last) as Pair | undefined;
+  }
+
+  private at(offset: number): { line: number; column: number } {
+    const pos = this.lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  }
+}
+
+export function problem(
+  path: string,
+  line: number,
+  column: number,
+  message: string,
+  severity: ContentProblem['severity'] = 'error',
+): ContentProblem {
+  return { path, line, column, message, severity };
+}
+
+/** The keys an object schema accepts at `path` (walking arrays, optionals, unions and lazies). */
+export function knownKeysAt(schema: z.ZodType, path: readonly PathPart[]): string[] {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'readonly':
+      return knownKeysAt(def.innerType as z.ZodType, path);
+    case 'pipe':
+      return knownKeysAt(def.in as z.ZodType, path);
+    case 'lazy':
+      return knownKeysAt((def.getter as () => z.ZodType)(), path);
+    case 'union':
+      return [...new Set((def.options as z.ZodType[]).flatMap((option) => knownKeysAt(option, path)))];
+    case 'array':
+      return path.length ? knownKeysAt(def.element as z.ZodType, path.slice(1)) : [];
+    case 'record':
+      return path.length ? knownKeysAt(def.valueType as z.ZodType, path.slice(1)) : [];
+    case 'object': {
+      const shape = def.shape as Record<string, z.ZodType>;
+      if (path.length === 0) return Object.keys(shape);
+      const next = shape[String(path[0])];
+      return next ? knownKeysAt(next, path.slice(1)) : [];
+    }
+    default:
+      return [];
+  }
+}
+
+/** ` (did you mean 'x'?)` when a known key is within two edits of the typo. */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best ? ` (did you mean '${best}'?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}

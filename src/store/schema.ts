@@ -1,0 +1,82 @@
+/**
+ * What lasts: one drizzle schema for SQLite (Node) and D1 (Workers), one migrations folder.
+ * Times are epoch milliseconds. Clinical payloads are columns only an operator fills (opt-in).
+ */
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** One row per hook call that reached a known service, whatever its status. */
+export const invocations = sqliteTable(
+  'invocations',
+  {
+    id: text('id').primaryKey(),
+    receivedAt: integer('received_at').notNull(),
+    serviceId: text('service_id').notNull(),
+    hook: text('hook').notNull(),
+    hookInstance: text('hook_instance'),
+    /** The authenticated client's `iss`, when known. */
+    client: text('client'),
+    patientId: text('patient_id'),
+    userId: text('user_id'),
+    encounterId: text('encounter_id'),
+    status: integer('status').notNull(),
+    /** ok | degraded (a rule failed) | rejected (4xx) */
+    outcome: text('outcome').notNull(),
+    /** The 4xx reason, field names only. */
+    error: text('error'),
+    rulesEvaluated: text('rules_evaluated', { mode: 'json' }).$type<string[]>().notNull(),
+    rulesFired: text('rules_fired', { mode: 'json' }).$type<string[]>().notNull(),
+    ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; message: string }[]>().notNull(),
+    cardCount: integer('card_count').notNull(),
+    prefetchFetched: text('prefetch_fetched', { mode: 'json' }).$type<string[]>().notNull(),
+    prefetchMs: real('prefetch_ms'),
+    evaluateMs: real('evaluate_ms'),
+    totalMs: real('total_ms').notNull(),
+    /** Request and response bodies, only when the operator opts in (CDS_STORE_PAYLOADS). */
+    requestBody: text('request_body'),
+    responseBody: text('response_body'),
+  },
+  (t) => [index('invocations_received_at').on(t.receivedAt), index('invocations_service').on(t.serviceId, t.receivedAt)],
+);
+
+/** Every card returned, so feedback can be tied to the call and rule that produced it. */
+export const invocationCards = sqliteTable(
+  'invocation_cards',
+  {
+    cardUuid: text('card_uuid').primaryKey(),
+    invocationId: text('invocation_id')
+      .notNull()
+      .references(() => invocations.id),
+    serviceId: text('service_id').notNull(),
+    ruleId: text('rule_id').notNull(),
+    indicator: text('indicator').notNull(),
+    suggestionUuids: text('suggestion_uuids', { mode: 'json' }).$type<string[]>().notNull(),
+  },
+  (t) => [index('invocation_cards_invocation').on(t.invocationId)],
+);
+
+/** One row per feedback item; the same card may be reported many times. */
+export const feedback = sqliteTable(
+  'feedback',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    receivedAt: integer('received_at').notNull(),
+    serviceId: text('service_id').notNull(),
+    cardUuid: text('card_uuid').notNull(),
+    /** Null when the card is not one this store returned (another node, or before a reset). */
+    invocationId: text('invocation_id'),
+    ruleId: text('rule_id'),
+    outcome: text('outcome').notNull(),
+    acceptedSuggestions: text('accepted_suggestions', { mode: 'json' }).$type<string[]>(),
+    overrideReasonSystem: text('override_reason_system'),
+    overrideReasonCode: text('override_reason_code'),
+    overrideReasonDisplay: text('override_reason_display'),
+    overrideComment: text('override_comment'),
+    outcomeTimestamp: text('outcome_timestamp').notNull(),
+    client: text('client'),
+  },
+  (t) => [index('feedback_card').on(t.cardUuid), index('feedback_service').on(t.serviceId, t.receivedAt)],
+);
+
+export type InvocationRow = typeof invocations.$inferInsert;
+export type InvocationCardRow = typeof invocationCards.$inferInsert;
+export type FeedbackRow = typeof feedback.$inferInsert;

@@ -1,0 +1,63 @@
+/**
+ * The store the core writes to: invocations with their cards, and feedback. One implementation
+ * over drizzle serves SQLite and D1; the runtime shell supplies the database and how to write
+ * several statements atomically (a better-sqlite3 transaction, or a D1 batch).
+ */
+import { inArray } from 'drizzle-orm';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import { feedback, type FeedbackRow, invocationCards, type InvocationCardRow, invocations, type InvocationRow } from './schema.ts';
+
+// biome-ignore lint: drizzle's database type is generic over sync (better-sqlite3) and async (D1).
+export type Database = BaseSQLiteDatabase<'sync' | 'async', any, any>;
+
+/** Runs insert statements so that all or none land (transaction on SQLite, batch on D1). */
+export type Atomic = (statements: { run(): unknown }[]) => Promise<void>;
+
+export interface Store {
+  /** Resolves once the rows are durable. */
+  recordInvocation(invocation: InvocationRow, cards: InvocationCardRow[]): Promise<void>;
+  /** Links each item to its card's invocation when known; resolves once durable. */
+  recordFeedback(items: Omit<FeedbackRow, 'invocationId' | 'ruleId'>[]): Promise<{ stored: number; unknownCards: number }>;
+}
+
+export function createStore(db: Database, atomic: Atomic): Store {
+  return {
+    async recordInvocation(invocation, cards) {
+      await atomic([
+        db.insert(invocations).values(invocation),
+        ...chunked(cards, 6).map((rows) => db.insert(invocationCards).values(rows)),
+      ]);
+    },
+
+    async recordFeedback(items) {
+      if (items.length === 0) return { stored: 0, unknownCards: 0 };
+      const uuids = [...new Set(items.map((i) => i.cardUuid))];
+      const byCard = new Map<string, { invocationId: string; ruleId: string }>();
+      for (const some of chunked(uuids, 1)) {
+        const known = await db
+          .select({ cardUuid: invocationCards.cardUuid, invocationId: invocationCards.invocationId, ruleId: invocationCards.ruleId })
+          .from(invocationCards)
+          .where(inArray(invocationCards.cardUuid, some));
+        for (const row of known) byCard.set(row.cardUuid, row);
+      }
+      const rows = items.map((item) => ({
+        ...item,
+        invocationId: byCard.get(item.cardUuid)?.invocationId ?? null,
+        ruleId: byCard.get(item.cardUuid)?.ruleId ?? null,
+      }));
+      await atomic(chunked(rows, 14).map((some) => db.insert(feedback).values(some)));
+      return { stored: rows.length, unknownCards: rows.filter((r) => !r.invocationId).length };
+    },
+  };
+}
+
+/**
+ * Splits rows so that no statement binds more than 100 parameters: D1's limit per query
+ * (SQLite allows more; one rule for both keeps the code single).
+ */
+function chunked<T>(rows: T[], columns: number): T[][] {
+  const size = Math.max(1, Math.floor(100 / columns));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
