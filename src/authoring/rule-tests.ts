@@ -1,0 +1,272 @@
+/**
+ * Rule tests: example patients beside each rule (`rules/<service>/<rule>.test.yaml`) that must
+ * fire or must not. Each case becomes a real hook call: its resources are served by an
+ * in-memory FHIR server, the service's prefetch queries run against it through the FHIR
+ * fallback, and the cards that come back are compared with what the case expects.
+ *
+ * ```yaml
+ * rule: warfarin-nsaid            # optional: defaults to the file name
+ * cases:
+ *   - name: ibuprofen ordered for a patient on warfarin
+ *     patient: { birthDate: $today-70y, gender: female }
+ *     resources:                  # the patient's record (subject/patient filled in)
+ *       - resourceType: MedicationRequest
+ *         status: active
+ *         medicationCodeableConcept: { coding: [{ system: http://www.nlm.nih.gov/research/umls/rxnorm, code: "855332" }] }
+ *     draftOrders:                # order-select / order-sign (status draft filled in)
+ *       - resourceType: MedicationRequest
+ *         medicationCodeableConcept: { coding: [{ system: http://www.nlm.nih.gov/research/umls/rxnorm, code: "197805" }] }
+ *     expect:
+ *       cards:
+ *         - indicator: warning
+ *           summary: "Bleeding risk: Ibuprofen 400 MG Oral Tablet with warfarin"
+ *           suggestions: [Cancel the Ibuprofen 400 MG Oral Tablet order]
+ *   - name: no warfarin, no card
+ *     draftOrders: [...]
+ *     expect: { cards: [] }
+ * ```
+ *
+ * Dates relative to the day the test runs: `$today`, `$today-7mo`, `$today-40y+1d`, `$now-2h`
+ * (units y, mo, w, d, h), so boundaries like "HbA1c 5 vs 7 months old" stay true.
+ */
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { z } from 'zod';
+import type { Card } from '../cds/card.ts';
+import { callService } from '../cds/invoke.ts';
+import { DEFAULT_CONFIG } from '../config.ts';
+import { silentLogger } from '../log/logger.ts';
+import type { RuleSet } from '../rules/compile.ts';
+import { classifyContentPath } from '../rules/content.ts';
+import { ruleIdSchema } from '../rules/schema.ts';
+import { type ContentProblem, type SourceFile, YamlSource } from '../rules/source.ts';
+import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import { MemoryFhirServer } from './memory-fhir.ts';
+
+const resourceSchema = z.looseObject({ resourceType: z.string().min(1) });
+
+const expectedCardSchema = z.strictObject({
+  /** The rule that must produce the card; defaults to the file's rule. */
+  rule: ruleIdSchema.optional(),
+  /** The exact summary. */
+  summary: z.string().optional(),
+  indicator: z.enum(['info', 'warning', 'critical']).optional(),
+  /** Text that must appear in the detail. */
+  detailContains: z.array(z.string()).optional(),
+  /** The suggestion labels, in order. */
+  suggestions: z.array(z.string()).optional(),
+  /** The link labels, in order. */
+  links: z.array(z.string()).optional(),
+});
+
+export const testCaseSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Patient fields; the Patient's id is always `example`. */
+  patient: z.record(z.string(), z.unknown()).optional(),
+  /** The patient's record, served by the in-memory FHIR server. */
+  resources: z.array(resourceSchema).optional(),
+  /** Orders in `context.draftOrders`. */
+  draftOrders: z.array(resourceSchema).optional(),
+  /** order-select: `Type/id` of the selected orders; defaults to every draft order. */
+  selections: z.array(z.string()).optional(),
+  /** Extra or overriding context fields. */
+  context: z.record(z.string(), z.unknown()).optional(),
+  /** Prefetch the client sends itself (keys not given are fetched from the FHIR server). */
+  prefetch: z.record(z.string(), z.unknown()).optional(),
+  expect: z.strictObject({ cards: z.array(expectedCardSchema) }),
+});
+
+export const testFileSchema = z.strictObject({
+  rule: ruleIdSchema.optional(),
+  cases: z.array(testCaseSchema).min(1),
+});
+
+export type TestCase = z.infer<typeof testCaseSchema>;
+export type ExpectedCard = z.infer<typeof expectedCardSchema>;
+
+export interface RuleTestFile {
+  path: string;
+  serviceId: string;
+  ruleId: string;
+  cases: TestCase[];
+}
+
+/** Reads every `*.test.yaml` among the content files; malformed ones come back as problems. */
+export function loadRuleTests(files: readonly SourceFile[]): { tests: RuleTestFile[]; problems: ContentProblem[] } {
+  const tests: RuleTestFile[] = [];
+  const problems: ContentProblem[] = [];
+  for (const file of files) {
+    const where = classifyContentPath(file.path.replace(/^.*?(?=rules\/)/, ''));
+    if (where?.kind !== 'test') continue;
+    const { source, problems: syntax } = YamlSource.parse(file);
+    problems.push(...syntax);
+    if (!source) continue;
+    const parsed = testFileSchema.safeParse(source.toJS());
+    if (!parsed.success) {
+      problems.push(...source.zodProblems(parsed.error, testFileSchema));
+      continue;
+    }
+    const stem = file.path.split('/').pop()!.replace(/\.test\.ya?ml$/, '');
+    tests.push({ path: file.path, serviceId: where.id, ruleId: parsed.data.rule ?? stem, cases: parsed.data.cases });
+  }
+  return { tests, problems };
+}
+
+export interface CaseResult {
+  passed: boolean;
+  /** What did not match, one line each. */
+  failures: string[];
+  /** Every card the call returned, with the rule that made it. */
+  cards: { rule: string; card: Card }[];
+  ruleErrors: { rule: string; message: string }[];
+  status: number;
+}
+
+const FHIR_BASE = 'http://fhir.test/r4';
+export const EXAMPLE_PATIENT_ID = 'example';
+
+/** Runs one case as a hook call against `ruleSet`, with `now` as the day relative dates count from. */
+export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: TestCase, now = new Date()): Promise<CaseResult> {
+  const service = ruleSet.services.get(test.serviceId);
+  if (!service) return failed(`service '${test.serviceId}' is not loaded`);
+  if (!service.rules.some((r) => r.id === test.ruleId)) return failed(`rule '${test.ruleId}' is not in service '${test.serviceId}'`);
+
+  const c = resolveDates(testCase, now) as TestCase;
+  const fhir = new MemoryFhirServer();
+  const patient = { ...c.patient, resourceType: 'Patient', id: EXAMPLE_PATIENT_ID } as Resource;
+  const record = (c.resources ?? []).map((r, i) => forPatient(r as Resource, i, 'record'));
+  await fhir.add([patient, ...record]);
+  const drafts = (c.draftOrders ?? []).map((r, i) => asDraft(forPatient(r as Resource, i, 'draft')));
+
+  const hookFields = service.hook === 'order-select' || service.hook === 'order-sign';
+  const context: Record<string, unknown> = {
+    userId: 'Practitioner/example',
+    patientId: EXAMPLE_PATIENT_ID,
+    ...(hookFields ? { draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) } satisfies Bundle } : {}),
+    ...(service.hook === 'order-select' ? { selections: c.selections ?? drafts.map((d) => `${d.resourceType}/${d.id}`) } : {}),
+    ...c.context,
+  };
+  const body = {
+    hook: service.hook,
+    hookInstance: crypto.randomUUID(),
+    fhirServer: FHIR_BASE,
+    context,
+    ...(c.prefetch ? { prefetch: c.prefetch } : {}),
+  };
+
+  const recorded = recordingStore();
+  const result = await callService(
+    { store: recorded.store, config: DEFAULT_CONFIG, fetch: fhir.fetchFor(FHIR_BASE), log: silentLogger, now: () => now, newUuid: () => crypto.randomUUID() },
+    service,
+    async () => body,
+  );
+  const ruleOf = new Map(recorded.cards.map((row) => [row.cardUuid, row.ruleId]));
+  const cards = ((result.body as { cards?: Card[] }).cards ?? []).map((card) => ({ rule: ruleOf.get(card.uuid) ?? '?', card }));
+  const ruleErrors = recorded.invocations[0]?.ruleErrors ?? [];
+
+  const failures: string[] = [];
+  if (result.status !== 200) failures.push(`the call was answered ${result.status}: ${JSON.stringify(result.body)}`);
+  for (const e of ruleErrors) failures.push(`rule ${e.rule} failed: ${e.message}`);
+  failures.push(...compareCards(test.ruleId, c.expect.cards, cards));
+  return { passed: failures.length === 0, failures, cards, ruleErrors, status: result.status };
+}
+
+/** Compares, rule by rule, the cards expected with those produced. */
+export function compareCards(defaultRule: string, expected: ExpectedCard[], actual: { rule: string; card: Card }[]): string[] {
+  const failures: string[] = [];
+  const rules = new Set([defaultRule, ...expected.map((e) => e.rule ?? defaultRule)]);
+  for (const rule of rules) {
+    const want = expected.filter((e) => (e.rule ?? defaultRule) === rule);
+    const got = actual.filter((a) => a.rule === rule).map((a) => a.card);
+    if (want.length !== got.length) {
+      const listed = got.map((g) => `"${g.summary}"`).join(', ') || 'none';
+      failures.push(`rule ${rule}: expected ${want.length} card(s), got ${got.length} (${listed})`);
+      continue;
+    }
+    want.forEach((w, i) => {
+      const g = got[i]!;
+      const label = `rule ${rule} card ${i + 1}`;
+      if (w.summary !== undefined && w.summary !== g.summary) failures.push(`${label}: summary\n    expected: ${w.summary}\n    actual:   ${g.summary}`);
+      if (w.indicator !== undefined && w.indicator !== g.indicator) failures.push(`${label}: indicator expected ${w.indicator}, actual ${g.indicator}`);
+      for (const text of w.detailContains ?? []) {
+        if (!(g.detail ?? '').includes(text)) failures.push(`${label}: detail does not contain "${text}"\n    detail: ${g.detail ?? '(none)'}`);
+      }
+      const labels = (list: { label: string }[] | undefined) => (list ?? []).map((x) => x.label);
+      if (w.suggestions && JSON.stringify(w.suggestions) !== JSON.stringify(labels(g.suggestions))) {
+        failures.push(`${label}: suggestions\n    expected: ${JSON.stringify(w.suggestions)}\n    actual:   ${JSON.stringify(labels(g.suggestions))}`);
+      }
+      if (w.links && JSON.stringify(w.links) !== JSON.stringify(labels(g.links))) {
+        failures.push(`${label}: links\n    expected: ${JSON.stringify(w.links)}\n    actual:   ${JSON.stringify(labels(g.links))}`);
+      }
+    });
+  }
+  return failures;
+}
+
+const PATIENT_FIELD = new Set(['AllergyIntolerance', 'Immunization', 'Coverage', 'Account']);
+const NO_SUBJECT = new Set(['Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Medication', 'Bundle']);
+
+/** Gives a resource an id and points it at the example patient unless it says otherwise. */
+function forPatient(resource: Resource, index: number, prefix: string): Resource {
+  const out = { ...resource } as Record<string, unknown>;
+  out.id ??= `${prefix}-${resource.resourceType.toLowerCase()}-${index + 1}`;
+  const reference = { reference: `Patient/${EXAMPLE_PATIENT_ID}` };
+  if (PATIENT_FIELD.has(resource.resourceType)) out.patient ??= reference;
+  else if (!NO_SUBJECT.has(resource.resourceType)) out.subject ??= reference;
+  return out as unknown as Resource;
+}
+
+function asDraft(resource: Resource): Resource {
+  const out = { ...resource } as Record<string, unknown>;
+  out.status ??= 'draft';
+  if (['MedicationRequest', 'ServiceRequest', 'NutritionOrder'].includes(resource.resourceType)) out.intent ??= 'order';
+  return out as unknown as Resource;
+}
+
+const RELATIVE_DATE = /^\$(today|now)((?:[+-]\d+(?:y|mo|w|d|h))*)$/;
+
+/** Replaces `$today-7mo`-style strings with dates counted from `now`. */
+export function resolveDates(value: unknown, now: Date): unknown {
+  if (typeof value === 'string') {
+    const m = RELATIVE_DATE.exec(value);
+    if (!m) return value;
+    const date = new Date(now.getTime());
+    for (const [, sign, amount, unit] of m[2]!.matchAll(/([+-])(\d+)(y|mo|w|d|h)/g)) {
+      const n = Number(amount) * (sign === '-' ? -1 : 1);
+      if (unit === 'y') date.setUTCFullYear(date.getUTCFullYear() + n);
+      else if (unit === 'mo') date.setUTCMonth(date.getUTCMonth() + n);
+      else if (unit === 'w') date.setUTCDate(date.getUTCDate() + 7 * n);
+      else if (unit === 'd') date.setUTCDate(date.getUTCDate() + n);
+      else date.setUTCHours(date.getUTCHours() + n);
+    }
+    return m[1] === 'today' ? date.toISOString().slice(0, 10) : date.toISOString();
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveDates(v, now));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDates(v, now)]));
+  }
+  return value;
+}
+
+/** A store that keeps rows in memory: rule tests need the card-to-rule mapping, not a database. */
+function recordingStore(): { store: Store; invocations: InvocationRow[]; cards: InvocationCardRow[] } {
+  const invocations: InvocationRow[] = [];
+  const cards: InvocationCardRow[] = [];
+  return {
+    invocations,
+    cards,
+    store: {
+      async recordInvocation(invocation, rows) {
+        invocations.push(invocation);
+        cards.push(...rows);
+      },
+      async recordFeedback(items) {
+        return { stored: items.length, unknownCards: items.length };
+      },
+    },
+  };
+}
+
+function failed(message: string): CaseResult {
+  return { passed: false, failures: [message], cards: [], ruleErrors: [], status: 0 };
+}
