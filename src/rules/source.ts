@@ -36,7 +36,8 @@ export class YamlSource {
   static parse(file: SourceFile): { source?: YamlSource; problems: ContentProblem[] } {
     const lines = new LineCounter();
     const doc = parseDocument(file.text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-    const problems = doc.errors.map((error) => {
+    // After the first syntax error the parser's later complaints are mostly echoes of it.
+    const problems = doc.errors.slice(0, 1).map((error) => {
       const pos = lines.linePos(error.pos[0]);
       return problem(file.path, pos.line, pos.col, `YAML syntax: ${error.message.split('\n')[0]}`);
     });
