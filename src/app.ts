@@ -131,7 +131,8 @@ export function createApp(deps: AppDeps): Hono {
     if (error instanceof HttpError) {
       return c.json(operationOutcome(error.problems), error.status as ContentfulStatusCode);
     }
-    log.error('unhandled error', { path: c.req.path, error: error.name });
+    // The message may quote request data; the name and the code location may not.
+    log.error('unhandled error', { path: c.req.path, error: error.name, at: error.stack?.split('\n')[1]?.trim() });
     return fail(500, 'internal error', 'exception');
   });
 

@@ -50,7 +50,8 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
     runs.set(rule.id, run);
     engine.addRule({
       name: rule.id,
-      conditions: toEngineCondition(rule.when, rule.id, conditions) as TopLevelCondition,
+      // json-rules-engine wants all/any/not at the top; a lone expression is an all of one.
+      conditions: toEngineCondition(rule.when.kind === 'expr' ? { kind: 'all', items: [rule.when] } : rule.when, rule.id, conditions) as TopLevelCondition,
       event: { type: rule.id },
     });
   }

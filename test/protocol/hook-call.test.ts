@@ -1,0 +1,328 @@
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardSchema } from '../../src/cds/card.ts';
+import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
+import { bundle, medicationRequest, patientViewRequest, warfarinIbuprofenRequest } from '../support/requests.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await testApp();
+});
+afterAll(() => t.close());
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+type Outcome = { resourceType: string; issue: { severity: string; code: string; diagnostics: string; expression?: string[] }[] };
+
+/** Reads rows through a second connection, as another process would see the file. */
+function rows<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('POST /cds-services/{id}: a valid call', () => {
+  it('answers 200 with spec-exact cards (checklist #30-#38)', async () => {
+    const res = await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await res.json()) as { cards: Record<string, any>[] };
+    expect(Object.keys(body)).toEqual(['cards']);
+    expect(body.cards).toHaveLength(1);
+    const card = body.cards[0]!;
+    expect(cardSchema.safeParse(card).success).toBe(true);
+    expect(card.uuid).toMatch(UUID);
+    expect(card.summary).toBe('Bleeding risk: Ibuprofen 400 MG Oral Tablet with warfarin');
+    expect(card.summary.length).toBeLessThan(140);
+    expect(card.indicator).toBe('warning');
+    expect(card.detail).toContain('**warfarin sodium 5 MG Oral Tablet**');
+    expect(card.source).toEqual({ label: 'HL7 PDDI CDS - warfarin and NSAIDs', url: 'https://hl7.org/fhir/uv/pddi/' });
+    expect(card.selectionBehavior).toBe('at-most-one');
+    expect(card.suggestions).toEqual([
+      {
+        label: 'Cancel the Ibuprofen 400 MG Oral Tablet order',
+        uuid: expect.stringMatching(UUID),
+        isRecommended: true,
+        actions: [{ type: 'delete', description: 'Remove the draft Ibuprofen 400 MG Oral Tablet order', resourceId: 'MedicationRequest/draft-ibuprofen' }],
+      },
+    ]);
+    expect(card.overrideReasons).toContainEqual({
+      system: 'urn:cds-rules:override-reason',
+      code: 'benefit-outweighs-risk',
+      display: 'Benefit outweighs the risk; patient will be monitored',
+    });
+    expect(card).not.toHaveProperty('links');
+  });
+
+  it('records the invocation and its cards in the SQLite file', async () => {
+    const hookInstance = '6f0c4a52-6a0f-4c59-8f0a-3b0a8e9d2c11';
+    const res = await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance }));
+    const { cards } = (await res.json()) as { cards: { uuid: string; suggestions: { uuid: string }[] }[] };
+    const [row] = rows<Record<string, any>>(t.dbPath, 'select * from invocations where hook_instance = ?', hookInstance);
+    expect(row).toMatchObject({
+      service_id: 'drug-interactions',
+      hook: 'order-sign',
+      patient_id: 'p1',
+      user_id: 'Practitioner/example',
+      status: 200,
+      outcome: 'ok',
+      card_count: 1,
+      request_body: null,
+    });
+    expect(JSON.parse(row.rules_evaluated).sort()).toEqual(['duplicate-nsaid', 'opioid-benzodiazepine', 'warfarin-nsaid', 'warfarin-nsaid-gastroprotected']);
+    expect(JSON.parse(row.rules_fired)).toEqual(['warfarin-nsaid']);
+    expect(JSON.parse(row.prefetch_fetched)).toEqual([]);
+    for (const timing of ['prefetch_ms', 'evaluate_ms', 'total_ms']) expect(row[timing]).toBeGreaterThanOrEqual(0);
+    expect(row.total_ms).toBeGreaterThanOrEqual(row.evaluate_ms);
+    const cardRows = rows<Record<string, any>>(t.dbPath, 'select * from invocation_cards where invocation_id = ?', row.id);
+    expect(cardRows).toEqual([
+      {
+        card_uuid: cards[0]!.uuid,
+        invocation_id: row.id,
+        service_id: 'drug-interactions',
+        rule_id: 'warfarin-nsaid',
+        indicator: 'warning',
+        suggestion_uuids: JSON.stringify([cards[0]!.suggestions[0]!.uuid]),
+      },
+    ]);
+  });
+
+  it('answers {"cards": []} when no rule fires', async () => {
+    const request = warfarinIbuprofenRequest();
+    request.prefetch.activeMeds = bundle('searchset', []);
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ cards: [] });
+  });
+
+  it('gives fresh card and suggestion uuids on every call', async () => {
+    const a = (await (await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest())).json()) as any;
+    const b = (await (await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest())).json()) as any;
+    expect(a.cards[0].uuid).not.toBe(b.cards[0].uuid);
+    expect(a.cards[0].suggestions[0].uuid).not.toBe(b.cards[0].suggestions[0].uuid);
+  });
+
+  it('tolerates unknown fields and an extension object (checklist #5)', async () => {
+    const res = await post(t.app, '/cds-services/drug-interactions', {
+      ...warfarinIbuprofenRequest(),
+      extension: { 'com.example.trace': { id: 1 } },
+      somethingNew: true,
+      context: { ...warfarinIbuprofenRequest().context, newContextField: 'x' },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('treats a prefetch key sent as null as "nothing there" (checklist #26)', async () => {
+    const request = warfarinIbuprofenRequest();
+    (request.prefetch as Record<string, unknown>).activeMeds = null;
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ cards: [] });
+  });
+
+  it('renders a SMART link with appContext as a string, and a create suggestion', async () => {
+    const res = await post(t.app, '/cds-services/preventive-care', patientViewRequest());
+    expect(res.status).toBe(200);
+    const { cards } = (await res.json()) as { cards: Record<string, any>[] };
+    const statin = cards.find((c) => c.summary.startsWith('Consider a statin'))!;
+    expect(statin.summary).toMatch(/^Consider a statin: age \d+ with diabetes and no statin$/);
+    expect(statin.links).toEqual([
+      {
+        label: 'ASCVD risk calculator (SMART app)',
+        url: 'https://cerner.github.io/ascvd-risk-calculator/launch.html',
+        type: 'smart',
+        appContext: '{"reason":"statin-primary-prevention"}',
+      },
+      {
+        label: 'USPSTF recommendation statement',
+        url: 'https://www.uspreventiveservicestaskforce.org/uspstf/recommendation/statin-use-in-adults-preventive-medication',
+        type: 'absolute',
+      },
+    ]);
+    expect(statin.suggestions[0].actions[0]).toMatchObject({
+      type: 'create',
+      resource: { resourceType: 'MedicationRequest', status: 'draft', subject: { reference: 'Patient/p1' } },
+    });
+    const a1c = cards.find((c) => c.summary.startsWith('HbA1c'))!;
+    expect(a1c.suggestions[0].actions[0].resource).toMatchObject({
+      resourceType: 'ServiceRequest',
+      code: { coding: [{ system: 'http://loinc.org', code: '4548-4' }] },
+      subject: { reference: 'Patient/p1' },
+    });
+    // Most severe first: the HbA1c warning before the statin info card.
+    expect(cards.map((c) => c.indicator)).toEqual(['warning', 'info']);
+  });
+
+  it('accepts order-select with selections that name draft orders', async () => {
+    const drafts = bundle('collection', [medicationRequest('amox', '308191', 'amoxicillin 500 MG Oral Capsule')]);
+    const res = await post(t.app, '/cds-services/allergy-check', {
+      hook: 'order-select',
+      hookInstance: '3c8e1f2a-4b5c-4d6e-8f70-8192a3b4c5d6',
+      context: { userId: 'PractitionerRole/r1', patientId: 'p1', selections: ['MedicationRequest/amox'], draftOrders: drafts },
+      prefetch: {
+        allergies: bundle('searchset', [
+          {
+            resourceType: 'AllergyIntolerance',
+            id: 'a1',
+            patient: { reference: 'Patient/p1' },
+            code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '723', display: 'Amoxicillin' }] },
+          },
+        ]),
+      },
+    });
+    expect(res.status).toBe(200);
+    const { cards } = (await res.json()) as { cards: { indicator: string; summary: string }[] };
+    expect(cards).toMatchObject([{ indicator: 'critical', summary: 'Penicillin allergy on record: amoxicillin 500 MG Oral Capsule selected' }]);
+  });
+});
+
+describe('POST /cds-services/{id}: bad requests get 4xx naming the field (checklist #12-#19)', () => {
+  const base = warfarinIbuprofenRequest();
+  const context = base.context;
+  const cases: [string, unknown, number, string | undefined][] = [
+    ['a body that is not JSON', '{"hook": ', 400, undefined],
+    ['a JSON array', '[]', 400, undefined],
+    ['no hook', { ...base, hook: undefined }, 400, 'hook'],
+    ['the wrong hook for the service', { ...base, hook: 'patient-view' }, 400, 'hook'],
+    ['a hookInstance that is not a UUID', { ...base, hookInstance: 'abc' }, 400, 'hookInstance'],
+    ['no context', { ...base, context: undefined }, 400, 'context'],
+    ['no patientId', { ...base, context: { ...context, patientId: undefined } }, 400, 'context.patientId'],
+    ['a patientId that is not a FHIR id', { ...base, context: { ...context, patientId: 'a b' } }, 400, 'context.patientId'],
+    ['a userId that is not a reference', { ...base, context: { ...context, userId: 'bob' } }, 400, 'context.userId'],
+    ['a userId of a type the hook does not allow', { ...base, context: { ...context, userId: 'Patient/p1' } }, 400, 'context.userId'],
+    ['no draftOrders', { ...base, context: { ...context, draftOrders: undefined } }, 400, 'context.draftOrders'],
+    ['draftOrders that are not a Bundle', { ...base, context: { ...context, draftOrders: { resourceType: 'List' } } }, 400, 'context.draftOrders.resourceType'],
+    ['a draft order without resourceType', { ...base, context: { ...context, draftOrders: { resourceType: 'Bundle', entry: [{ resource: { id: 'x' } }] } } }, 400, 'context.draftOrders.entry[0].resource.resourceType'],
+    ['fhirAuthorization without fhirServer', { ...base, fhirAuthorization: { access_token: 'x', token_type: 'Bearer', expires_in: 300, scope: 's', subject: 'c' } }, 400, 'fhirServer'],
+    ['a fhirServer that is not a URL', { ...base, fhirServer: 'not a url' }, 400, 'fhirServer'],
+    ['a prefetch that is not an object', { ...base, prefetch: [] }, 400, 'prefetch'],
+  ];
+  for (const [what, body, status, field] of cases) {
+    it(`${what} → ${status}${field ? ` naming ${field}` : ''}`, async () => {
+      const res = await post(t.app, '/cds-services/drug-interactions', body);
+      expect(res.status).toBe(status);
+      const outcome = (await res.json()) as Outcome;
+      expect(outcome.resourceType).toBe('OperationOutcome');
+      expect(outcome.issue[0]!.severity).toBe('error');
+      if (field) expect(outcome.issue.flatMap((i) => i.expression ?? [])).toContain(field);
+    });
+  }
+
+  it('order-select: a selection that is not among the draft orders → 400 naming it', async () => {
+    const res = await post(t.app, '/cds-services/allergy-check', {
+      hook: 'order-select',
+      hookInstance: '3c8e1f2a-4b5c-4d6e-8f70-8192a3b4c5d6',
+      context: {
+        userId: 'Practitioner/u1',
+        patientId: 'p1',
+        selections: ['MedicationRequest/missing'],
+        draftOrders: bundle('collection', [medicationRequest('amox', '308191', 'amoxicillin 500 MG Oral Capsule')]),
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Outcome).issue[0]!.expression).toEqual(['context.selections[0]']);
+  });
+
+  it('an unknown service → 404', async () => {
+    const res = await post(t.app, '/cds-services/no-such-service', warfarinIbuprofenRequest());
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as Outcome).issue[0]!.code).toBe('not-found');
+  });
+
+  it('a non-JSON content type → 415', async () => {
+    const res = await t.app.request('/cds-services/drug-interactions', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(warfarinIbuprofenRequest()),
+    });
+    expect(res.status).toBe(415);
+  });
+
+  it('GET on a service → 405', async () => {
+    const res = await t.app.request('/cds-services/drug-interactions');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST, OPTIONS');
+  });
+
+  it('a body over the configured limit → 413, and the service keeps answering', async () => {
+    const small = await testApp({ config: { maxBodyBytes: 10_000 } });
+    const big = warfarinIbuprofenRequest({ padding: 'x'.repeat(20_000) });
+    const res = await post(small.app, '/cds-services/drug-interactions', big);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as Outcome).issue[0]!.code).toBe('too-costly');
+    expect((await post(small.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest())).status).toBe(200);
+    small.close();
+  });
+
+  it('records rejected calls with their status and the offending field, not the payload', async () => {
+    const hookInstance = '9a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    await post(t.app, '/cds-services/drug-interactions', { ...base, hookInstance, context: { ...context, patientId: undefined } });
+    const [row] = rows<Record<string, any>>(t.dbPath, 'select * from invocations where hook_instance = ?', hookInstance);
+    expect(row).toMatchObject({ status: 400, outcome: 'rejected', error: 'context.patientId', card_count: 0, request_body: null });
+  });
+});
+
+describe('prefetch the client did not send (checklist #26, #27)', () => {
+  it('412 naming each missing key when there is no fhirServer to fetch from', async () => {
+    const request = warfarinIbuprofenRequest();
+    delete (request.prefetch as Record<string, unknown>).activeMeds;
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(412);
+    const outcome = (await res.json()) as Outcome;
+    expect(outcome.issue.map((i) => i.expression)).toEqual([['prefetch.activeMeds']]);
+    expect(outcome.issue[0]!.code).toBe('incomplete');
+  });
+
+  it('treats an OperationOutcome in place of a prefetch value as not sent', async () => {
+    const request = warfarinIbuprofenRequest();
+    (request.prefetch as Record<string, unknown>).activeMeds = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] };
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(412);
+  });
+});
+
+describe('a rule that fails at run time is isolated', () => {
+  const files = [
+    { path: 'rules/demo/service.yaml', text: 'hook: patient-view\ntitle: Demo\ndescription: Demo service\nprefetch:\n  patient: Patient/{{context.patientId}}\n' },
+    {
+      path: 'rules/demo/age-check.yaml',
+      text: [
+        'id: age-check',
+        'title: Breaks on a malformed birthDate',
+        'references: [{ label: Test, url: "https://example.org/test" }]',
+        'when: "%patient.birthDate.ageInYears() > 1"',
+        'card: hello',
+      ].join('\n'),
+    },
+    {
+      path: 'rules/demo/always.yaml',
+      text: ['id: always', 'title: Always fires', 'references: [{ label: Test, url: "https://example.org/test" }]', 'when: "true"', 'card: hello'].join('\n'),
+    },
+    { path: 'cards/hello.yaml', text: 'summary: Hello\nindicator: info\nsource:\n  label: Demo\n' },
+  ];
+
+  it('answers 200 with the other rules, records the call as degraded, logs the rule id but no patient data', async () => {
+    const app = await testApp({ ruleSet: compileInline(files) });
+    const hookInstance = '11111111-2222-4333-8444-555555555555';
+    const res = await post(app.app, '/cds-services/demo', {
+      hook: 'patient-view',
+      hookInstance,
+      context: { userId: 'Practitioner/u', patientId: 'secret-patient-7' },
+      prefetch: { patient: { resourceType: 'Patient', id: 'secret-patient-7', birthDate: 'garbage' } },
+    });
+    expect(res.status).toBe(200);
+    const { cards } = (await res.json()) as { cards: { summary: string }[] };
+    expect(cards.map((c) => c.summary)).toEqual(['Hello']);
+    const [row] = rows<Record<string, any>>(app.dbPath, 'select * from invocations where hook_instance = ?', hookInstance);
+    expect(row.outcome).toBe('degraded');
+    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', message: expect.stringContaining('ageInYears() expects a date') }]);
+    expect(JSON.parse(row.rules_fired)).toEqual(['always']);
+    const failure = app.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'rule failed');
+    expect(failure).toMatchObject({ level: 'warn', service: 'demo', rule: 'age-check', hookInstance });
+    expect(app.logs.join('\n')).not.toContain('secret-patient-7');
+    expect(app.logs.join('\n')).not.toContain('garbage');
+    app.close();
+  });
+});

@@ -1,0 +1,59 @@
+/** Hook requests as EHRs send them, for protocol tests. */
+export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+
+export const medicationRequest = (id: string, code: string, display: string, status = 'draft') => ({
+  resourceType: 'MedicationRequest',
+  id,
+  status,
+  intent: 'order',
+  subject: { reference: 'Patient/p1' },
+  medicationCodeableConcept: { coding: [{ system: RXNORM, code, display }] },
+});
+
+export const bundle = (type: string, resources: unknown[]) => ({
+  resourceType: 'Bundle',
+  type,
+  entry: resources.map((resource) => ({ resource })),
+});
+
+/** order-sign: ibuprofen ordered for a patient on warfarin, everything prefetched. */
+export function warfarinIbuprofenRequest(overrides: Record<string, unknown> = {}) {
+  return {
+    hook: 'order-sign',
+    hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea',
+    context: {
+      userId: 'Practitioner/example',
+      patientId: 'p1',
+      draftOrders: bundle('collection', [medicationRequest('draft-ibuprofen', '197805', 'Ibuprofen 400 MG Oral Tablet')]),
+    },
+    prefetch: {
+      patient: { resourceType: 'Patient', id: 'p1', birthDate: '1950-03-04', gender: 'female', name: [{ family: 'Zyxwvut', given: ['Qorinna'] }] },
+      activeMeds: bundle('searchset', [medicationRequest('warfarin-1', '855332', 'warfarin sodium 5 MG Oral Tablet', 'active')]),
+    },
+    ...overrides,
+  };
+}
+
+/** patient-view for the preventive-care service. */
+export function patientViewRequest(overrides: Record<string, unknown> = {}) {
+  return {
+    hook: 'patient-view',
+    hookInstance: '0f9d5f4a-3b3c-4d4e-9f6a-1b2c3d4e5f60',
+    context: { userId: 'Practitioner/example', patientId: 'p1' },
+    prefetch: {
+      patient: { resourceType: 'Patient', id: 'p1', birthDate: '1970-01-01', gender: 'male' },
+      conditions: bundle('searchset', [
+        {
+          resourceType: 'Condition',
+          id: 'c1',
+          subject: { reference: 'Patient/p1' },
+          clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+          code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006', display: 'Diabetes mellitus type 2 (disorder)' }] },
+        },
+      ]),
+      medications: bundle('searchset', []),
+      a1c: bundle('searchset', []),
+    },
+    ...overrides,
+  };
+}
