@@ -27,7 +27,8 @@ export async function readContentFiles(root: string): Promise<SourceFile[]> {
 
 /** Reads and compiles the content under `root`; problem paths are relative to the working directory. */
 export async function loadContent(root: string): Promise<CompileResult> {
-  const files = await readContentFiles(root);
-  const shown = relative(process.cwd(), root);
-  return compileContent(files.map((f) => ({ ...f, path: shown && shown !== '.' ? `${shown}/${f.path}` : f.path })));
+  const result = compileContent(await readContentFiles(root));
+  const shown = relative(process.cwd(), root).split(sep).join('/');
+  if (!shown) return result;
+  return { ...result, problems: result.problems.map((p) => ({ ...p, path: `${shown}/${p.path}` })) };
 }

@@ -52,9 +52,15 @@ function toSyntaxError(error: unknown): FhirPathSyntaxError {
   // fhirpath.js reports "line: 1; column: 9; message: mismatched input ..." (column 0-based).
   const match = /line: (\d+); column: (\d+); message: (.*)/s.exec(message);
   if (match) {
-    return new FhirPathSyntaxError(match[3]!.trim(), Number(match[1]), Number(match[2]) + 1);
+    return new FhirPathSyntaxError(readableSyntaxMessage(match[3]!.trim()), Number(match[1]), Number(match[2]) + 1);
   }
   return new FhirPathSyntaxError(message, 1, 1);
+}
+
+/** ANTLR lists every token it could have taken; an author needs the gist. */
+function readableSyntaxMessage(message: string): string {
+  if (/^mismatched input '<EOF>'/.test(message)) return 'the expression ends too early (an unclosed parenthesis or a missing operand?)';
+  return message.replace(/ expecting \{[^}]{60,}\}/, '');
 }
 
 /**

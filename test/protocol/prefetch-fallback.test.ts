@@ -1,0 +1,152 @@
+/**
+ * The FHIR fallback against a real FHIR server process (Medplum's router over the Synthea
+ * patients, served over HTTP by test/support/fhir-server.ts).
+ */
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
+import { type Started, startFhirServer } from '../support/processes.ts';
+import { bundle, medicationRequest } from '../support/requests.ts';
+
+/** Cher186 Crooks415 (Synthea): born 2005, an active hydrocodone/acetaminophen prescription. */
+const CHER = '1818afec-ef81-4c14-9ecf-0541f2ee9b22';
+const TOKEN = 'token-for-the-test-fhir-server';
+
+let fhir: Started;
+let slow: Started;
+let t: TestApp;
+beforeAll(async () => {
+  [fhir, slow, t] = await Promise.all([
+    startFhirServer({ FHIR_REQUIRE_TOKEN: TOKEN }),
+    startFhirServer({ FHIR_DELAY_MS: '1500' }),
+    testApp({ config: { prefetchTimeoutMs: 3000 } }),
+  ]);
+});
+afterAll(async () => {
+  t.close();
+  await Promise.all([fhir.stop(), slow.stop()]);
+});
+
+const alprazolamOrder = (extra: Record<string, unknown> = {}) => ({
+  hook: 'order-sign',
+  hookInstance: crypto.randomUUID(),
+  fhirServer: `http://127.0.0.1:${fhir.port}`,
+  fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds-service' },
+  context: {
+    userId: 'Practitioner/example',
+    patientId: CHER,
+    draftOrders: bundle('collection', [medicationRequest('draft-alprazolam', '308048', 'alprazolam 0.5 MG Oral Tablet')]),
+  },
+  ...extra,
+});
+
+function invocation(hookInstance: string): Record<string, any> {
+  const db = new Database(t.dbPath, { readonly: true });
+  try {
+    return db.prepare('select * from invocations where hook_instance = ?').get(hookInstance) as Record<string, any>;
+  } finally {
+    db.close();
+  }
+}
+
+describe('prefetch fallback to the FHIR server', () => {
+  it('fetches the keys the client did not send, with its access token, and the rules see the data', async () => {
+    const request = alprazolamOrder();
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(200);
+    const { cards } = (await res.json()) as { cards: { summary: string }[] };
+    expect(cards.map((c) => c.summary)).toEqual([
+      'Avoid prescribing Acetaminophen 300 MG / HYDROcodone Bitartrate 5 MG Oral Tablet with alprazolam 0.5 MG Oral Tablet',
+    ]);
+    expect(JSON.parse(invocation(request.hookInstance).prefetch_fetched).sort()).toEqual(['activeMeds', 'patient']);
+  });
+
+  it('fetches only what is missing: keys the client sent, even as null, are not fetched', async () => {
+    const request = alprazolamOrder({
+      fhirAuthorization: { access_token: 'wrong', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds-service' },
+      prefetch: { patient: null, activeMeds: null },
+    });
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(invocation(request.hookInstance).prefetch_fetched)).toEqual([]);
+  });
+
+  it('412 naming the keys when the server refuses the token', async () => {
+    const request = alprazolamOrder({
+      fhirAuthorization: { access_token: 'wrong', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds-service' },
+    });
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(412);
+    const outcome = (await res.json()) as { issue: { expression: string[]; diagnostics: string }[] };
+    expect(outcome.issue.map((i) => i.expression[0]).sort()).toEqual(['prefetch.activeMeds', 'prefetch.patient']);
+    expect(outcome.issue[0]!.diagnostics).toContain('FHIR server answered 401');
+    expect(invocation(request.hookInstance)).toMatchObject({ status: 412, outcome: 'rejected' });
+  });
+
+  it('412 when the server does not answer within the deadline', async () => {
+    const quick = await testApp({ config: { prefetchTimeoutMs: 300 } });
+    const res = await post(quick.app, '/cds-services/drug-interactions', alprazolamOrder({ fhirServer: `http://127.0.0.1:${slow.port}`, fhirAuthorization: undefined }));
+    expect(res.status).toBe(412);
+    const outcome = (await res.json()) as { issue: { diagnostics: string }[] };
+    expect(outcome.issue[0]!.diagnostics).toContain('no answer within 300 ms');
+    quick.close();
+  });
+
+  it('412 when the server cannot be reached', async () => {
+    const res = await post(t.app, '/cds-services/drug-interactions', alprazolamOrder({ fhirServer: 'http://127.0.0.1:9', fhirAuthorization: undefined }));
+    expect(res.status).toBe(412);
+    expect(((await res.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toContain('could not be reached');
+  });
+
+  it('412 when a response exceeds the size cap', async () => {
+    const capped = await testApp({ config: { prefetchMaxBytes: 2000 } });
+    const res = await post(capped.app, '/cds-services/drug-interactions', alprazolamOrder());
+    expect(res.status).toBe(412);
+    expect(((await res.json()) as { issue: { diagnostics: string }[] }).issue.map((i) => i.diagnostics).join(' ')).toContain('2000-byte cap');
+    capped.close();
+  });
+
+  it('a read that finds nothing (404) means "nothing there", not a failure', async () => {
+    const request = alprazolamOrder();
+    request.context.patientId = 'no-such-patient';
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ cards: [] });
+  });
+});
+
+describe('paginated searches', () => {
+  const content = (pages: number) =>
+    compileInline([
+      {
+        path: 'rules/obs/service.yaml',
+        text: 'hook: patient-view\ntitle: Obs\ndescription: Counts observations\nprefetch:\n  obs: Observation?patient={{context.patientId}}&_count=50\n',
+      },
+      {
+        path: 'rules/obs/many.yaml',
+        text: `id: many\ntitle: Many observations\nreferences: [{ label: Test, url: "https://example.org" }]\nwhen: "%obs.entry.count() > 100"\ncard: many\nwith:\n  n: "%obs.entry.count()"\n# pages ${pages}\n`,
+      },
+      { path: 'cards/many.yaml', text: 'summary: "{{n}} observations"\nindicator: info\nsource:\n  label: Test\n' },
+    ]);
+  const request = () => ({
+    hook: 'patient-view',
+    hookInstance: crypto.randomUUID(),
+    fhirServer: `http://127.0.0.1:${fhir.port}`,
+    fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds-service' },
+    context: { userId: 'Practitioner/example', patientId: CHER },
+  });
+
+  it('follows next links on the same server and merges the pages', async () => {
+    const app = await testApp({ ruleSet: content(5), config: { prefetchMaxPages: 5 } });
+    const res = await post(app.app, '/cds-services/obs', request());
+    expect(await res.json()).toMatchObject({ cards: [{ summary: '124 observations' }] });
+    app.close();
+  });
+
+  it('stops at the configured number of pages', async () => {
+    const app = await testApp({ ruleSet: content(1), config: { prefetchMaxPages: 1 } });
+    const res = await post(app.app, '/cds-services/obs', request());
+    expect(await res.json()).toEqual({ cards: [] });
+    app.close();
+  });
+});
