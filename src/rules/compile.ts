@@ -106,6 +106,7 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
     if (service) services.set(id, service);
   }
 
+  problems.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.column - b.column);
   const hasErrors = problems.some((p) => p.severity === 'error');
   const ruleCount = [...services.values()].reduce((n, s) => n + s.rules.length, 0);
   return {

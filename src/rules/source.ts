@@ -38,6 +38,14 @@ export class YamlSource {
     const doc = parseDocument(file.text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
     // After the first syntax error the parser's later complaints are mostly echoes of it.
     const problems = doc.errors.slice(0, 1).map((error) => {
+      // The parser notices a missing closing quote at the end of the file; the author needs
+      // the place where the string was opened.
+      const quote = error.code === 'MISSING_CHAR' ? /closing (["'])quote/.exec(error.message)?.[1] : undefined;
+      const opened = quote ? file.text.lastIndexOf(quote, error.pos[0] - 1) : -1;
+      if (quote && opened >= 0) {
+        const pos = lines.linePos(opened);
+        return problem(file.path, pos.line, pos.col, `YAML syntax: this string is never closed (missing ${quote})`);
+      }
       const pos = lines.linePos(error.pos[0]);
       return problem(file.path, pos.line, pos.col, `YAML syntax: ${error.message.split('\n')[0]}`);
     });
@@ -96,6 +104,11 @@ export class YamlSource {
           const hint = didYouMean(k, known);
           return this.problemAt([...path, k], `unknown key '${k}'${hint}`, 'error', true);
         });
+      }
+      if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message) && path.length > 0) {
+        const parent = path.slice(0, -1);
+        const inside = parent.length ? ` in ${parent.join('.')}` : '';
+        return [this.problemAt(parent, `missing required key '${String(path[path.length - 1])}'${inside} (expected ${issue.expected})`)];
       }
       const where = path.length ? `${path.join('.')}: ` : '';
       return [this.problemAt(path, `${where}${issue.message}`)];

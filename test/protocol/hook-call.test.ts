@@ -60,7 +60,7 @@ describe('POST /cds-services/{id}: a valid call', () => {
     const hookInstance = '6f0c4a52-6a0f-4c59-8f0a-3b0a8e9d2c11';
     const res = await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance }));
     const { cards } = (await res.json()) as { cards: { uuid: string; suggestions: { uuid: string }[] }[] };
-    const [row] = rows<Record<string, any>>(t.dbPath, 'select * from invocations where hook_instance = ?', hookInstance);
+    const row = rows<Record<string, any>>(t.dbPath, 'select * from invocations where hook_instance = ?', hookInstance)[0]!;
     expect(row).toMatchObject({
       service_id: 'drug-interactions',
       hook: 'order-sign',
@@ -259,7 +259,7 @@ describe('POST /cds-services/{id}: bad requests get 4xx naming the field (checkl
   it('records rejected calls with their status and the offending field, not the payload', async () => {
     const hookInstance = '9a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
     await post(t.app, '/cds-services/drug-interactions', { ...base, hookInstance, context: { ...context, patientId: undefined } });
-    const [row] = rows<Record<string, any>>(t.dbPath, 'select * from invocations where hook_instance = ?', hookInstance);
+    const row = rows<Record<string, any>>(t.dbPath, 'select * from invocations where hook_instance = ?', hookInstance)[0]!;
     expect(row).toMatchObject({ status: 400, outcome: 'rejected', error: 'context.patientId', card_count: 0, request_body: null });
   });
 });
@@ -315,7 +315,7 @@ describe('a rule that fails at run time is isolated', () => {
     expect(res.status).toBe(200);
     const { cards } = (await res.json()) as { cards: { summary: string }[] };
     expect(cards.map((c) => c.summary)).toEqual(['Hello']);
-    const [row] = rows<Record<string, any>>(app.dbPath, 'select * from invocations where hook_instance = ?', hookInstance);
+    const row = rows<Record<string, any>>(app.dbPath, 'select * from invocations where hook_instance = ?', hookInstance)[0]!;
     expect(row.outcome).toBe('degraded');
     expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', message: expect.stringContaining('ageInYears() expects a date') }]);
     expect(JSON.parse(row.rules_fired)).toEqual(['always']);
