@@ -38,7 +38,7 @@ import { silentLogger } from '../log/logger.ts';
 import type { RuleSet } from '../rules/compile.ts';
 import { classifyContentPath } from '../rules/content.ts';
 import { ruleIdSchema } from '../rules/schema.ts';
-import { type ContentProblem, type SourceFile, YamlSource } from '../rules/source.ts';
+import { type ContentProblem, parseContentFile, type SourceFile } from '../rules/source.ts';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { MemoryFhirServer } from './memory-fhir.ts';
@@ -98,14 +98,8 @@ export function loadRuleTests(files: readonly SourceFile[]): { tests: RuleTestFi
   for (const file of files) {
     const where = classifyContentPath(file.path.replace(/^.*?(?=rules\/)/, ''));
     if (where?.kind !== 'test') continue;
-    const { source, problems: syntax } = YamlSource.parse(file);
-    problems.push(...syntax);
-    if (!source) continue;
-    const parsed = testFileSchema.safeParse(source.toJS());
-    if (!parsed.success) {
-      problems.push(...source.zodProblems(parsed.error, testFileSchema));
-      continue;
-    }
+    const parsed = parseContentFile(file, testFileSchema, problems);
+    if (!parsed) continue;
     const stem = file.path.split('/').pop()!.replace(/\.test\.ya?ml$/, '');
     tests.push({ path: file.path, serviceId: where.id, ruleId: parsed.data.rule ?? stem, cases: parsed.data.cases });
   }

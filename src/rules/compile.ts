@@ -12,7 +12,7 @@ import { placeholdersOf } from '../cards/render.ts';
 import { classifyContentPath, SERVICE_ID } from './content.ts';
 import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
 import { type Condition, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
-import { type ContentProblem, didYouMean, problem, type SourceFile, YamlSource } from './source.ts';
+import { type ContentProblem, didYouMean, parseContentFile, problem, type SourceFile, type YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
 
 export interface CompiledExpr {
@@ -126,13 +126,9 @@ function loadValueSets(files: SourceFile[], problems: ContentProblem[]): ValueSe
   const index = new ValueSetIndex();
   const seen = new Map<string, string>();
   for (const file of files) {
-    const source = parse(file, problems);
-    if (!source) continue;
-    const parsed = valueSetFileSchema.safeParse(source.toJS());
-    if (!parsed.success) {
-      problems.push(...source.zodProblems(parsed.error, valueSetFileSchema));
-      continue;
-    }
+    const parsed = parseContentFile(file, valueSetFileSchema, problems);
+    if (!parsed) continue;
+    const { source } = parsed;
     const { id } = parsed.data;
     const stem = classifyContentPath(file.path)!.id;
     if (id !== stem) problems.push(source.problemAt(['id'], `value set id '${id}' must match its file name '${stem}.json'`));
@@ -150,14 +146,9 @@ function loadValueSets(files: SourceFile[], problems: ContentProblem[]): ValueSe
 function loadCards(files: SourceFile[], problems: ContentProblem[]): Map<string, CardTemplate> {
   const cards = new Map<string, CardTemplate>();
   for (const file of files) {
-    const source = parse(file, problems);
-    if (!source) continue;
-    const parsed = cardTemplateSchema.safeParse(source.toJS());
-    if (!parsed.success) {
-      problems.push(...source.zodProblems(parsed.error, cardTemplateSchema));
-      continue;
-    }
-    const template = parsed.data;
+    const parsed = parseContentFile(file, cardTemplateSchema, problems);
+    if (!parsed) continue;
+    const { source, data: template } = parsed;
     if (!/\{\{/.test(template.summary) && template.summary.length > 139) {
       problems.push(source.problemAt(['summary'], `summary is ${template.summary.length} characters; CDS Hooks requires under 140`));
     }
@@ -187,14 +178,10 @@ function compileService(
   shared: Shared,
   problems: ContentProblem[],
 ): CompiledService | undefined {
-  const source = parse(file, problems);
-  if (!source) return undefined;
   if (!SERVICE_ID.test(id)) problems.push(problem(file.path, 1, 1, `service folder name '${id}' must be URL-safe ([A-Za-z0-9._~-])`));
-  const parsed = serviceFileSchema.safeParse(source.toJS());
-  if (!parsed.success) {
-    problems.push(...source.zodProblems(parsed.error, serviceFileSchema));
-    return undefined;
-  }
+  const parsed = parseContentFile(file, serviceFileSchema, problems);
+  if (!parsed) return undefined;
+  const { source } = parsed;
   const spec: ServiceFile = parsed.data;
   const hook = spec.hook as HookName;
   const contextNames = Object.keys(hookDefinition(hook).context);
@@ -233,14 +220,9 @@ function compileService(
   const rules: CompiledRule[] = [];
   const ruleIds = new Map<string, string>();
   for (const ruleFile of ruleFiles) {
-    const ruleSource = parse(ruleFile, problems);
-    if (!ruleSource) continue;
-    const ruleParsed = ruleFileSchema.safeParse(ruleSource.toJS());
-    if (!ruleParsed.success) {
-      problems.push(...ruleSource.zodProblems(ruleParsed.error, ruleFileSchema));
-      continue;
-    }
-    const rule = ruleParsed.data;
+    const ruleParsed = parseContentFile(ruleFile, ruleFileSchema, problems);
+    if (!ruleParsed) continue;
+    const { source: ruleSource, data: rule } = ruleParsed;
     if (ruleIds.has(rule.id)) {
       problems.push(ruleSource.problemAt(['id'], `duplicate rule id '${rule.id}' (also in ${ruleIds.get(rule.id)})`));
     }
@@ -436,10 +418,4 @@ function valueSetUses(expression: string): { id: string; offset: number }[] {
     id: m[1]!,
     offset: m.index + m[0].indexOf("'") + 1,
   }));
-}
-
-function parse(file: SourceFile, problems: ContentProblem[]): YamlSource | undefined {
-  const { source, problems: syntax } = YamlSource.parse(file);
-  problems.push(...syntax);
-  return source;
 }

@@ -133,6 +133,26 @@ export class YamlSource {
   }
 }
 
+/**
+ * Parses a content file and validates it against its schema. Syntax and schema problems are
+ * added to `problems`; the result is undefined when there were any.
+ */
+export function parseContentFile<T>(
+  file: SourceFile,
+  schema: z.ZodType<T>,
+  problems: ContentProblem[],
+): { source: YamlSource; data: T } | undefined {
+  const { source, problems: syntax } = YamlSource.parse(file);
+  problems.push(...syntax);
+  if (!source) return undefined;
+  const parsed = schema.safeParse(source.toJS());
+  if (!parsed.success) {
+    problems.push(...source.zodProblems(parsed.error, schema));
+    return undefined;
+  }
+  return { source, data: parsed.data };
+}
+
 export function problem(
   path: string,
   line: number,
