@@ -36,6 +36,7 @@ import { callService } from '../cds/invoke.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
 import { silentLogger } from '../log/logger.ts';
 import type { RuleSet } from '../rules/compile.ts';
+import { explainDefines, type RuleOutcome } from '../rules/evaluate.ts';
 import { classifyContentPath } from '../rules/content.ts';
 import { ruleIdSchema } from '../rules/schema.ts';
 import { type ContentProblem, parseContentFile, type SourceFile } from '../rules/source.ts';
@@ -114,6 +115,10 @@ export interface CaseResult {
   cards: { rule: string; card: Card }[];
   ruleErrors: { rule: string; message: string }[];
   status: number;
+  /** The rule's defines as this case computed them (service defines first). */
+  defines: { name: string; value?: unknown[]; error?: string }[];
+  /** Each rule of the service: fired or not, and the time its expressions took. */
+  rules: RuleOutcome[];
 }
 
 const FHIR_BASE = 'http://fhir.test/r4';
@@ -149,8 +154,17 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   };
 
   const recorded = recordingStore();
+  let evaluated: { context: Record<string, unknown>; prefetch: Record<string, unknown>; outcomes: RuleOutcome[] } | undefined;
   const result = await callService(
-    { store: recorded.store, config: DEFAULT_CONFIG, fetch: fhir.fetchFor(FHIR_BASE), log: silentLogger, now: () => now, newUuid: () => crypto.randomUUID() },
+    {
+      store: recorded.store,
+      config: DEFAULT_CONFIG,
+      fetch: fhir.fetchFor(FHIR_BASE),
+      log: silentLogger,
+      now: () => now,
+      newUuid: () => crypto.randomUUID(),
+      inspect: (details) => (evaluated = details),
+    },
     service,
     async () => body,
   );
@@ -162,7 +176,9 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   if (result.status !== 200) failures.push(`the call was answered ${result.status}: ${JSON.stringify(result.body)}`);
   for (const e of ruleErrors) failures.push(`rule ${e.rule} failed: ${e.message}`);
   failures.push(...compareCards(test.ruleId, c.expect.cards, cards));
-  return { passed: failures.length === 0, failures, cards, ruleErrors, status: result.status };
+  const rule = service.rules.find((r) => r.id === test.ruleId)!;
+  const defines = evaluated ? explainDefines(service, rule, evaluated) : [];
+  return { passed: failures.length === 0, failures, cards, ruleErrors, status: result.status, defines, rules: evaluated?.outcomes ?? [] };
 }
 
 /** Compares, rule by rule, the cards expected with those produced. */
@@ -262,5 +278,5 @@ function recordingStore(): { store: Store; invocations: InvocationRow[]; cards: 
 }
 
 function failed(message: string): CaseResult {
-  return { passed: false, failures: [message], cards: [], ruleErrors: [], status: 0 };
+  return { passed: false, failures: [message], cards: [], ruleErrors: [], status: 0, defines: [], rules: [] };
 }

@@ -6,7 +6,7 @@ import type { ServiceConfig } from '../config.ts';
 import type { Logger } from '../log/logger.ts';
 import { CardRenderError, renderCard } from '../cards/render.ts';
 import type { CompiledService } from '../rules/compile.ts';
-import { evaluateService } from '../rules/evaluate.ts';
+import { evaluateService, type RuleOutcome } from '../rules/evaluate.ts';
 import type { InvocationCardRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Card, HookResponse } from './card.ts';
@@ -21,6 +21,8 @@ export interface CallDeps {
   log: Logger;
   now: () => Date;
   newUuid: () => string;
+  /** Sees what a call evaluated; the authoring tools use it to explain results. */
+  inspect?: (details: { context: Record<string, unknown>; prefetch: Record<string, unknown>; outcomes: RuleOutcome[] }) => void;
 }
 
 export interface CallMeta {
@@ -68,6 +70,7 @@ export async function callService(
 
     const evaluateStart = performance.now();
     const outcomes = await evaluateService(service, { context: request.context, prefetch });
+    deps.inspect?.({ context: request.context, prefetch, outcomes });
     const cards: { card: Card; ruleId: string }[] = [];
     const ruleErrors: { rule: string; message: string }[] = [];
     for (const outcome of outcomes) {

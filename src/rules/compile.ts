@@ -11,6 +11,7 @@ import { type CardTemplate, cardTemplateSchema } from '../cards/schema.ts';
 import { placeholdersOf } from '../cards/render.ts';
 import { classifyContentPath, SERVICE_ID } from './content.ts';
 import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
+import { codeOnly, lintExpression } from './lint.ts';
 import { type Condition, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
 import { type ContentProblem, didYouMean, parseContentFile, problem, type SourceFile, type YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
@@ -278,6 +279,10 @@ function compileRule(source: YamlSource, rule: RuleFile, { scope, serviceDefines
     problems.push(source.problemAt(['card'], `card template '${rule.card}' does not exist in cards/${hint}`));
   } else {
     const provided = new Set(Object.keys(rule.with ?? {}));
+    const used = new Set(placeholdersOf(card).map((u) => u.name));
+    for (const name of provided) {
+      if (!used.has(name)) problems.push(source.problemAt(['with', name], `card '${rule.card}' has no {{${name}}}: this value is never shown`, 'warning', true));
+    }
     for (const use of placeholdersOf(card)) {
       if (use.name.startsWith('context.') || provided.has(use.name)) continue;
       problems.push(
@@ -377,6 +382,13 @@ function compileExpression(
     const hint = didYouMean(variable.name, [...scope]);
     report(variable.offset, `%${variable.name} is not a define, prefetch key or context variable here${hint}`);
   }
+  for (const finding of lintExpression(expression, didYouMean)) {
+    if (finding.severity === 'error') report(finding.offset, finding.message);
+    else {
+      const pos = source.positionInString(path, finding.offset);
+      problems.push(problem(source.path, pos.line, pos.column, finding.message, 'warning'));
+    }
+  }
   for (const use of valueSetUses(expression)) {
     if (!shared.valueSets.has(use.id)) {
       report(use.offset, `value set '${use.id}' does not exist in rules/valuesets/${didYouMean(use.id, shared.valueSets.ids())}`);
@@ -397,11 +409,6 @@ function compileExpression(
 function offsetOf(text: string, line: number, column: number): number {
   const lines = text.split('\n');
   return lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
-}
-
-/** Blanks out string literals so that names inside quotes are not mistaken for code. */
-function codeOnly(expression: string): string {
-  return expression.replace(/'(?:[^'\\]|\\.)*'/g, (m) => `'${' '.repeat(m.length - 2)}'`);
 }
 
 /** The `%variables` an expression reads, with their offsets. */

@@ -32,11 +32,7 @@ export interface RuleOutcome {
 
 /** Runs every enabled rule of the service; never throws for a rule's sake. */
 export async function evaluateService(service: CompiledService, input: EvaluationInput): Promise<RuleOutcome[]> {
-  const serviceVars = Object.create(null) as Record<string, unknown>;
-  serviceVars.context = input.context;
-  for (const [name, value] of Object.entries(input.context)) serviceVars[name] = value;
-  for (const [name, value] of Object.entries(input.prefetch)) serviceVars[name] = value ?? [];
-  defineLazily(serviceVars, service.defines);
+  const serviceVars = serviceVariables(service, input);
 
   const rules = service.rules.filter((r) => r.enabled);
   const runs = new Map<string, RuleRun>();
@@ -44,9 +40,7 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
   const engine = new Engine([], { allowUndefinedFacts: false, replaceFactsInEventParams: false });
 
   for (const rule of rules) {
-    const vars = Object.create(serviceVars) as Record<string, unknown>;
-    defineLazily(vars, rule.defines);
-    const run: RuleRun = { rule, vars, ms: 0 };
+    const run: RuleRun = { rule, vars: ruleVariables(serviceVars, rule), ms: 0 };
     runs.set(rule.id, run);
     engine.addRule({
       name: rule.id,
@@ -78,6 +72,42 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
       if (!run.error) return { ruleId: rule.id, fired: true, values, ms: run.ms };
     }
     return { ruleId: rule.id, fired: false, ...(run.error ? { error: run.error } : {}), ms: run.ms };
+  });
+}
+
+/** The variables every rule of the service sees: context, its fields, prefetch, service defines. */
+function serviceVariables(service: CompiledService, input: EvaluationInput): Record<string, unknown> {
+  const vars = Object.create(null) as Record<string, unknown>;
+  vars.context = input.context;
+  for (const [name, value] of Object.entries(input.context)) vars[name] = value;
+  for (const [name, value] of Object.entries(input.prefetch)) vars[name] = value ?? [];
+  defineLazily(vars, service.defines);
+  return vars;
+}
+
+/** A rule's variables: the service's, plus its own defines on top. */
+function ruleVariables(serviceVars: Record<string, unknown>, rule: CompiledRule): Record<string, unknown> {
+  const vars = Object.create(serviceVars) as Record<string, unknown>;
+  defineLazily(vars, rule.defines);
+  return vars;
+}
+
+/**
+ * The value of every define a rule sees (the service's and its own), for authors working out why
+ * a rule did or did not fire. A define that fails gives its error message instead.
+ */
+export function explainDefines(
+  service: CompiledService,
+  rule: CompiledRule,
+  input: EvaluationInput,
+): { name: string; value?: unknown[]; error?: string }[] {
+  const vars = ruleVariables(serviceVariables(service, input), rule);
+  return [...service.defines, ...rule.defines].map(({ name }) => {
+    try {
+      return { name, value: vars[name] as unknown[] };
+    } catch (error) {
+      return { name, error: error instanceof Error ? error.message : String(error) };
+    }
   });
 }
 

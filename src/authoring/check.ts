@@ -1,0 +1,34 @@
+/**
+ * Everything `cds-rules check` verifies: the content compiles (services, rules, cards, value
+ * sets), and every rule test file is well-formed and names a rule that exists.
+ */
+import { readContentFiles } from '../node/content-files.ts';
+import { compileContent, type RuleSet } from '../rules/compile.ts';
+import { type ContentProblem, didYouMean, problem } from '../rules/source.ts';
+import { loadRuleTests, type RuleTestFile } from './rule-tests.ts';
+
+export interface CheckResult {
+  ruleSet?: RuleSet;
+  tests: RuleTestFile[];
+  problems: ContentProblem[];
+  files: number;
+}
+
+export async function checkContent(root: string): Promise<CheckResult> {
+  const files = await readContentFiles(root);
+  const { ruleSet, problems } = compileContent(files);
+  const loaded = loadRuleTests(files);
+  problems.push(...loaded.problems);
+  if (ruleSet) {
+    for (const test of loaded.tests) {
+      const service = ruleSet.services.get(test.serviceId);
+      if (service && !service.rules.some((r) => r.id === test.ruleId)) {
+        const hint = didYouMean(test.ruleId, service.rules.map((r) => r.id));
+        problems.push(problem(test.path, 1, 1, `no rule '${test.ruleId}' in service '${test.serviceId}' to test${hint}`));
+      }
+    }
+  }
+  problems.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.column - b.column);
+  const hasErrors = problems.some((p) => p.severity === 'error');
+  return { ruleSet: hasErrors ? undefined : ruleSet, tests: loaded.tests, problems, files: files.length };
+}
