@@ -8,6 +8,8 @@ export interface NodeSettings {
   dbPath: string;
   dbSynchronous: 'FULL' | 'NORMAL';
   contentDir: string;
+  /** Reload content when its files change. */
+  watchContent: boolean;
   logLevel: LogLevel;
   service: ServiceConfig;
 }
@@ -37,6 +39,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): NodeSetti
     dbPath: env.CDS_DB_PATH || './data/cds.sqlite',
     dbSynchronous: oneOf('CDS_DB_SYNCHRONOUS', 'FULL', ['FULL', 'NORMAL'] as const),
     contentDir: env.CDS_CONTENT_DIR || '.',
+    watchContent: oneOf('CDS_WATCH_CONTENT', 'true', ['true', 'false'] as const) === 'true',
     logLevel: oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     service: {
       maxBodyBytes: int('CDS_MAX_BODY_BYTES', DEFAULT_CONFIG.maxBodyBytes, 1024, 1024 ** 3),

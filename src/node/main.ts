@@ -8,6 +8,7 @@ import { createApp } from '../app.ts';
 import { createLogger } from '../log/logger.ts';
 import { formatProblem } from '../rules/source.ts';
 import { loadContent } from './content-files.ts';
+import { LiveContent } from './live-content.ts';
 import { SettingsError, settingsFromEnv } from './env.ts';
 import { openSqliteStore } from './sqlite.ts';
 
@@ -31,13 +32,16 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  const content = new LiveContent(resolve(settings.contentDir), ruleSet, log);
+  if (settings.watchContent) content.watch();
+
   const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous });
   const app = createApp({
-    ruleSet: () => ruleSet,
+    ruleSet: () => content.ruleSet,
     store: database.store,
     config: settings.service,
     log,
-    health: () => ({ database: 'sqlite' }),
+    health: () => ({ database: 'sqlite', reload: { watching: settings.watchContent, ...content.reloadState } }),
   });
 
   const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
+    content.close();
     server.close(() => {
       database.close();
       process.exit(0);

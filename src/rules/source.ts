@@ -26,14 +26,29 @@ type PathPart = string | number;
 
 /** A parsed YAML (or JSON) document that can say where any value of it stands. */
 export class YamlSource {
+  private parsed?: { doc: Document; lines: LineCounter };
+
   private constructor(
     readonly file: SourceFile,
-    readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
+    parsed?: { doc: Document; lines: LineCounter },
+    private readonly data?: unknown,
+  ) {
+    this.parsed = parsed;
+  }
 
-  /** Parses a file; syntax errors come back as problems and no source. */
+  /**
+   * Parses a file; syntax errors come back as problems and no source. JSON files (value sets
+   * can be megabytes) are read with JSON.parse, and the position-keeping parse is done only if
+   * a problem needs a position.
+   */
   static parse(file: SourceFile): { source?: YamlSource; problems: ContentProblem[] } {
+    if (file.path.endsWith('.json')) {
+      try {
+        return { source: new YamlSource(file, undefined, JSON.parse(file.text)), problems: [] };
+      } catch {
+        // Fall through: the YAML parser says where the syntax breaks.
+      }
+    }
     const lines = new LineCounter();
     const doc = parseDocument(file.text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
     // After the first syntax error the parser's later complaints are mostly echoes of it.
@@ -50,7 +65,23 @@ export class YamlSource {
       return problem(file.path, pos.line, pos.col, `YAML syntax: ${error.message.split('\n')[0]}`);
     });
     if (problems.length > 0) return { problems };
-    return { source: new YamlSource(file, doc, lines), problems: [] };
+    return { source: new YamlSource(file, { doc, lines }), problems: [] };
+  }
+
+  get doc(): Document {
+    return this.positions().doc;
+  }
+
+  private get lines(): LineCounter {
+    return this.positions().lines;
+  }
+
+  private positions(): { doc: Document; lines: LineCounter } {
+    if (!this.parsed) {
+      const lines = new LineCounter();
+      this.parsed = { doc: parseDocument(this.file.text, { lineCounter: lines }), lines };
+    }
+    return this.parsed;
   }
 
   get path(): string {
@@ -58,7 +89,7 @@ export class YamlSource {
   }
 
   toJS(): unknown {
-    return this.doc.toJS();
+    return this.data !== undefined ? this.data : this.doc.toJS();
   }
 
   /** Line and column (1-based) of the value at `path`, or of its nearest ancestor that exists. */
