@@ -16,16 +16,14 @@ export interface CheckResult {
 
 export async function checkContent(root: string): Promise<CheckResult> {
   const files = await readContentFiles(root);
-  const { ruleSet, problems } = compileContent(files);
+  const { ruleSet, problems, ruleIds } = compileContent(files);
   const loaded = loadRuleTests(files);
   problems.push(...loaded.problems);
-  if (ruleSet) {
-    for (const test of loaded.tests) {
-      const service = ruleSet.services.get(test.serviceId);
-      if (service && !service.rules.some((r) => r.id === test.ruleId)) {
-        const hint = didYouMean(test.ruleId, service.rules.map((r) => r.id));
-        problems.push(problem(test.path, 1, 1, `no rule '${test.ruleId}' in service '${test.serviceId}' to test${hint}`));
-      }
+  for (const test of loaded.tests) {
+    const declared = ruleIds.get(test.serviceId);
+    if (declared && !declared.has(test.ruleId)) {
+      const hint = didYouMean(test.ruleId, [...declared]);
+      problems.push(problem(test.path, 1, 1, `no rule '${test.ruleId}' in service '${test.serviceId}' to test${hint}`));
     }
   }
   problems.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.column - b.column);

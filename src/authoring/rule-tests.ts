@@ -100,7 +100,7 @@ export function loadRuleTests(files: readonly SourceFile[]): { tests: RuleTestFi
     const where = classifyContentPath(file.path.replace(/^.*?(?=rules\/)/, ''));
     if (where?.kind !== 'test') continue;
     const parsed = parseContentFile(file, testFileSchema, problems);
-    if (!parsed) continue;
+    if (!parsed?.data) continue;
     const stem = file.path.split('/').pop()!.replace(/\.test\.ya?ml$/, '');
     tests.push({ path: file.path, serviceId: where.id, ruleId: parsed.data.rule ?? stem, cases: parsed.data.cases });
   }

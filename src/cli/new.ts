@@ -3,11 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HOOK_NAMES, isHookName } from '../cds/hooks.ts';
+import { PLACEHOLDER_REFERENCE } from '../rules/compile.ts';
 import { SERVICE_ID } from '../rules/content.ts';
 import { UsageError } from './args.ts';
 import { green, println } from './output.ts';
 
-const PLACEHOLDER_URL = 'https://www.example.org/replace-with-the-source';
+const PLACEHOLDER_URL = PLACEHOLDER_REFERENCE;
 
 const titleOf = (id: string) => id.replace(/[-_.]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
 

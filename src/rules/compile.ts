@@ -64,9 +64,14 @@ export interface RuleSet {
 
 export interface CompileResult {
   ruleSet?: RuleSet;
+  /** Rule ids each service folder declares, known even when the content has errors. */
+  ruleIds: ReadonlyMap<string, ReadonlySet<string>>;
   /** Errors and warnings; `ruleSet` is present only when there is no error. */
   problems: ContentProblem[];
 }
+
+/** The reference `cds-rules new` writes, for the author to replace. */
+export const PLACEHOLDER_REFERENCE = 'https://www.example.org/replace-with-the-source';
 
 /** Variables fhirpath.js itself provides. */
 const BUILTIN_VARIABLES = new Set(['ucum', 'factory']);
@@ -102,8 +107,10 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
     }
     ruleFilesByService.set(id, [...(ruleFilesByService.get(id) ?? []), file]);
   }
+  const ruleIds = new Map<string, Set<string>>();
   for (const [id, file] of serviceFiles) {
-    const service = compileService(id, file, ruleFilesByService.get(id) ?? [], { cards, valueSets, compile }, problems);
+    ruleIds.set(id, new Set());
+    const service = compileService(id, file, ruleFilesByService.get(id) ?? [], { cards, valueSets, compile }, problems, ruleIds.get(id)!);
     if (service) services.set(id, service);
   }
 
@@ -112,6 +119,7 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
   const ruleCount = [...services.values()].reduce((n, s) => n + s.rules.length, 0);
   return {
     problems,
+    ruleIds,
     ruleSet: hasErrors
       ? undefined
       : {
@@ -128,7 +136,7 @@ function loadValueSets(files: SourceFile[], problems: ContentProblem[]): ValueSe
   const seen = new Map<string, string>();
   for (const file of files) {
     const parsed = parseContentFile(file, valueSetFileSchema, problems);
-    if (!parsed) continue;
+    if (!parsed?.data) continue;
     const { source } = parsed;
     const { id } = parsed.data;
     const stem = classifyContentPath(file.path)!.id;
@@ -148,7 +156,7 @@ function loadCards(files: SourceFile[], problems: ContentProblem[]): Map<string,
   const cards = new Map<string, CardTemplate>();
   for (const file of files) {
     const parsed = parseContentFile(file, cardTemplateSchema, problems);
-    if (!parsed) continue;
+    if (!parsed?.data) continue;
     const { source, data: template } = parsed;
     if (!/\{\{/.test(template.summary) && template.summary.length > 139) {
       problems.push(source.problemAt(['summary'], `summary is ${template.summary.length} characters; CDS Hooks requires under 140`));
@@ -178,10 +186,11 @@ function compileService(
   ruleFiles: SourceFile[],
   shared: Shared,
   problems: ContentProblem[],
+  declared: Set<string>,
 ): CompiledService | undefined {
   if (!SERVICE_ID.test(id)) problems.push(problem(file.path, 1, 1, `service folder name '${id}' must be URL-safe ([A-Za-z0-9._~-])`));
   const parsed = parseContentFile(file, serviceFileSchema, problems);
-  if (!parsed) return undefined;
+  if (!parsed?.data) return undefined;
   const { source } = parsed;
   const spec: ServiceFile = parsed.data;
   const hook = spec.hook as HookName;
@@ -224,6 +233,14 @@ function compileService(
     const ruleParsed = parseContentFile(ruleFile, ruleFileSchema, problems);
     if (!ruleParsed) continue;
     const { source: ruleSource, data: rule } = ruleParsed;
+    const raw = ruleSource.toJS() as Record<string, unknown> | null;
+    if (typeof raw?.id === 'string') declared.add(raw.id);
+    if (!rule) {
+      // The file does not fit the schema; its expressions can still be checked, so the author
+      // sees every mistake in one pass.
+      checkExpressionsLeniently(ruleSource, raw, new Set([...serviceScope, ...defines.map((d) => d.name)]), shared, problems);
+      continue;
+    }
     if (ruleIds.has(rule.id)) {
       problems.push(ruleSource.problemAt(['id'], `duplicate rule id '${rule.id}' (also in ${ruleIds.get(rule.id)})`));
     }
@@ -251,6 +268,25 @@ function compileService(
   };
 }
 
+/** Compiles whatever expressions a schema-invalid rule file holds, for their problems only. */
+function checkExpressionsLeniently(source: YamlSource, raw: Record<string, unknown> | null, scope: Set<string>, shared: Shared, problems: ContentProblem[]): void {
+  const strings = (value: unknown): [string, string][] =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string')
+      : [];
+  const prefetch = strings(raw?.prefetch).map(([k]) => k);
+  const define = strings(raw?.define);
+  const local = new Set([...scope, ...prefetch, ...define.map(([k]) => k)]);
+  for (const [name, expression] of define) compileExpression(source, expression, ['define', name], local, shared, problems);
+  const walk = (condition: unknown, path: (string | number)[]) => {
+    if (typeof condition === 'string') compileExpression(source, condition, path, local, shared, problems);
+    else if (Array.isArray(condition)) condition.forEach((c, i) => walk(c, [...path, i]));
+    else if (condition && typeof condition === 'object') for (const [k, v] of Object.entries(condition)) walk(v, [...path, k]);
+  };
+  walk(raw?.when, ['when']);
+  for (const [name, expression] of strings(raw?.with)) compileExpression(source, expression, ['with', name], local, shared, problems);
+}
+
 interface RuleScope {
   scope: Set<string>;
   serviceDefines: Set<string>;
@@ -265,6 +301,11 @@ function compileRule(source: YamlSource, rule: RuleFile, { scope, serviceDefines
       problems.push(source.problemAt(['define', name], `define '${name}' hides a variable of the same name`, 'error', true));
     }
   }
+  rule.references.forEach((reference, i) => {
+    if (reference.url.startsWith(PLACEHOLDER_REFERENCE)) {
+      problems.push(source.problemAt(['references', i, 'url'], 'placeholder reference: cite the real source before this rule goes live', 'warning'));
+    }
+  });
   const defines = compileDefines(source, rule.define ?? {}, ['define'], scope, shared, problems);
   const ruleScope = new Set([...scope, ...defines.map((d) => d.name)]);
   const when = compileCondition(source, rule.when, ['when'], ruleScope, shared, problems);

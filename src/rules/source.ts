@@ -166,20 +166,21 @@ export class YamlSource {
 
 /**
  * Parses a content file and validates it against its schema. Syntax and schema problems are
- * added to `problems`; the result is undefined when there were any.
+ * added to `problems`. Undefined after a syntax error; without `data` after a schema error
+ * (the source is still there, for checks that can go on).
  */
 export function parseContentFile<T>(
   file: SourceFile,
   schema: z.ZodType<T>,
   problems: ContentProblem[],
-): { source: YamlSource; data: T } | undefined {
+): { source: YamlSource; data?: T } | undefined {
   const { source, problems: syntax } = YamlSource.parse(file);
   problems.push(...syntax);
   if (!source) return undefined;
   const parsed = schema.safeParse(source.toJS());
   if (!parsed.success) {
     problems.push(...source.zodProblems(parsed.error, schema));
-    return undefined;
+    return { source };
   }
   return { source, data: parsed.data };
 }

@@ -1,0 +1,211 @@
+/** The authoring command line, run as authors run it: `node bin/cds-rules.mjs <command>`. */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runToEnd } from '../support/processes.ts';
+
+const cli = (...args: string[]) => runToEnd(['bin/cds-rules.mjs', ...args], { NO_COLOR: '1' });
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temp content folder: a copy of the shipped content, or empty. */
+function contentDir(copy = true): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cds-cli-'));
+  dirs.push(dir);
+  if (copy) {
+    cpSync('rules', join(dir, 'rules'), { recursive: true });
+    cpSync('cards', join(dir, 'cards'), { recursive: true });
+  }
+  return dir;
+}
+
+describe('cds-rules check', () => {
+  it('passes the shipped content', async () => {
+    const { code, stdout } = await cli('check');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('ok: 4 services, 9 rules, 9 cards, 30 value sets, 9 test files');
+  });
+
+  it('reports each mistake as path:line:col: message and exits 1', async () => {
+    const dir = contentDir(false);
+    mkdirSync(join(dir, 'rules', 'demo'), { recursive: true });
+    mkdirSync(join(dir, 'rules', 'valuesets'));
+    mkdirSync(join(dir, 'cards'));
+    cpSync('rules/valuesets/warfarin.json', join(dir, 'rules', 'valuesets', 'warfarin.json'));
+    writeFileSync(join(dir, 'rules', 'demo', 'service.yaml'), 'hook: order-sign\ntitle: Demo\ndescription: Three typical mistakes\n');
+    writeFileSync(
+      join(dir, 'rules', 'demo', 'warfarin-check.yaml'),
+      [
+        'id: warfarin-check',
+        'title: Warfarin ordered',
+        'references: [{ label: Coumadin label, url: "https://dailymed.nlm.nih.gov/dailymed/" }]',
+        'define:',
+        '  warfarinOrders: "%draftOrders.entry.resource.where(medication.coding.inValueSet(\'warfarine\'))"',
+        '  coded: "%draftOrder.entry.resource.where(medication.coding.code = \'855332\')"',
+        'when: "%warfarinOrders.exists()"',
+        'crad: warfarin',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'cards', 'warfarin.yaml'), 'summary: Warfarin ordered\nindicator: info\nsource:\n  label: Demo\n');
+    const { code, stdout } = await cli('check', dir);
+    expect(code).toBe(1);
+    expect(stdout.trim().split('\n')).toEqual([
+      "rules/demo/warfarin-check.yaml:1:1: missing required key 'card' (expected string)",
+      "rules/demo/warfarin-check.yaml:5:84: value set 'warfarine' does not exist in rules/valuesets/ (did you mean 'warfarin'?)",
+      "rules/demo/warfarin-check.yaml:6:11: %draftOrder is not a define, prefetch key or context variable here (did you mean 'draftOrders'?)",
+      "rules/demo/warfarin-check.yaml:6:55: warning: 'coding.code = ...' compares the whole collection: it is false when a concept has two codings. Use coding.where(system = '...' and code = '...').exists(), or inValueSet('...')",
+      "rules/demo/warfarin-check.yaml:8:1: unknown key 'crad' (did you mean 'card'?)",
+      '4 error(s), 1 warning(s) in 4 file(s)',
+    ]);
+  });
+
+  it('flags unknown functions and test files for rules that do not exist', async () => {
+    const dir = contentDir();
+    const rule = join(dir, 'rules', 'allergy-check', 'penicillin-allergy-beta-lactam.yaml');
+    writeFileSync(rule, readFileSync(rule, 'utf8').replace('"%penicillinAllergies.exists()"', '"%penicillinAllergies.exist()"'));
+    writeFileSync(join(dir, 'rules', 'allergy-check', 'nothing.test.yaml'), 'cases:\n  - name: x\n    expect: { cards: [] }\n');
+    const { code, stdout } = await cli('check', dir);
+    expect(code).toBe(1);
+    expect(stdout).toContain("rules/allergy-check/penicillin-allergy-beta-lactam.yaml:15:29: unknown function 'exist' (did you mean 'exists'?)");
+    expect(stdout).toContain("rules/allergy-check/nothing.test.yaml:1:1: no rule 'nothing' in service 'allergy-check' to test");
+  });
+});
+
+describe('cds-rules test', () => {
+  it('runs every case of the shipped content', async () => {
+    const { code, stdout } = await cli('test');
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n').at(-1)).toBe('50 passed, 0 failed');
+  });
+
+  it('shows a failing case with the difference and the value of each define', async () => {
+    const dir = contentDir();
+    const rule = join(dir, 'rules', 'renal-dosing', 'metformin-egfr-below-30.yaml');
+    writeFileSync(rule, readFileSync(rule, 'utf8').replace('"%egfrValue < 30"', '"%egfrValue < 29"'));
+    const { code, stdout } = await cli('test', dir, '--rule', 'metformin-egfr-below-30');
+    expect(code).toBe(1);
+    expect(stdout).toContain('✗ eGFR 29 fires');
+    expect(stdout).toContain('rule metformin-egfr-below-30: expected 1 card(s), got 0 (none)');
+    expect(stdout).toContain('%egfrValue = [29]');
+    expect(stdout).toMatch(/%metforminDrafts = \[\{"resourceType":"MedicationRequest"/);
+    expect(stdout.trim().split('\n').at(-1)).toBe('5 passed, 1 failed');
+  });
+});
+
+describe('cds-rules new', () => {
+  for (const [target, hook] of [
+    ['wellness/flu-vaccine', 'patient-view'],
+    ['orders/first-check', 'order-sign'],
+    ['drug-interactions/extra-check', undefined],
+  ] as const) {
+    it(`scaffolds ${target} so that check and test pass`, async () => {
+      const dir = contentDir();
+      const made = await cli('new', target, '--dir', dir, ...(hook ? ['--hook', hook] : []));
+      expect(made.code).toBe(0);
+      expect(made.stdout).toContain(`created ${join(dir, 'rules', ...target.split('/'))}.yaml`);
+      const checked = await cli('check', dir);
+      expect(checked.stdout).toContain(`rules/${target}.yaml:7:10: warning: placeholder reference: cite the real source before this rule goes live`);
+      expect(checked.code).toBe(0);
+      const tested = await cli('test', dir, '--rule', target.split('/')[1]!);
+      expect(tested.stdout.trim().split('\n').at(-1)).toBe('2 passed, 0 failed');
+      expect(tested.code).toBe(0);
+    });
+  }
+
+  it('refuses a malformed target with exit code 2', async () => {
+    const { code, stderr } = await cli('new', 'Bad Name');
+    expect(code).toBe(2);
+    expect(stderr).toContain('expected <service>/<rule>');
+  });
+});
+
+describe('cds-rules preview', () => {
+  it('prints the cards as a clinician reads them and each rule with its time', async () => {
+    const dir = contentDir(false);
+    const request = join(dir, 'request.json');
+    writeFileSync(
+      request,
+      JSON.stringify({
+        hook: 'order-sign',
+        hookInstance: crypto.randomUUID(),
+        context: {
+          userId: 'Practitioner/u',
+          patientId: 'p1',
+          draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'd1', status: 'draft', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049621', display: 'oxycodone hydrochloride 5 MG Oral Tablet' }] } } }] },
+        },
+        prefetch: {
+          patient: { resourceType: 'Patient', id: 'p1', birthDate: '1980-01-01' },
+          activeMeds: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'a1', status: 'active', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308048', display: 'alprazolam 0.5 MG Oral Tablet' }] } } }] },
+        },
+      }),
+    );
+    const { code, stdout } = await cli('preview', request, '--service', 'drug-interactions');
+    expect(code).toBe(0);
+    expect(stdout).toContain('── drug-interactions (order-sign)');
+    expect(stdout).toContain('▲ WARNING  Avoid prescribing oxycodone hydrochloride 5 MG Oral Tablet with alprazolam 0.5 MG Oral Tablet');
+    expect(stdout).toContain('○ Cancel the oxycodone hydrochloride 5 MG Oral Tablet order  [delete MedicationRequest/d1]');
+    expect(stdout).toContain('○ Prescribe naloxone nasal spray  [create MedicationRequest]');
+    expect(stdout).toMatch(/opioid-benzodiazepine\s+fired\s+\d+\.\d\d/);
+    expect(stdout).toMatch(/warfarin-nsaid\s+quiet\s+\d+\.\d\d/);
+  });
+
+  it('previews a Synthea patient record at patient-view', async () => {
+    const { code, stdout } = await cli('preview', '../shared/fixtures/synthea/Debora709_Mayer370.bundle.json');
+    expect(code).toBe(0);
+    expect(stdout).toContain('── preventive-care (patient-view)');
+    expect(stdout).toMatch(/statin-primary-prevention\s+quiet/);
+  });
+});
+
+describe('cds-rules import-valueset', () => {
+  it('writes the value set with its origin and reports unknown code systems', async () => {
+    const dir = contentDir(false);
+    mkdirSync(join(dir, 'rules'));
+    const source = join(dir, 'vsac.json');
+    writeFileSync(
+      source,
+      JSON.stringify({
+        resourceType: 'ValueSet',
+        id: '2.16.840.1.113883.3.117.1.7.1.232',
+        url: 'http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113883.3.117.1.7.1.232',
+        version: '20170504',
+        name: 'Warfarin',
+        expansion: {
+          timestamp: '2024-01-02T00:00:00Z',
+          contains: [
+            { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '855332', display: 'warfarin sodium 5 MG Oral Tablet' },
+            { system: 'http://example.org/local-drugs', code: 'W5' },
+          ],
+        },
+      }),
+    );
+    const { code, stdout } = await cli('import-valueset', source, '--id', 'my-warfarin', '--dir', dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`wrote 2 codes to ${join(dir, 'rules', 'valuesets', 'my-warfarin.json')}`);
+    expect(stdout).toContain('unknown system      1  http://example.org/local-drugs');
+    const written = JSON.parse(readFileSync(join(dir, 'rules', 'valuesets', 'my-warfarin.json'), 'utf8'));
+    expect(written).toMatchObject({
+      resourceType: 'ValueSet',
+      id: 'my-warfarin',
+      url: 'http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113883.3.117.1.7.1.232',
+      version: '20170504',
+      expansion: { timestamp: '2024-01-02T00:00:00Z', contains: [{ code: '855332' }, { code: 'W5' }] },
+    });
+    expect(written.description).toMatch(/^Origin: Imported from vsac\.json on \d{4}-\d\d-\d\d, canonical http:\/\/cts/);
+    const again = await cli('import-valueset', source, '--id', 'my-warfarin', '--dir', dir);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('exists; use --force');
+  });
+
+  it('refuses a file that is not a ValueSet', async () => {
+    const dir = contentDir(false);
+    writeFileSync(join(dir, 'x.json'), JSON.stringify({ resourceType: 'Patient', id: 'p' }));
+    const { code, stderr } = await cli('import-valueset', join(dir, 'x.json'), '--dir', dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain("is not a FHIR ValueSet: resourceType: Invalid input: expected \"ValueSet\"");
+  });
+});
