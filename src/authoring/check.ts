@@ -17,7 +17,7 @@ export interface CheckResult {
 export async function checkContent(root: string): Promise<CheckResult> {
   const files = await readContentFiles(root);
   const { ruleSet, problems, ruleIds } = compileContent(files);
-  const loaded = loadRuleTests(files);
+  const loaded = loadRuleTests(files, root);
   problems.push(...loaded.problems);
   for (const test of loaded.tests) {
     const declared = ruleIds.get(test.serviceId);

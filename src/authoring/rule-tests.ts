@@ -29,6 +29,8 @@
  * Dates relative to the day the test runs: `$today`, `$today-7mo`, `$today-40y+1d`, `$now-2h`
  * (units y, mo, w, d, h), so boundaries like "HbA1c 5 vs 7 months old" stay true.
  */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { Card } from '../cds/card.ts';
@@ -64,6 +66,10 @@ export const testCaseSchema = z.strictObject({
   name: z.string().min(1),
   /** Patient fields; the Patient's id is always `example`. */
   patient: z.record(z.string(), z.unknown()).optional(),
+  /** A FHIR Bundle file (path relative to the test file) holding the patient's record, e.g. a Synthea export. */
+  fixture: z.string().min(1).optional(),
+  /** A whole hook request, sent as written (hook, context, prefetch); the other fields add to it. */
+  request: z.record(z.string(), z.unknown()).optional(),
   /** The patient's record, served by the in-memory FHIR server. */
   resources: z.array(resourceSchema).optional(),
   /** Orders in `context.draftOrders`. */
@@ -87,13 +93,15 @@ export type ExpectedCard = z.infer<typeof expectedCardSchema>;
 
 export interface RuleTestFile {
   path: string;
+  /** The folder the file is in on disk, for its fixture paths. */
+  dir: string;
   serviceId: string;
   ruleId: string;
   cases: TestCase[];
 }
 
 /** Reads every `*.test.yaml` among the content files; malformed ones come back as problems. */
-export function loadRuleTests(files: readonly SourceFile[]): { tests: RuleTestFile[]; problems: ContentProblem[] } {
+export function loadRuleTests(files: readonly SourceFile[], root = '.'): { tests: RuleTestFile[]; problems: ContentProblem[] } {
   const tests: RuleTestFile[] = [];
   const problems: ContentProblem[] = [];
   for (const file of files) {
@@ -102,7 +110,7 @@ export function loadRuleTests(files: readonly SourceFile[]): { tests: RuleTestFi
     const parsed = parseContentFile(file, testFileSchema, problems);
     if (!parsed?.data) continue;
     const stem = file.path.split('/').pop()!.replace(/\.test\.ya?ml$/, '');
-    tests.push({ path: file.path, serviceId: where.id, ruleId: parsed.data.rule ?? stem, cases: parsed.data.cases });
+    tests.push({ path: file.path, dir: join(root, dirname(file.path)), serviceId: where.id, ruleId: parsed.data.rule ?? stem, cases: parsed.data.cases });
   }
   return { tests, problems };
 }
@@ -132,25 +140,34 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
 
   const c = resolveDates(testCase, now) as TestCase;
   const fhir = new MemoryFhirServer();
-  const patient = { ...c.patient, resourceType: 'Patient', id: EXAMPLE_PATIENT_ID } as Resource;
-  const record = (c.resources ?? []).map((r, i) => forPatient(r as Resource, i, 'record'));
-  await fhir.add([patient, ...record]);
-  const drafts = (c.draftOrders ?? []).map((r, i) => asDraft(forPatient(r as Resource, i, 'draft')));
+  let patientId = EXAMPLE_PATIENT_ID;
+  if (c.fixture) {
+    const bundle = JSON.parse(await readFile(join(test.dir, c.fixture), 'utf8')) as Bundle;
+    await fhir.addBundle(bundle);
+    patientId = bundle.entry?.map((e) => e.resource).find((r) => r?.resourceType === 'Patient')?.id ?? EXAMPLE_PATIENT_ID;
+  }
+  if (!c.fixture || c.patient) await fhir.add([{ ...c.patient, resourceType: 'Patient', id: patientId } as Resource]);
+  await fhir.add((c.resources ?? []).map((r, i) => forPatient(r as Resource, i, 'record', patientId)));
+  const drafts = (c.draftOrders ?? []).map((r, i) => asDraft(forPatient(r as Resource, i, 'draft', patientId)));
 
   const hookFields = service.hook === 'order-select' || service.hook === 'order-sign';
+  const sent = (c.request ?? {}) as { context?: Record<string, unknown>; prefetch?: Record<string, unknown> } & Record<string, unknown>;
   const context: Record<string, unknown> = {
     userId: 'Practitioner/example',
-    patientId: EXAMPLE_PATIENT_ID,
+    patientId,
     ...(hookFields ? { draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) } satisfies Bundle } : {}),
     ...(service.hook === 'order-select' ? { selections: c.selections ?? drafts.map((d) => `${d.resourceType}/${d.id}`) } : {}),
+    ...sent.context,
     ...c.context,
   };
+  const prefetch = { ...sent.prefetch, ...c.prefetch };
   const body = {
     hook: service.hook,
     hookInstance: crypto.randomUUID(),
     fhirServer: FHIR_BASE,
+    ...sent,
     context,
-    ...(c.prefetch ? { prefetch: c.prefetch } : {}),
+    ...(Object.keys(prefetch).length > 0 ? { prefetch } : {}),
   };
 
   const recorded = recordingStore();
@@ -216,11 +233,11 @@ export function compareCards(defaultRule: string, expected: ExpectedCard[], actu
 const PATIENT_FIELD = new Set(['AllergyIntolerance', 'Immunization', 'Coverage', 'Account']);
 const NO_SUBJECT = new Set(['Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Medication', 'Bundle']);
 
-/** Gives a resource an id and points it at the example patient unless it says otherwise. */
-function forPatient(resource: Resource, index: number, prefix: string): Resource {
+/** Gives a resource an id and points it at the case's patient unless it says otherwise. */
+function forPatient(resource: Resource, index: number, prefix: string, patientId: string): Resource {
   const out = { ...resource } as Record<string, unknown>;
   out.id ??= `${prefix}-${resource.resourceType.toLowerCase()}-${index + 1}`;
-  const reference = { reference: `Patient/${EXAMPLE_PATIENT_ID}` };
+  const reference = { reference: `Patient/${patientId}` };
   if (PATIENT_FIELD.has(resource.resourceType)) out.patient ??= reference;
   else if (!NO_SUBJECT.has(resource.resourceType)) out.subject ??= reference;
   return out as unknown as Resource;

@@ -79,7 +79,7 @@ describe('cds-rules test', () => {
   it('runs every case of the shipped content', async () => {
     const { code, stdout } = await cli('test');
     expect(code).toBe(0);
-    expect(stdout.trim().split('\n').at(-1)).toBe('50 passed, 0 failed');
+    expect(stdout.trim().split('\n').at(-1)).toBe('52 passed, 0 failed');
   });
 
   it('shows a failing case with the difference and the value of each define', async () => {

@@ -10,7 +10,7 @@ import { formatProblem } from '../../src/rules/source.ts';
 
 const files = await readContentFiles('.');
 const { ruleSet, problems } = compileContent(files);
-const { tests, problems: testProblems } = loadRuleTests(files);
+const { tests, problems: testProblems } = loadRuleTests(files, '.');
 
 describe('shipped content', () => {
   it('compiles without errors or warnings', () => {
