@@ -4,13 +4,14 @@
  */
 import { z } from 'zod';
 import { cardTemplateSchema } from '../cards/schema.ts';
-import { ruleFileSchema, serviceFileSchema } from '../rules/schema.ts';
+import { libraryFileSchema, ruleFileSchema, serviceFileSchema } from '../rules/schema.ts';
 import { valueSetFileSchema } from '../rules/valuesets.ts';
 import { testFileSchema } from './rule-tests.ts';
 
 const SCHEMAS = {
   'service.schema.json': [serviceFileSchema, 'CDS service (rules/<service>/service.yaml)'],
   'rule.schema.json': [ruleFileSchema, 'Rule (rules/<service>/<rule>.yaml)'],
+  'library.schema.json': [libraryFileSchema, 'Library of shared prefetch and defines (rules/libraries/<name>.yaml)'],
   'card.schema.json': [cardTemplateSchema, 'Card template (cards/<card>.yaml)'],
   'valueset.schema.json': [valueSetFileSchema, 'Value set (rules/valuesets/<id>.json): a FHIR ValueSet with an expansion'],
   'test.schema.json': [testFileSchema, 'Rule test (rules/<service>/<rule>.test.yaml)'],

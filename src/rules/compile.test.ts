@@ -19,6 +19,7 @@ const valueSet = (id = 'vs', file = id) => ({
 function problems(files: SourceFile[]): string[] {
   return compileContent(files).problems.map(formatProblem);
 }
+const problems_ = problems;
 
 describe('compileContent', () => {
   it('compiles good content into services with the union of prefetch', () => {
@@ -32,7 +33,7 @@ describe('compileContent', () => {
       meds: 'MedicationRequest?patient={{context.patientId}}',
       pt: 'Patient/{{context.patientId}}',
     });
-    expect(ruleSet!.counts).toEqual({ services: 1, rules: 1, cards: 1, valueSets: 0 });
+    expect(ruleSet!.counts).toEqual({ services: 1, rules: 1, cards: 1, valueSets: 0, libraries: 0, dataTables: 0 });
   });
 
   it('an unknown key points at the key, with a suggestion', () => {
@@ -128,6 +129,30 @@ describe('compileContent', () => {
   it('a rule file outside any service folder is reported', () => {
     expect(problems([rule('when: "true"\ncard: hello\n', 'rules/orphan/r.yaml')])).toEqual([
       'rules/orphan/r.yaml:1:1: rule file is in rules/orphan/, which has no service.yaml',
+    ]);
+  });
+
+  it('a service includes a library: its prefetch and defines, in one namespace with its own', () => {
+    const library = {
+      path: 'rules/libraries/common.yaml',
+      text: 'description: Shared\nprefetch:\n  pt: Patient/{{context.patientId}}\ndefine:\n  adult: "%pt.birthDate.ageInYears() >= 18"\n',
+    };
+    const { ruleSet, problems } = compileContent([
+      service('patient-view', 'include: [common]\ndefine:\n  both: "%adult and true"\n'),
+      library,
+      rule('when: "%both"\ncard: hello\nwith:\n  name: "%pt.id"\n'),
+      card(),
+    ]);
+    expect(problems).toEqual([]);
+    expect(ruleSet!.services.get('svc')!.prefetch).toEqual({ pt: 'Patient/{{context.patientId}}' });
+    expect(ruleSet!.services.get('svc')!.defines.map((d) => d.name)).toEqual(['adult', 'both']);
+    expect(ruleSet!.counts.libraries).toBe(1);
+
+    expect(problems_([service('patient-view', 'include: [comon]\n'), library])).toEqual([
+      "rules/svc/service.yaml:4:11: library 'comon' does not exist in rules/libraries/ (did you mean 'common'?)",
+    ]);
+    expect(problems_([service('patient-view', 'include: [common]\ndefine:\n  adult: "true"\n'), library])).toEqual([
+      "rules/svc/service.yaml:6:3: define 'adult' is already defined in rules/libraries/common.yaml",
     ]);
   });
 

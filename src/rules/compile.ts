@@ -12,8 +12,8 @@ import { placeholdersOf } from '../cards/render.ts';
 import { classifyContentPath, SERVICE_ID } from './content.ts';
 import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
 import { codeOnly, lintExpression } from './lint.ts';
-import { type Condition, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
-import { type ContentProblem, didYouMean, parseContentFile, problem, type SourceFile, type YamlSource } from './source.ts';
+import { type Condition, type LibraryFile, libraryFileSchema, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
+import { type ContentProblem, didYouMean, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
 
 export interface CompiledExpr {
@@ -53,13 +53,15 @@ export interface CompiledService {
   defines: CompiledExpr[];
   rules: CompiledRule[];
   path: string;
+  /** The libraries it includes. */
+  includes: string[];
 }
 
 export interface RuleSet {
   services: ReadonlyMap<string, CompiledService>;
   cards: ReadonlyMap<string, CardTemplate>;
   valueSets: ValueSetIndex;
-  counts: { services: number; rules: number; cards: number; valueSets: number };
+  counts: { services: number; rules: number; cards: number; valueSets: number; libraries: number; dataTables: number };
 }
 
 export interface CompileResult {
@@ -86,7 +88,14 @@ const BUILTIN_VARIABLES = new Set(['ucum', 'factory']);
  */
 export function compileContent(files: readonly SourceFile[]): CompileResult {
   const problems: ContentProblem[] = [];
-  const byKind = { service: [] as SourceFile[], rule: [] as SourceFile[], card: [] as SourceFile[], valueset: [] as SourceFile[] };
+  const byKind = {
+    service: [] as SourceFile[],
+    rule: [] as SourceFile[],
+    card: [] as SourceFile[],
+    valueset: [] as SourceFile[],
+    library: [] as SourceFile[],
+    data: [] as SourceFile[],
+  };
   for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
     const kind = classifyContentPath(file.path)?.kind;
     if (kind && kind !== 'test') byKind[kind].push(file);
@@ -94,7 +103,9 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
 
   const valueSets = loadValueSets(byKind.valueset, problems);
   const cards = loadCards(byKind.card, problems);
-  const compile = createFhirPathCompiler(valueSets);
+  const data = loadData(byKind.data, problems);
+  const libraries = loadLibraries(byKind.library, problems);
+  const compile = createFhirPathCompiler(valueSets, data);
 
   const services = new Map<string, CompiledService>();
   const serviceFiles = new Map(byKind.service.map((f) => [classifyContentPath(f.path)!.id, f]));
@@ -110,8 +121,15 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
   const ruleIds = new Map<string, Set<string>>();
   for (const [id, file] of serviceFiles) {
     ruleIds.set(id, new Set());
-    const service = compileService(id, file, ruleFilesByService.get(id) ?? [], { cards, valueSets, compile }, problems, ruleIds.get(id)!);
+    const service = compileService(id, file, ruleFilesByService.get(id) ?? [], { cards, valueSets, compile, libraries }, problems, ruleIds.get(id)!);
     if (service) services.set(id, service);
+  }
+
+  const used = new Set([...services.values()].flatMap((s) => s.includes));
+  for (const library of libraries.values()) {
+    if (!used.has(library.name)) {
+      problems.push(library.source.problemAt([], `library '${library.name}' is not included by any service, so its expressions are not checked`, 'warning'));
+    }
   }
 
   problems.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.column - b.column);
@@ -126,7 +144,7 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
           services,
           cards,
           valueSets,
-          counts: { services: services.size, rules: ruleCount, cards: cards.size, valueSets: valueSets.ids().length },
+          counts: { services: services.size, rules: ruleCount, cards: cards.size, valueSets: valueSets.ids().length, libraries: libraries.size, dataTables: data.size },
         },
   };
 }
@@ -174,7 +192,35 @@ function loadCards(files: SourceFile[], problems: ContentProblem[]): Map<string,
   return cards;
 }
 
+function loadData(files: SourceFile[], problems: ContentProblem[]): Map<string, unknown> {
+  const tables = new Map<string, unknown>();
+  for (const file of files) {
+    const { source, problems: syntax } = YamlSource.parse(file);
+    problems.push(...syntax);
+    if (source) tables.set(classifyContentPath(file.path)!.id, source.toJS());
+  }
+  return tables;
+}
+
+interface Library {
+  name: string;
+  source: YamlSource;
+  spec: LibraryFile;
+}
+
+function loadLibraries(files: SourceFile[], problems: ContentProblem[]): Map<string, Library> {
+  const libraries = new Map<string, Library>();
+  for (const file of files) {
+    const parsed = parseContentFile(file, libraryFileSchema, problems);
+    if (!parsed?.data) continue;
+    const name = classifyContentPath(file.path)!.id;
+    libraries.set(name, { name, source: parsed.source, spec: parsed.data });
+  }
+  return libraries;
+}
+
 interface Shared {
+  libraries: ReadonlyMap<string, Library>;
   cards: ReadonlyMap<string, CardTemplate>;
   valueSets: ValueSetIndex;
   compile: FhirPathCompiler;
@@ -222,10 +268,30 @@ function compileService(
       prefetchOrigin[key] ??= src.path;
     }
   };
+  const included: Library[] = [];
+  (spec.include ?? []).forEach((name, i) => {
+    const library = shared.libraries.get(name);
+    if (!library) {
+      problems.push(source.problemAt(['include', i], `library '${name}' does not exist in rules/libraries/${didYouMean(name, [...shared.libraries.keys()])}`));
+    } else included.push(library);
+  });
+  for (const library of included) addPrefetch(library.source, library.spec.prefetch);
   addPrefetch(source, spec.prefetch);
 
-  const serviceScope = new Set(['context', ...contextNames, ...Object.keys(prefetch)]);
-  const defines = compileDefines(source, spec.define ?? {}, ['define'], serviceScope, shared, problems);
+  // Library and service defines share one namespace, so a name means the same thing everywhere.
+  const defineOrigin = new Map<string, string>();
+  for (const [src, entries] of [...included.map((l) => [l.source, l.spec.define] as const), [source, spec.define] as const]) {
+    for (const name of Object.keys(entries ?? {})) {
+      if (defineOrigin.has(name)) {
+        problems.push(src.problemAt(['define', name], `define '${name}' is already defined in ${defineOrigin.get(name)}`, 'error', true));
+      } else defineOrigin.set(name, src.path);
+    }
+  }
+  const serviceScope = new Set(['context', ...contextNames, ...Object.keys(prefetch), ...defineOrigin.keys()]);
+  const defines = [
+    ...included.flatMap((l) => compileDefines(l.source, l.spec.define ?? {}, ['define'], serviceScope, shared, problems)),
+    ...compileDefines(source, spec.define ?? {}, ['define'], serviceScope, shared, problems),
+  ];
 
   const rules: CompiledRule[] = [];
   const ruleIds = new Map<string, string>();
@@ -265,6 +331,7 @@ function compileService(
     defines,
     rules,
     path: file.path,
+    includes: included.map((l) => l.name),
   };
 }
 

@@ -134,11 +134,14 @@ function timed<T>(run: RuleRun, fn: () => T): T | undefined {
 /** Adds defines as memoised getters; a failing define fails every use of it the same way. */
 function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[]): void {
   for (const define of defines) {
-    let state: { value: unknown[] } | { error: unknown } | undefined;
+    let state: { value: unknown[] } | { error: unknown } | 'computing' | undefined;
     Object.defineProperty(vars, define.name, {
       enumerable: true,
       get() {
+        // Defines from different files can reach each other; a loop must fail, not recurse forever.
+        if (state === 'computing') throw new Error(`define '${define.name}' depends on itself`);
         if (!state) {
+          state = 'computing';
           try {
             state = { value: define.run(vars) };
           } catch (error) {

@@ -5,7 +5,7 @@
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import type { ValueSetIndex } from './valuesets.ts';
-import { clinicalFunctions } from './functions.ts';
+import { clinicalFunctions, type DataTables } from './functions.ts';
 
 /** A FHIRPath expression ready to run: variables in, a collection out. */
 export type CompiledExpression = (vars: Record<string, unknown>) => unknown[];
@@ -34,8 +34,8 @@ const ROOT = {};
  * const onWarfarin = compile("%meds.entry.resource.where(medication.coding.inValueSet('warfarin')).exists()");
  * onWarfarin({ meds: bundle }); // [true]
  */
-export function createFhirPathCompiler(valueSets: ValueSetIndex): FhirPathCompiler {
-  const userInvocationTable = clinicalFunctions(valueSets);
+export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTables = new Map()): FhirPathCompiler {
+  const userInvocationTable = clinicalFunctions(valueSets, data);
   return (expression) => {
     let fn: (resource: unknown, vars: Record<string, unknown>) => unknown[];
     try {

@@ -15,7 +15,11 @@ import type { ValueSetIndex } from './valuesets.ts';
 /** Names of the functions below; the authoring checks use it to tell a typo from a function. */
 export const CLINICAL_FUNCTION_NAMES = ['inValueSet', 'ageInYears', 'ageInMonths'] as const;
 
-export function clinicalFunctions(valueSets: ValueSetIndex): UserInvocationTable {
+/** Data tables from rules/data/, by file name (JSON, read by the functions that need them). */
+export type DataTables = ReadonlyMap<string, unknown>;
+
+export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = new Map()): UserInvocationTable {
+  void data;
   return {
     inValueSet: {
       fn: (inputs: unknown[], id: unknown) => {

@@ -35,7 +35,17 @@ export const referenceSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
 });
 
+export const libraryFileSchema = z.strictObject({
+  description: z.string().min(1).optional(),
+  /** Queries every including service gets. */
+  prefetch: prefetchSchema.optional(),
+  /** FHIRPath every including service gets, as if it were the service's own defines. */
+  define: defineSchema.optional(),
+});
+
 export const serviceFileSchema = z.strictObject({
+  /** Libraries (rules/libraries/<name>.yaml) whose prefetch and defines this service uses. */
+  include: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a library name (its file name under rules/libraries/)')).optional(),
   hook: z.enum(HOOK_NAMES as [string, ...string[]], { error: `must be one of ${HOOK_NAMES.join(', ')}` }),
   title: z.string().min(1),
   description: z.string().min(1),
@@ -64,4 +74,5 @@ export const ruleFileSchema = z.strictObject({
 });
 
 export type ServiceFile = z.infer<typeof serviceFileSchema>;
+export type LibraryFile = z.infer<typeof libraryFileSchema>;
 export type RuleFile = z.infer<typeof ruleFileSchema>;
