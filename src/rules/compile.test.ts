@@ -149,6 +149,7 @@ describe('compileContent', () => {
     expect(ruleSet!.counts.libraries).toBe(1);
 
     expect(problems_([service('patient-view', 'include: [comon]\n'), library])).toEqual([
+      "rules/libraries/common.yaml:1:1: warning: library 'common' is not included by any service, so its expressions are not checked",
       "rules/svc/service.yaml:4:11: library 'comon' does not exist in rules/libraries/ (did you mean 'common'?)",
     ]);
     expect(problems_([service('patient-view', 'include: [common]\ndefine:\n  adult: "true"\n'), library])).toEqual([

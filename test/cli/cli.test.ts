@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkContent } from '../../src/authoring/check.ts';
 import { runToEnd } from '../support/processes.ts';
 
 const cli = (...args: string[]) => runToEnd(['bin/cds-rules.mjs', ...args], { NO_COLOR: '1' });
@@ -25,8 +26,10 @@ function contentDir(copy = true): string {
 describe('cds-rules check', () => {
   it('passes the shipped content', async () => {
     const { code, stdout } = await cli('check');
+    const { ruleSet, tests } = await checkContent('.');
+    const { services, rules, cards, valueSets } = ruleSet!.counts;
     expect(code).toBe(0);
-    expect(stdout.trim()).toBe('ok: 4 services, 9 rules, 9 cards, 30 value sets, 9 test files');
+    expect(stdout.trim()).toBe(`ok: ${services} services, ${rules} rules, ${cards} cards, ${valueSets} value sets, ${tests.length} test files`);
   });
 
   it('reports each mistake as path:line:col: message and exits 1', async () => {
@@ -78,8 +81,10 @@ describe('cds-rules check', () => {
 describe('cds-rules test', () => {
   it('runs every case of the shipped content', async () => {
     const { code, stdout } = await cli('test');
+    const cases = (await checkContent('.')).tests.reduce((n, t) => n + t.cases.length, 0);
     expect(code).toBe(0);
-    expect(stdout.trim().split('\n').at(-1)).toBe('52 passed, 0 failed');
+    expect(cases).toBeGreaterThanOrEqual(52);
+    expect(stdout.trim().split('\n').at(-1)).toBe(`${cases} passed, 0 failed`);
   });
 
   it('shows a failing case with the difference and the value of each define', async () => {
