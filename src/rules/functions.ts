@@ -7,13 +7,15 @@
  * | `inValueSet('id')` | Codings or CodeableConcepts | true when any coding is in the value set |
  * | `ageInYears()` | a date or dateTime (e.g. `birthDate`) | whole years from it to today |
  * | `ageInMonths()` | a date or dateTime | whole months from it to today |
+ * | `pooledCohortRisk(sex, black, age, totalChol, hdl, systolic, bpTreated, diabetic, smoker)` | (none) | 10-year ASCVD risk in percent (2013 ACC/AHA); empty if any argument is empty or out of range |
  */
 import type { UserInvocationTable } from 'fhirpath';
+import { pooledCohortRisk } from './pooled-cohort.ts';
 import type { ValueSetIndex } from './valuesets.ts';
 
 
 /** Names of the functions below; the authoring checks use it to tell a typo from a function. */
-export const CLINICAL_FUNCTION_NAMES = ['inValueSet', 'ageInYears', 'ageInMonths'] as const;
+export const CLINICAL_FUNCTION_NAMES = ['inValueSet', 'ageInYears', 'ageInMonths', 'pooledCohortRisk'] as const;
 
 /** Data tables from rules/data/, by file name (JSON, read by the functions that need them). */
 export type DataTables = ReadonlyMap<string, unknown>;
@@ -31,6 +33,25 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
     ageInYears: {
       fn: (inputs: unknown[]) => wholeMonthsSince(singleDate(inputs, 'ageInYears'), new Date()).map((m) => Math.floor(m / 12)),
       arity: { 0: [] },
+    },
+    pooledCohortRisk: {
+      fn: (_inputs: unknown[], ...args: unknown[]) => {
+        const [sex, black, age, totalCholesterol, hdl, systolic, treatedForHypertension, diabetic, smoker] = args.map(unwrap);
+        if (sex !== 'female' && sex !== 'male') return [];
+        const risk = pooledCohortRisk({
+          sex,
+          black: black === true,
+          age: Number(age),
+          totalCholesterol: Number(totalCholesterol),
+          hdl: Number(hdl),
+          systolic: Number(systolic),
+          treatedForHypertension: treatedForHypertension === true,
+          diabetic: diabetic === true,
+          smoker: smoker === true,
+        });
+        return risk === undefined ? [] : [risk];
+      },
+      arity: { 9: ['String', 'Boolean', 'Number', 'Number', 'Number', 'Number', 'Boolean', 'Boolean', 'Boolean'] },
     },
     ageInMonths: {
       fn: (inputs: unknown[]) => wholeMonthsSince(singleDate(inputs, 'ageInMonths'), new Date()),
