@@ -42,7 +42,7 @@ describe('GET /cds-services', () => {
     const res = await empty.app.request('/cds-services');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ services: [] });
-    empty.close();
+    await empty.close();
   });
 
   it('omits prefetch and usageRequirements when a service has none (no empty values, checklist #2)', async () => {
@@ -53,7 +53,7 @@ describe('GET /cds-services', () => {
     });
     const { services } = (await (await app.app.request('/cds-services')).json()) as { services: Record<string, unknown>[] };
     expect(services).toEqual([{ hook: 'patient-view', id: 'hello', title: 'Hello', description: 'Says hello' }]);
-    app.close();
+    await app.close();
   });
 
   it('answers 405 with an Allow header to other methods', async () => {
