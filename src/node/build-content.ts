@@ -6,7 +6,7 @@
  *
  * Usage: node --import tsx src/node/build-content.ts [contentDir=.] [outFile=build/content.json]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { classifyContentPath } from '../rules/content.ts';
 import { formatProblem } from '../rules/source.ts';
@@ -18,6 +18,8 @@ const [contentDir = '.', outFile = 'build/content.json'] = process.argv.slice(2)
 const { ruleSet, problems, files } = await loadContent(resolve(contentDir));
 for (const p of problems) console.error(formatProblem(p));
 if (!ruleSet) {
+  // A bundle left from an earlier build must not be served or tested as if it were this content.
+  await rm(outFile, { force: true });
   console.error(`content has ${problems.filter((p) => p.severity === 'error').length} error(s); no bundle written`);
   process.exit(1);
 }
