@@ -3,22 +3,25 @@
  *
  * - Size: dist/index.js from `npm run build:worker` (wrangler deploy --dry-run), raw and gzipped
  *   (Cloudflare's limits are on the gzipped upload: 3 MiB Free, 10 MiB Paid).
- * - Start-up: `wrangler check startup` profiles the global scope (module evaluation and the
- *   content compile in src/worker/index.ts) in local workerd; the platform refuses a Worker whose
- *   start-up exceeds 1 s of CPU. Runs it a few times and reports each, busy time without idle.
+ * - Start-up: the CPU time of the Worker's global scope (module evaluation, settings, compiling
+ *   the bundled content), which the platform limits to 1 s. Measured the way
+ *   `wrangler check startup` does it (a V8 CPU profile around the first import of the module in
+ *   local workerd), but with the D1 binding and vars of wrangler.toml present: without them the
+ *   Worker refuses to start and the profile would stop early.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { Miniflare } from 'miniflare';
 
-const RUNS = Number(process.env.RUNS ?? 3);
+const RUNS = Number(process.env.RUNS ?? 5);
 const LIMIT_MS = 1000;
 
-const bundle = readFileSync('dist/index.js');
+const code = readFileSync('dist/index.js', 'utf8');
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-console.log(`bundle dist/index.js: ${kib(bundle.length)}, gzip ${kib(gzipSync(bundle, { level: 9 }).length)}`);
+console.log(`bundle dist/index.js: ${kib(Buffer.byteLength(code))}, gzip ${kib(gzipSync(code, { level: 9 }).length)}`);
+
+const toml = readFileSync('wrangler.toml', 'utf8');
+const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)![1]!;
 
 interface Profile {
   nodes: { id: number; callFrame: { functionName: string } }[];
@@ -26,28 +29,64 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'cds-startup-'));
-const times: number[] = [];
-for (let run = 0; run < RUNS; run++) {
-  const outfile = join(dir, `startup-${run}.cpuprofile`);
-  const result = spawnSync('node_modules/.bin/wrangler', ['check', 'startup', '--outfile', outfile], {
-    encoding: 'utf8',
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+/** One cold start: a fresh workerd, profiler on, the Worker module imported for the first time. */
+async function startupMs(): Promise<{ cpuMs: number; firstAnswerMs: number }> {
+  const mf = new Miniflare({
+    name: 'profiler',
+    compatibilityDate,
+    modulesRoot: '/',
+    modules: [
+      { type: 'ESModule', path: '/profiler.mjs', contents: 'export default { async fetch() { await import("./worker/index.js"); return new Response("ok"); } };' },
+      { type: 'ESModule', path: '/worker/index.js', contents: code },
+    ],
+    d1Databases: { DB: 'startup-profile' },
+    bindings: { LOG_LEVEL: 'info', CDS_STORE_PAYLOADS: 'false', CDS_CORS_ORIGINS: '*' },
+    inspectorPort: 0,
   });
-  if (result.status !== 0) {
-    console.error(result.stdout, result.stderr);
-    process.exit(1);
+  try {
+    await mf.ready;
+    const inspector = await mf.getInspectorURL();
+    const ws = new WebSocket(new URL('/core:user:profiler', inspector.href));
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    const replies = new Map<number, (result: unknown) => void>();
+    ws.onmessage = (event) => {
+      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+      if (message.id !== undefined) replies.get(message.id)?.(message.result);
+    };
+    let nextId = 1;
+    const send = (method: string) =>
+      new Promise<unknown>((resolve) => {
+        const id = nextId++;
+        replies.set(id, resolve);
+        ws.send(JSON.stringify({ id, method, params: {} }));
+      });
+    await send('Profiler.enable');
+    await send('Profiler.start');
+    const started = performance.now();
+    const res = await mf.dispatchFetch('https://example.com/');
+    const body = await res.text();
+    const firstAnswerMs = performance.now() - started;
+    if (body !== 'ok') throw new Error(`the Worker did not start: ${body.slice(0, 500)}`);
+    const { profile } = (await send('Profiler.stop')) as { profile: Profile };
+    ws.close();
+    const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+    const busyUs = profile.samples.reduce((sum, node, i) => sum + (idle.has(node) ? 0 : (profile.timeDeltas[i] ?? 0)), 0);
+    return { cpuMs: busyUs / 1000, firstAnswerMs };
+  } finally {
+    await mf.dispose();
   }
-  const profile = JSON.parse(readFileSync(outfile, 'utf8')) as Profile;
-  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
-  const busyUs = profile.samples.reduce((sum, node, i) => sum + (idle.has(node) ? 0 : (profile.timeDeltas[i] ?? 0)), 0);
-  times.push(busyUs / 1000);
 }
-rmSync(dir, { recursive: true, force: true });
-times.sort((a, b) => a - b);
-const median = times[Math.floor(times.length / 2)]!;
-console.log(`start-up (global scope, CPU profile, ${RUNS} runs): ${times.map((t) => `${t.toFixed(0)} ms`).join(', ')}; median ${median.toFixed(0)} ms of the ${LIMIT_MS} ms limit`);
-if (median > LIMIT_MS / 2) {
-  console.error(`start-up is over half the platform limit`);
+
+const runs: { cpuMs: number; firstAnswerMs: number }[] = [];
+for (let i = 0; i < RUNS; i++) runs.push(await startupMs());
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const cpu = median(runs.map((r) => r.cpuMs));
+console.log(`start-up CPU (global scope, ${RUNS} cold starts): ${runs.map((r) => r.cpuMs.toFixed(0)).join(', ')} ms; median ${cpu.toFixed(0)} ms of the ${LIMIT_MS} ms limit`);
+console.log(`first answer after a cold start (wall, profiler on): median ${median(runs.map((r) => r.firstAnswerMs)).toFixed(0)} ms`);
+if (cpu > LIMIT_MS / 2) {
+  console.error('start-up is over half the platform limit');
   process.exit(1);
 }

@@ -2,6 +2,7 @@
  * Worker-only: the real Worker entry (wrangler.toml `main`, called in process) over the real
  * local D1 binding. Rows are read back through the binding itself, not through the app's store.
  */
+import type { D1Database } from '@cloudflare/workers-types';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { openD1Store } from '../../src/worker/d1.ts';
@@ -9,11 +10,12 @@ import { testApp } from '../support/app.ts';
 import { warfarinIbuprofenRequest } from '../support/requests.ts';
 
 const worker = exports.default;
+const DB = env.DB as D1Database;
 const postJson = (path: string, body: unknown) =>
   worker.fetch(`https://cds.example.org${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 async function d1Rows<T = Record<string, any>>(sql: string, ...params: unknown[]): Promise<T[]> {
-  return (await env.DB.prepare(sql).bind(...params).all<T>()).results;
+  return (await DB.prepare(sql).bind(...params).all<T>()).results;
 }
 
 describe('the shared protocol suite runs here on workerd and D1', () => {
@@ -85,7 +87,7 @@ describe('the D1 store writes all or nothing (a batch, D1 has no interactive tra
   const card = (cardUuid: string, invocationId: string) => ({ cardUuid, invocationId, serviceId: 'drug-interactions', ruleId: 'r', indicator: 'info', suggestionUuids: [] });
 
   it('a failing card insert leaves no invocation behind', async () => {
-    const store = openD1Store(env.DB);
+    const store = openD1Store(DB);
     const id = crypto.randomUUID();
     const dup = crypto.randomUUID();
     await expect(store.recordInvocation(invocation(id), [card(dup, id), card(dup, id)])).rejects.toThrow(/UNIQUE|constraint/i);
@@ -94,7 +96,7 @@ describe('the D1 store writes all or nothing (a batch, D1 has no interactive tra
   });
 
   it('more cards than one statement may bind (100 parameters on D1) land together', async () => {
-    const store = openD1Store(env.DB);
+    const store = openD1Store(DB);
     const id = crypto.randomUUID();
     const cards = Array.from({ length: 40 }, () => card(crypto.randomUUID(), id));
     await store.recordInvocation({ ...invocation(id), cardCount: cards.length }, cards);
