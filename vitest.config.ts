@@ -1,10 +1,44 @@
+/**
+ * Two test projects, one `npm test`:
+ * - `node`: everything, in Node (SQLite files, processes, fixtures on disk).
+ * - `workers`: the runtime-neutral protocol suite again, plus Worker-only tests, inside workerd
+ *   (@cloudflare/vitest-pool-workers) with wrangler.toml's bindings and a real local D1 migrated
+ *   from the same migrations folder. It needs build/content.json: `npm test` builds it first.
+ */
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+
+/** Protocol tests that need nothing Node-only. prefetch-fallback stays Node-only: it spawns a FHIR server process. */
+export const SHARED_PROTOCOL_TESTS = ['test/protocol/discovery.test.ts', 'test/protocol/hook-call.test.ts', 'test/protocol/feedback.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+          exclude: ['test/worker/**'],
+          pool: 'forks',
+        },
+      },
+      {
+        extends: true,
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations('src/store/migrations') } },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          include: [...SHARED_PROTOCOL_TESTS, 'test/worker/**/*.test.ts'],
+          setupFiles: ['test/support/d1-setup.ts'],
+        },
+      },
+    ],
   },
 });

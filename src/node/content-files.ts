@@ -25,10 +25,14 @@ export async function readContentFiles(root: string): Promise<SourceFile[]> {
   return files;
 }
 
-/** Reads and compiles the content under `root`; problem paths are relative to the working directory. */
-export async function loadContent(root: string): Promise<CompileResult> {
-  const result = compileContent(await readContentFiles(root));
+/**
+ * Reads and compiles the content under `root`; problem paths are relative to the working directory.
+ * Also returns the files it compiled, which the Worker build bundles.
+ */
+export async function loadContent(root: string): Promise<CompileResult & { files: SourceFile[] }> {
+  const files = await readContentFiles(root);
+  const result = compileContent(files);
   const shown = relative(process.cwd(), root).split(sep).join('/');
-  if (!shown) return result;
-  return { ...result, problems: result.problems.map((p) => ({ ...p, path: `${shown}/${p.path}` })) };
+  if (!shown) return { ...result, files };
+  return { ...result, files, problems: result.problems.map((p) => ({ ...p, path: `${shown}/${p.path}` })) };
 }

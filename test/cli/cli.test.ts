@@ -145,6 +145,7 @@ describe('cds-rules preview', () => {
         prefetch: {
           patient: { resourceType: 'Patient', id: 'p1', birthDate: '1980-01-01' },
           activeMeds: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'a1', status: 'active', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308048', display: 'alprazolam 0.5 MG Oral Tablet' }] } } }] },
+          potassium: { resourceType: 'Bundle', type: 'searchset' },
         },
       }),
     );

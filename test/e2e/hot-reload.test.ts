@@ -42,7 +42,7 @@ async function duplicateSummary(): Promise<string | undefined> {
           medicationRequest('d2', '198014', 'Naproxen 500 MG Oral Tablet'),
         ]),
       },
-      prefetch: { patient: { resourceType: 'Patient', id: 'p1', birthDate: '1960-01-01' }, activeMeds: bundle('searchset', []) },
+      prefetch: { patient: { resourceType: 'Patient', id: 'p1', birthDate: '1960-01-01' }, activeMeds: bundle('searchset', []), potassium: bundle('searchset', []) },
     }),
   });
   expect(res.status).toBe(200);

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, type TestApp, testApp } from '../support/app.ts';
 import { warfarinIbuprofenRequest } from '../support/requests.ts';
@@ -12,14 +11,13 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-function feedbackRows(card: string): Record<string, any>[] {
-  // A second connection: what a 200 promised must already be in the file.
-  const db = new Database(t.dbPath, { readonly: true });
-  try {
-    return db.prepare('select * from feedback where card_uuid = ? order by id').all(card) as Record<string, any>[];
-  } finally {
-    db.close();
-  }
+/** Read outside the app's store: what a 200 promised must already be stored. */
+function feedbackRows(card: string): Promise<Record<string, any>[]> {
+  return t.rows('select * from feedback where card_uuid = ? order by id', card);
+}
+
+async function feedbackCount(): Promise<number> {
+  return (await t.rows<{ n: number }>('select count(*) n from feedback'))[0]!.n;
 }
 
 describe('POST /cds-services/{id}/feedback (checklist #39-#44)', () => {
@@ -29,7 +27,7 @@ describe('POST /cds-services/{id}/feedback (checklist #39-#44)', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ stored: 1, unknownCards: 0 });
-    const [row] = feedbackRows(card.uuid);
+    const [row] = await feedbackRows(card.uuid);
     expect(row).toMatchObject({
       service_id: 'drug-interactions',
       rule_id: 'warfarin-nsaid',
@@ -52,7 +50,7 @@ describe('POST /cds-services/{id}/feedback (checklist #39-#44)', () => {
       ],
     });
     expect(res.status).toBe(200);
-    const rows = feedbackRows(card.uuid);
+    const rows = await feedbackRows(card.uuid);
     expect(rows.at(-1)).toMatchObject({
       outcome: 'overridden',
       override_reason_code: 'short-course',
@@ -72,7 +70,7 @@ describe('POST /cds-services/{id}/feedback (checklist #39-#44)', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ stored: 2, unknownCards: 1 });
-    expect(feedbackRows(unknown)).toMatchObject([{ invocation_id: null, rule_id: null, outcome: 'overridden' }]);
+    expect(await feedbackRows(unknown)).toMatchObject([{ invocation_id: null, rule_id: null, outcome: 'overridden' }]);
   });
 
   const bad: [string, unknown, string | undefined][] = [
@@ -89,16 +87,12 @@ describe('POST /cds-services/{id}/feedback (checklist #39-#44)', () => {
   ];
   for (const [what, body, field] of bad) {
     it(`${what} → 400${field ? ` naming ${field}` : ''}, nothing stored`, async () => {
-      const before = new Database(t.dbPath, { readonly: true });
-      const count = (before.prepare('select count(*) n from feedback').get() as { n: number }).n;
-      before.close();
+      const count = await feedbackCount();
       const res = await post(t.app, '/cds-services/drug-interactions/feedback', body);
       expect(res.status).toBe(400);
       const outcome = (await res.json()) as { issue: { expression?: string[] }[] };
       if (field) expect(outcome.issue.flatMap((i) => i.expression ?? [])).toContain(field);
-      const after = new Database(t.dbPath, { readonly: true });
-      expect((after.prepare('select count(*) n from feedback').get() as { n: number }).n).toBe(count);
-      after.close();
+      expect(await feedbackCount()).toBe(count);
     });
   }
 

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardSchema } from '../../src/cds/card.ts';
 import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
@@ -12,16 +11,6 @@ afterAll(() => t.close());
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 type Outcome = { resourceType: string; issue: { severity: string; code: string; diagnostics: string; expression?: string[] }[] };
-
-/** Reads rows through a second connection, as another process would see the file. */
-function rows<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
 
 describe('POST /cds-services/{id}: a valid call', () => {
   it('answers 200 with spec-exact cards (checklist #30-#38)', async () => {
@@ -56,11 +45,11 @@ describe('POST /cds-services/{id}: a valid call', () => {
     expect(card).not.toHaveProperty('links');
   });
 
-  it('records the invocation and its cards in the SQLite file', async () => {
+  it('records the invocation and its cards in the database', async () => {
     const hookInstance = '6f0c4a52-6a0f-4c59-8f0a-3b0a8e9d2c11';
     const res = await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance }));
     const { cards } = (await res.json()) as { cards: { uuid: string; suggestions: { uuid: string }[] }[] };
-    const row = rows<Record<string, any>>(t.dbPath, 'select * from invocations where hook_instance = ?', hookInstance)[0]!;
+    const row = (await t.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
     expect(row).toMatchObject({
       service_id: 'drug-interactions',
       hook: 'order-sign',
@@ -71,12 +60,12 @@ describe('POST /cds-services/{id}: a valid call', () => {
       card_count: 1,
       request_body: null,
     });
-    expect(JSON.parse(row.rules_evaluated).sort()).toEqual(['duplicate-nsaid', 'opioid-benzodiazepine', 'warfarin-nsaid', 'warfarin-nsaid-gastroprotected']);
+    expect(JSON.parse(row.rules_evaluated).sort()).toEqual(['duplicate-nsaid', 'opioid-benzodiazepine', 'potassium-sparing-raas-hyperkalemia', 'warfarin-nsaid', 'warfarin-nsaid-gastroprotected']);
     expect(JSON.parse(row.rules_fired)).toEqual(['warfarin-nsaid']);
     expect(JSON.parse(row.prefetch_fetched)).toEqual([]);
     for (const timing of ['prefetch_ms', 'evaluate_ms', 'total_ms']) expect(row[timing]).toBeGreaterThanOrEqual(0);
     expect(row.total_ms).toBeGreaterThanOrEqual(row.evaluate_ms);
-    const cardRows = rows<Record<string, any>>(t.dbPath, 'select * from invocation_cards where invocation_id = ?', row.id);
+    const cardRows = await t.rows('select * from invocation_cards where invocation_id = ?', row.id);
     expect(cardRows).toEqual([
       {
         card_uuid: cards[0]!.uuid,
@@ -151,8 +140,8 @@ describe('POST /cds-services/{id}: a valid call', () => {
       code: { coding: [{ system: 'http://loinc.org', code: '4548-4' }] },
       subject: { reference: 'Patient/p1' },
     });
-    // Most severe first: the HbA1c warning before the statin info card.
-    expect(cards.map((c) => c.indicator)).toEqual(['warning', 'info']);
+    // Most severe first: the HbA1c warning before the info cards (statin, colorectal screening).
+    expect(cards.map((c) => c.indicator)).toEqual(['warning', 'info', 'info']);
   });
 
   it('accepts order-select with selections that name draft orders', async () => {
@@ -253,13 +242,13 @@ describe('POST /cds-services/{id}: bad requests get 4xx naming the field (checkl
     expect(res.status).toBe(413);
     expect(((await res.json()) as Outcome).issue[0]!.code).toBe('too-costly');
     expect((await post(small.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest())).status).toBe(200);
-    small.close();
+    await small.close();
   });
 
   it('records rejected calls with their status and the offending field, not the payload', async () => {
     const hookInstance = '9a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
     await post(t.app, '/cds-services/drug-interactions', { ...base, hookInstance, context: { ...context, patientId: undefined } });
-    const row = rows<Record<string, any>>(t.dbPath, 'select * from invocations where hook_instance = ?', hookInstance)[0]!;
+    const row = (await t.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
     expect(row).toMatchObject({ status: 400, outcome: 'rejected', error: 'context.patientId', card_count: 0, request_body: null });
   });
 });
@@ -315,7 +304,7 @@ describe('a rule that fails at run time is isolated', () => {
     expect(res.status).toBe(200);
     const { cards } = (await res.json()) as { cards: { summary: string }[] };
     expect(cards.map((c) => c.summary)).toEqual(['Hello']);
-    const row = rows<Record<string, any>>(app.dbPath, 'select * from invocations where hook_instance = ?', hookInstance)[0]!;
+    const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
     expect(row.outcome).toBe('degraded');
     expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', message: expect.stringContaining('ageInYears() expects a date') }]);
     expect(JSON.parse(row.rules_fired)).toEqual(['always']);
@@ -323,6 +312,6 @@ describe('a rule that fails at run time is isolated', () => {
     expect(failure).toMatchObject({ level: 'warn', service: 'demo', rule: 'age-check', hookInstance });
     expect(app.logs.join('\n')).not.toContain('secret-patient-7');
     expect(app.logs.join('\n')).not.toContain('garbage');
-    app.close();
+    await app.close();
   });
 });

@@ -2,7 +2,6 @@
  * The FHIR fallback against a real FHIR server process (Medplum's router over the Synthea
  * patients, served over HTTP by test/support/fhir-server.ts).
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
 import { type Started, startFhirServer } from '../support/processes.ts';
@@ -23,7 +22,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  t.close();
+  await t.close();
   await Promise.all([fhir.stop(), slow.stop()]);
 });
 
@@ -40,13 +39,8 @@ const alprazolamOrder = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function invocation(hookInstance: string): Record<string, any> {
-  const db = new Database(t.dbPath, { readonly: true });
-  try {
-    return db.prepare('select * from invocations where hook_instance = ?').get(hookInstance) as Record<string, any>;
-  } finally {
-    db.close();
-  }
+async function invocation(hookInstance: string): Promise<Record<string, any>> {
+  return (await t.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
 }
 
 describe('prefetch fallback to the FHIR server', () => {
@@ -58,17 +52,17 @@ describe('prefetch fallback to the FHIR server', () => {
     expect(cards.map((c) => c.summary)).toEqual([
       'Avoid prescribing Acetaminophen 300 MG / HYDROcodone Bitartrate 5 MG Oral Tablet with alprazolam 0.5 MG Oral Tablet',
     ]);
-    expect(JSON.parse(invocation(request.hookInstance).prefetch_fetched).sort()).toEqual(['activeMeds', 'patient']);
+    expect(JSON.parse((await invocation(request.hookInstance)).prefetch_fetched).sort()).toEqual(['activeMeds', 'patient', 'potassium']);
   });
 
   it('fetches only what is missing: keys the client sent, even as null, are not fetched', async () => {
     const request = alprazolamOrder({
       fhirAuthorization: { access_token: 'wrong', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds-service' },
-      prefetch: { patient: null, activeMeds: null },
+      prefetch: { patient: null, activeMeds: null, potassium: null },
     });
     const res = await post(t.app, '/cds-services/drug-interactions', request);
     expect(res.status).toBe(200);
-    expect(JSON.parse(invocation(request.hookInstance).prefetch_fetched)).toEqual([]);
+    expect(JSON.parse((await invocation(request.hookInstance)).prefetch_fetched)).toEqual([]);
   });
 
   it('412 naming the keys when the server refuses the token', async () => {
@@ -78,9 +72,9 @@ describe('prefetch fallback to the FHIR server', () => {
     const res = await post(t.app, '/cds-services/drug-interactions', request);
     expect(res.status).toBe(412);
     const outcome = (await res.json()) as { issue: { expression: string[]; diagnostics: string }[] };
-    expect(outcome.issue.map((i) => i.expression[0]).sort()).toEqual(['prefetch.activeMeds', 'prefetch.patient']);
+    expect(outcome.issue.map((i) => i.expression[0]).sort()).toEqual(['prefetch.activeMeds', 'prefetch.patient', 'prefetch.potassium']);
     expect(outcome.issue[0]!.diagnostics).toContain('FHIR server answered 401');
-    expect(invocation(request.hookInstance)).toMatchObject({ status: 412, outcome: 'rejected' });
+    expect(await invocation(request.hookInstance)).toMatchObject({ status: 412, outcome: 'rejected' });
   });
 
   it('412 when the server does not answer within the deadline', async () => {
@@ -89,7 +83,7 @@ describe('prefetch fallback to the FHIR server', () => {
     expect(res.status).toBe(412);
     const outcome = (await res.json()) as { issue: { diagnostics: string }[] };
     expect(outcome.issue[0]!.diagnostics).toContain('no answer within 300 ms');
-    quick.close();
+    await quick.close();
   });
 
   it('412 when the server cannot be reached', async () => {
@@ -103,7 +97,7 @@ describe('prefetch fallback to the FHIR server', () => {
     const res = await post(capped.app, '/cds-services/drug-interactions', alprazolamOrder());
     expect(res.status).toBe(412);
     expect(((await res.json()) as { issue: { diagnostics: string }[] }).issue.map((i) => i.diagnostics).join(' ')).toContain('2000-byte cap');
-    capped.close();
+    await capped.close();
   });
 
   it('a read that finds nothing (404) means "nothing there", not a failure', async () => {
@@ -140,13 +134,13 @@ describe('paginated searches', () => {
     const app = await testApp({ ruleSet: content(5), config: { prefetchMaxPages: 5 } });
     const res = await post(app.app, '/cds-services/obs', request());
     expect(await res.json()).toMatchObject({ cards: [{ summary: '124 observations' }] });
-    app.close();
+    await app.close();
   });
 
   it('stops at the configured number of pages', async () => {
     const app = await testApp({ ruleSet: content(1), config: { prefetchMaxPages: 1 } });
     const res = await post(app.app, '/cds-services/obs', request());
     expect(await res.json()).toEqual({ cards: [] });
-    app.close();
+    await app.close();
   });
 });

@@ -1,21 +1,30 @@
-/** Builds the service as tests use it: the real app over a real SQLite file in a temp folder. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * Builds the service as tests use it: the real app over a real database, on whichever runtime
+ * runs the test file. In Node that is a SQLite file (src/node/sqlite.ts) and the content read
+ * from disk; in workerd (the `workers` vitest project) it is the D1 binding and the content
+ * bundled the way the Worker build bundles it. Tests read stored rows back through `rows()`,
+ * plain SQL over the same drizzle schema, so the protocol suite runs unchanged on both.
+ */
 import { createApp } from '../../src/app.ts';
 import type { ServiceConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
-import { readContentFiles } from '../../src/node/content-files.ts';
-import { openSqliteStore } from '../../src/node/sqlite.ts';
 import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
 import type { SourceFile } from '../../src/rules/source.ts';
+import type { TestRuntime } from './runtime.ts';
+
+/** workerd identifies itself so; Node 20 has no `navigator`. */
+export const inWorkerd = typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
+
+// Loaded lazily so that each runtime only ever evaluates its own module (better-sqlite3 cannot
+// load in workerd, `cloudflare:*` modules do not exist in Node).
+const runtime: TestRuntime = inWorkerd ? await import('./runtime-workerd.ts') : await import('./runtime-node.ts');
 
 let shipped: RuleSet | undefined;
 
 /** The shipped rules/ and cards/, compiled once per test file. */
 export async function shippedRuleSet(): Promise<RuleSet> {
   if (!shipped) {
-    const { ruleSet, problems } = compileContent(await readContentFiles('.'));
+    const { ruleSet, problems } = compileContent(await runtime.contentFiles());
     if (!ruleSet) throw new Error(`shipped content does not compile: ${JSON.stringify(problems)}`);
     shipped = ruleSet;
   }
@@ -31,16 +40,16 @@ export function compileInline(files: SourceFile[]): RuleSet {
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
-  database: ReturnType<typeof openSqliteStore>;
-  dbPath: string;
+  /** Which runtime and database the app runs on ('node' with SQLite, 'workerd' with D1). */
+  runtime: TestRuntime['name'];
   logs: string[];
-  close(): void;
+  /** Rows of a SELECT, read outside the app's store (a second SQLite connection; the D1 binding). */
+  rows<T = Record<string, any>>(sql: string, ...params: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
 }
 
 export async function testApp(options: { ruleSet?: RuleSet; config?: Partial<ServiceConfig>; fetch?: typeof fetch } = {}): Promise<TestApp> {
-  const dir = mkdtempSync(join(tmpdir(), 'cds-test-'));
-  const dbPath = join(dir, 'cds.sqlite');
-  const database = openSqliteStore(dbPath);
+  const database = await runtime.openDatabase();
   const logs: string[] = [];
   const app = createApp({
     ruleSet: () => options.ruleSet ?? shipped!,
@@ -50,16 +59,7 @@ export async function testApp(options: { ruleSet?: RuleSet; config?: Partial<Ser
     log: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
   });
   if (!options.ruleSet) await shippedRuleSet();
-  return {
-    app,
-    database,
-    dbPath,
-    logs,
-    close() {
-      database.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { app, runtime: runtime.name, logs, rows: database.rows, close: database.close };
 }
 
 /** POSTs JSON to the app. */

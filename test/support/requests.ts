@@ -29,6 +29,7 @@ export function warfarinIbuprofenRequest(overrides: Record<string, unknown> = {}
     prefetch: {
       patient: { resourceType: 'Patient', id: 'p1', birthDate: '1950-03-04', gender: 'female', name: [{ family: 'Zyxwvut', given: ['Qorinna'] }] },
       activeMeds: bundle('searchset', [medicationRequest('warfarin-1', '855332', 'warfarin sodium 5 MG Oral Tablet', 'active')]),
+      potassium: bundle('searchset', []),
     },
     ...overrides,
   };
@@ -53,6 +54,9 @@ export function patientViewRequest(overrides: Record<string, unknown> = {}) {
       ]),
       medications: bundle('searchset', []),
       a1c: bundle('searchset', []),
+      riskObservations: bundle('searchset', []),
+      procedures: bundle('searchset', []),
+      labs: bundle('searchset', []),
     },
     ...overrides,
   };

@@ -1,0 +1,56 @@
+/**
+ * Settings from string variables, each checked: a bad value is refused naming the variable.
+ * Runtime-neutral so both shells read the same names the same way: Node passes `process.env`,
+ * the Worker passes its `vars` (wrangler.toml `[vars]` or `wrangler secret`).
+ */
+import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
+import type { LogLevel } from './log/logger.ts';
+
+export type Vars = Readonly<Record<string, unknown>>;
+
+export class SettingsError extends Error {}
+
+/** A whole number in [min, max], or `fallback` when unset or empty. */
+export function intVar(vars: Vars, name: string, fallback: number, min: number, max: number): number {
+  const raw = stringVar(vars, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** One of `allowed` (compared as `normalize` leaves it), or `fallback` when unset or empty. */
+export function oneOfVar<T extends string>(vars: Vars, name: string, fallback: T, allowed: readonly T[], normalize = (s: string) => s.toLowerCase()): T {
+  const raw = stringVar(vars, name);
+  if (raw === undefined) return fallback;
+  const value = normalize(raw) as T;
+  if (!allowed.includes(value)) throw new SettingsError(`${name}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+  return value;
+}
+
+/** The variable as a string; undefined when unset or empty. Wrangler may hand over numbers and booleans from `[vars]`. */
+export function stringVar(vars: Vars, name: string): string | undefined {
+  const raw = vars[name];
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  throw new SettingsError(`${name}: expected a string, got ${typeof raw}`);
+}
+
+/** The core's settings (ServiceConfig) from `CDS_*` variables. */
+export function serviceConfigFromVars(vars: Vars): ServiceConfig {
+  return {
+    maxBodyBytes: intVar(vars, 'CDS_MAX_BODY_BYTES', DEFAULT_CONFIG.maxBodyBytes, 1024, 1024 ** 3),
+    prefetchTimeoutMs: intVar(vars, 'CDS_PREFETCH_TIMEOUT_MS', DEFAULT_CONFIG.prefetchTimeoutMs, 1, 60_000),
+    prefetchMaxBytes: intVar(vars, 'CDS_PREFETCH_MAX_BYTES', DEFAULT_CONFIG.prefetchMaxBytes, 1024, 1024 ** 3),
+    prefetchMaxPages: intVar(vars, 'CDS_PREFETCH_MAX_PAGES', DEFAULT_CONFIG.prefetchMaxPages, 1, 100),
+    corsOrigins: (stringVar(vars, 'CDS_CORS_ORIGINS') ?? '*').split(',').map((s) => s.trim()).filter(Boolean),
+    storePayloads: oneOfVar(vars, 'CDS_STORE_PAYLOADS', 'false', ['true', 'false'] as const) === 'true',
+  };
+}
+
+export function logLevelFromVars(vars: Vars): LogLevel {
+  return oneOfVar(vars, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const);
+}
