@@ -3,8 +3,8 @@
  * schema. Text placeholders read as a clinician would ("ibuprofen 400 MG Oral Tablet", "7.2 %");
  * a placeholder that is a whole value inside a FHIR resource keeps its JSON shape.
  */
-import { type Card, cardSchema, SUMMARY_MAX } from '../cds/card.ts';
-import type { CardTemplate } from './schema.ts';
+import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '../cds/card.ts';
+import type { ActionTemplate, CardTemplate } from './schema.ts';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}/g;
 const WHOLE = /^\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}$/;
@@ -19,7 +19,7 @@ export interface PlaceholderUse {
 }
 
 /** Every placeholder a template uses, with where it stands (including `if:` names). */
-export function placeholdersOf(template: CardTemplate): PlaceholderUse[] {
+export function placeholdersOf(template: unknown): PlaceholderUse[] {
   const uses: PlaceholderUse[] = [];
   const walk = (value: unknown, path: (string | number)[]) => {
     if (typeof value === 'string') {
@@ -44,15 +44,7 @@ export function renderCard(
   context: Record<string, unknown>,
   newUuid: () => string,
 ): Card {
-  const lookup = (name: string): unknown[] => {
-    if (name.startsWith('context.')) {
-      const v = context[name.slice('context.'.length)];
-      return v === undefined || v === null ? [] : [v];
-    }
-    return values[name] ?? [];
-  };
-  const text = (s: string) => s.replace(PLACEHOLDER, (_, name: string) => lookup(name).map(readable).join(', '));
-  const present = (name: string | undefined) => name === undefined || lookup(name).length > 0;
+  const { lookup, text, present } = filler(values, context);
 
   const summary = text(template.summary);
   const card = {
@@ -76,12 +68,7 @@ export function renderCard(
           ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),
           ...nonEmpty(
             'actions',
-            (s.actions ?? []).map((a) => ({
-              type: a.type,
-              description: text(a.description),
-              ...(a.resource !== undefined ? { resource: fill(a.resource, lookup, text) } : {}),
-              ...(a.resourceId !== undefined ? { resourceId: text(a.resourceId) } : {}),
-            })),
+            (s.actions ?? []).map((a) => renderAction(a, lookup, text)),
           ),
         })),
     ),
@@ -108,6 +95,47 @@ export function renderCard(
     throw new CardRenderError(`rendered card is invalid at ${issue.path.join('.') || 'card'}: ${issue.message}`);
   }
   return checked.data;
+}
+
+/**
+ * Response-level `systemActions` a rule asks for (actions the EHR may apply without a card),
+ * filled like card actions and checked against the spec's Action.
+ */
+export function renderSystemActions(templates: ActionTemplate[], values: CardValues, context: Record<string, unknown>): Action[] {
+  const { lookup, text } = filler(values, context);
+  return templates.map((template, i) => {
+    const checked = actionSchema.safeParse(renderAction(template, lookup, text));
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      throw new CardRenderError(`rendered system action ${i + 1} is invalid at ${issue.path.join('.') || 'action'}: ${issue.message}`);
+    }
+    return checked.data;
+  });
+}
+
+type Lookup = (name: string) => unknown[];
+
+/** Placeholder lookups for one rule's values and the call's context. */
+function filler(values: CardValues, context: Record<string, unknown>) {
+  const lookup: Lookup = (name) => {
+    if (name.startsWith('context.')) {
+      const v = context[name.slice('context.'.length)];
+      return v === undefined || v === null ? [] : [v];
+    }
+    return values[name] ?? [];
+  };
+  const text = (s: string) => s.replace(PLACEHOLDER, (_, name: string) => lookup(name).map(readable).join(', '));
+  const present = (name: string | undefined) => name === undefined || lookup(name).length > 0;
+  return { lookup, text, present };
+}
+
+function renderAction(a: ActionTemplate, lookup: Lookup, text: (s: string) => string) {
+  return {
+    type: a.type,
+    description: text(a.description),
+    ...(a.resource !== undefined ? { resource: fill(a.resource, lookup, text) } : {}),
+    ...(a.resourceId !== undefined ? { resourceId: text(a.resourceId) } : {}),
+  };
 }
 
 /** Fills placeholders inside a JSON value; a string that is one placeholder becomes its value. */

@@ -8,7 +8,7 @@ const text = z.string().min(1, 'must not be empty');
 
 const codingTemplate = z.strictObject({ system: text, code: text, display: text.optional() });
 
-const actionTemplate = z.strictObject({
+export const actionTemplateSchema = z.strictObject({
   type: z.enum(['create', 'update', 'delete']),
   description: text,
   /** A FHIR resource with placeholders, or one placeholder that yields a whole resource. */
@@ -33,7 +33,7 @@ export const cardTemplateSchema = z.strictObject({
         isRecommended: z.boolean().optional(),
         /** Include the suggestion only when this card value is non-empty. */
         if: text.optional(),
-        actions: z.array(actionTemplate).min(1).optional(),
+        actions: z.array(actionTemplateSchema).min(1).optional(),
       }),
     )
     .min(1)
@@ -57,3 +57,4 @@ export const cardTemplateSchema = z.strictObject({
 });
 
 export type CardTemplate = z.infer<typeof cardTemplateSchema>;
+export type ActionTemplate = z.infer<typeof actionTemplateSchema>;

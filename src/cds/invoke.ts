@@ -4,12 +4,12 @@
  */
 import type { ServiceConfig } from '../config.ts';
 import type { Logger } from '../log/logger.ts';
-import { CardRenderError, renderCard } from '../cards/render.ts';
+import { CardRenderError, renderCard, renderSystemActions } from '../cards/render.ts';
 import type { CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleOutcome } from '../rules/evaluate.ts';
 import type { InvocationCardRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import type { Card, HookResponse } from './card.ts';
+import type { Action, Card, HookResponse } from './card.ts';
 import { HttpError, operationOutcome } from './errors.ts';
 import { resolvePrefetch } from './prefetch.ts';
 import { type HookRequest, parseHookRequest } from './request.ts';
@@ -72,13 +72,18 @@ export async function callService(
     const outcomes = await evaluateService(service, { context: request.context, prefetch });
     deps.inspect?.({ context: request.context, prefetch, outcomes });
     const cards: { card: Card; ruleId: string }[] = [];
+    const systemActions: Action[] = [];
     const ruleErrors: { rule: string; message: string }[] = [];
     for (const outcome of outcomes) {
       const rule = service.rules.find((r) => r.id === outcome.ruleId)!;
       if (outcome.error) ruleErrors.push({ rule: outcome.ruleId, message: outcome.error });
       if (!outcome.fired) continue;
       try {
-        cards.push({ card: renderCard(rule.card, outcome.values ?? {}, request.context, deps.newUuid), ruleId: rule.id });
+        // Render both before keeping either: a rule's output lands whole or not at all.
+        const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, deps.newUuid) : undefined;
+        const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
+        if (card) cards.push({ card, ruleId: rule.id });
+        systemActions.push(...actions);
       } catch (error) {
         if (!(error instanceof CardRenderError)) throw error;
         ruleErrors.push({ rule: rule.id, message: error.message });
@@ -88,7 +93,7 @@ export async function callService(
     const evaluateMs = performance.now() - evaluateStart;
     for (const e of ruleErrors) deps.log.warn('rule failed', { service: service.id, rule: e.rule, hookInstance: request.hookInstance });
 
-    const response: HookResponse = { cards: cards.map((c) => c.card) };
+    const response: HookResponse = { cards: cards.map((c) => c.card), ...(systemActions.length > 0 ? { systemActions } : {}) };
     const cardRows: InvocationCardRow[] = cards.map(({ card, ruleId }) => ({
       cardUuid: card.uuid,
       invocationId,
@@ -105,7 +110,7 @@ export async function callService(
         status: 200,
         outcome: ruleErrors.length > 0 ? 'degraded' : 'ok',
         rulesEvaluated: outcomes.map((o) => o.ruleId),
-        rulesFired: cards.map((c) => c.ruleId),
+        rulesFired: outcomes.filter((o) => o.fired && !ruleErrors.some((e) => e.rule === o.ruleId)).map((o) => o.ruleId),
         ruleErrors,
         cardCount: cards.length,
         prefetchFetched: fetched,

@@ -7,7 +7,7 @@
 import type { HookName } from '../cds/hooks.ts';
 import { hookDefinition } from '../cds/hooks.ts';
 import { tokenProblem, tokensOf } from '../cds/prefetch-template.ts';
-import { type CardTemplate, cardTemplateSchema } from '../cards/schema.ts';
+import { type ActionTemplate, type CardTemplate, cardTemplateSchema } from '../cards/schema.ts';
 import { placeholdersOf } from '../cards/render.ts';
 import { classifyContentPath, SERVICE_ID } from './content.ts';
 import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
@@ -37,8 +37,10 @@ export interface CompiledRule {
   path: string;
   defines: CompiledExpr[];
   when: CompiledCondition;
-  cardId: string;
-  card: CardTemplate;
+  cardId?: string;
+  card?: CardTemplate;
+  /** Response-level actions, filled with the rule's values. */
+  systemActions?: ActionTemplate[];
   values: CompiledExpr[];
 }
 
@@ -381,24 +383,29 @@ function compileRule(source: YamlSource, rule: RuleFile, { scope, serviceDefines
     return run ? [{ name, expression, run }] : [];
   });
 
-  const card = shared.cards.get(rule.card);
-  if (!card) {
+  const card = rule.card === undefined ? undefined : shared.cards.get(rule.card);
+  if (rule.card !== undefined && !card) {
     const hint = didYouMean(rule.card, [...shared.cards.keys()]);
     problems.push(source.problemAt(['card'], `card template '${rule.card}' does not exist in cards/${hint}`));
-  } else {
-    const provided = new Set(Object.keys(rule.with ?? {}));
-    const used = new Set(placeholdersOf(card).map((u) => u.name));
+  }
+  const provided = new Set(Object.keys(rule.with ?? {}));
+  const cardUses = card ? placeholdersOf(card) : [];
+  const actionUses = placeholdersOf(rule.systemActions ?? []);
+  const used = new Set([...cardUses, ...actionUses].map((u) => u.name));
+  if (card || rule.systemActions) {
     for (const name of provided) {
-      if (!used.has(name)) problems.push(source.problemAt(['with', name], `card '${rule.card}' has no {{${name}}}: this value is never shown`, 'warning', true));
-    }
-    for (const use of placeholdersOf(card)) {
-      if (use.name.startsWith('context.') || provided.has(use.name)) continue;
-      problems.push(
-        source.problemAt(['card'], `card '${rule.card}' uses {{${use.name}}} (at ${use.path.join('.')}), which this rule's 'with' does not fill`),
-      );
+      if (!used.has(name)) problems.push(source.problemAt(['with', name], `no card text or system action uses {{${name}}}: this value is never shown`, 'warning', true));
     }
   }
-  if (problems.slice(before).some((p) => p.severity === 'error') || !when || !card) return undefined;
+  for (const use of cardUses) {
+    if (use.name.startsWith('context.') || provided.has(use.name)) continue;
+    problems.push(source.problemAt(['card'], `card '${rule.card}' uses {{${use.name}}} (at ${use.path.join('.')}), which this rule's 'with' does not fill`));
+  }
+  for (const use of actionUses) {
+    if (use.name.startsWith('context.') || provided.has(use.name)) continue;
+    problems.push(source.problemAt(['systemActions', ...use.path], `{{${use.name}}} is not filled by this rule's 'with'`));
+  }
+  if (problems.slice(before).some((p) => p.severity === 'error') || !when || (rule.card !== undefined && !card)) return undefined;
   return {
     id: rule.id,
     title: rule.title,
@@ -408,8 +415,8 @@ function compileRule(source: YamlSource, rule: RuleFile, { scope, serviceDefines
     path: source.path,
     defines,
     when,
-    cardId: rule.card,
-    card,
+    ...(card && rule.card ? { cardId: rule.card, card } : {}),
+    ...(rule.systemActions ? { systemActions: rule.systemActions } : {}),
     values,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { HOOK_NAMES } from '../cds/hooks.ts';
+import { actionTemplateSchema } from '../cards/schema.ts';
 
 /** Names usable as FHIRPath `%variables`: prefetch keys, defines, card values. */
 export const variableName = z
@@ -68,9 +69,14 @@ export const ruleFileSchema = z.strictObject({
   define: defineSchema.optional(),
   when: conditionSchema,
   /** The card template, by its path under cards/ without the extension. */
-  card: z.string().min(1),
-  /** Card placeholder values, each a FHIRPath expression. */
+  card: z.string().min(1).optional(),
+  /** Actions the EHR may apply without a card (response-level systemActions), with placeholders. */
+  systemActions: z.array(actionTemplateSchema).min(1).optional(),
+  /** Card and system action placeholder values, each a FHIRPath expression. */
   with: defineSchema.optional(),
+}).refine((rule) => rule.card !== undefined || rule.systemActions !== undefined, {
+  message: 'a rule needs a card, systemActions, or both',
+  path: ['card'],
 });
 
 export type ServiceFile = z.infer<typeof serviceFileSchema>;

@@ -315,3 +315,53 @@ describe('a rule that fails at run time is isolated', () => {
     await app.close();
   });
 });
+
+describe('systemActions (checklist #37)', () => {
+  const files = [
+    { path: 'rules/reminders/service.yaml', text: 'hook: patient-view\ntitle: Reminders\ndescription: Files reminders\nprefetch:\n  patient: Patient/{{context.patientId}}\n' },
+    {
+      path: 'rules/reminders/flag.yaml',
+      text: [
+        'id: flag',
+        'title: Flags adults for review',
+        'references: [{ label: Test, url: "https://example.org/test" }]',
+        'when: "%patient.birthDate.ageInYears() >= 18"',
+        'systemActions:',
+        '  - type: create',
+        '    description: "Flag the chart of a patient aged {{age}}"',
+        '    resource:',
+        '      resourceType: Flag',
+        '      status: active',
+        '      code: { text: Review medications }',
+        '      subject: { reference: "Patient/{{context.patientId}}" }',
+        'with:',
+        '  age: "%patient.birthDate.ageInYears()"',
+      ].join('\n'),
+    },
+  ];
+
+  it('a rule without a card returns actions at the response level, and none when it does not fire', async () => {
+    const app = await testApp({ ruleSet: compileInline(files) });
+    const call = (birthDate: string) =>
+      post(app.app, '/cds-services/reminders', {
+        hook: 'patient-view',
+        hookInstance: crypto.randomUUID(),
+        context: { userId: 'Practitioner/u', patientId: 'p9' },
+        prefetch: { patient: { resourceType: 'Patient', id: 'p9', birthDate } },
+      });
+    const adult = await call('1980-05-06');
+    expect(adult.status).toBe(200);
+    const body = (await adult.json()) as { cards: unknown[]; systemActions: unknown[] };
+    expect(body.cards).toEqual([]);
+    expect(body.systemActions).toEqual([
+      {
+        type: 'create',
+        description: expect.stringMatching(/^Flag the chart of a patient aged \d+$/),
+        resource: { resourceType: 'Flag', status: 'active', code: { text: 'Review medications' }, subject: { reference: 'Patient/p9' } },
+      },
+    ]);
+    const child = await call(new Date(Date.now() - 5 * 365 * 864e5).toISOString().slice(0, 10));
+    expect(await child.json()).toEqual({ cards: [] });
+    await app.close();
+  });
+});
