@@ -150,7 +150,8 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
 
   const recorded = recordingStore();
   const result = await callService(
-    { store: recorded.store, config: DEFAULT_CONFIG, fetch: fhir.fetchFor(FHIR_BASE), log: silentLogger, now: () => now, newUuid: () => crypto.randomUUID() },
+    // Rule tests check clinical logic, not speed: a cold first call must not skip rules.
+    { store: recorded.store, config: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 }, fetch: fhir.fetchFor(FHIR_BASE), log: silentLogger, now: () => now, newUuid: () => crypto.randomUUID() },
     service,
     async () => body,
   );
@@ -161,6 +162,8 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   const failures: string[] = [];
   if (result.status !== 200) failures.push(`the call was answered ${result.status}: ${JSON.stringify(result.body)}`);
   for (const e of ruleErrors) failures.push(`rule ${e.rule} failed: ${e.message}`);
+  const skipped = recorded.invocations[0]?.rulesSkipped ?? [];
+  if (skipped.length > 0) failures.push(`rules skipped for the evaluation budget: ${skipped.join(', ')}`);
   failures.push(...compareCards(test.ruleId, c.expect.cards, cards));
   return { passed: failures.length === 0, failures, cards, ruleErrors, status: result.status };
 }
@@ -256,6 +259,14 @@ function recordingStore(): { store: Store; invocations: InvocationRow[]; cards: 
       },
       async recordFeedback(items) {
         return { stored: items.length, unknownCards: items.length };
+      },
+      // Rule tests never authenticate nor purge.
+      async claimJti() {
+        return true;
+      },
+      async purgeExpiredJtis() {},
+      async purgeOlderThan() {
+        return { invocations: 0, feedback: 0 };
       },
     },
   };
