@@ -80,9 +80,9 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       now: callDeps.now,
       jwksCooldownMs: config.jwksCooldownMs,
     });
-    const gate = requireClient(verify, config.publicUrl, log);
-    app.use('/cds-services', gate);
-    app.use('/cds-services/*', gate);
+    // One registration: Hono's '/cds-services/*' also matches '/cds-services' itself (a second
+    // one for discovery ran the gate twice, and the token's jti counted as a replay).
+    app.use('/cds-services/*', requireClient(verify, config.publicUrl, log));
   }
   /** What the call may do on behalf of the authenticated client (open mode: undefined). */
   const metaOf = (c: { get(key: 'client'): AuthEnv['Variables']['client'] }): CallMeta => {

@@ -37,9 +37,12 @@ export interface TestApp {
   close(): void;
 }
 
-export async function testApp(options: { ruleSet?: RuleSet; config?: Partial<ServiceConfig>; fetch?: typeof fetch } = {}): Promise<TestApp> {
-  const dir = mkdtempSync(join(tmpdir(), 'cds-test-'));
-  const dbPath = join(dir, 'cds.sqlite');
+/** `dbPath`: reopen an existing SQLite file (a restart); the caller then owns the file. */
+export async function testApp(
+  options: { ruleSet?: RuleSet; config?: Partial<ServiceConfig>; fetch?: typeof fetch; dbPath?: string } = {},
+): Promise<TestApp> {
+  const dir = options.dbPath ? undefined : mkdtempSync(join(tmpdir(), 'cds-test-'));
+  const dbPath = options.dbPath ?? join(dir!, 'cds.sqlite');
   const database = openSqliteStore(dbPath);
   const logs: string[] = [];
   const app = createApp({
@@ -57,7 +60,7 @@ export async function testApp(options: { ruleSet?: RuleSet; config?: Partial<Ser
     logs,
     close() {
       database.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
