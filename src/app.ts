@@ -3,7 +3,7 @@
  * The Node and Worker shells pass in the content, the store and the settings; tests build apps
  * the same way and call them with `app.request()`.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -62,10 +62,19 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     }),
   );
 
-  const limit = bodyLimit({
-    maxSize: config.maxBodyBytes,
-    onError: () => fail(413, `the request body exceeds ${config.maxBodyBytes} bytes`, 'too-costly'),
-  });
+  const tooLarge = () => fail(413, `the request body exceeds ${config.maxBodyBytes} bytes`, 'too-costly');
+  const streamedLimit = bodyLimit({ maxSize: config.maxBodyBytes, onError: tooLarge });
+  /**
+   * 413 on Content-Length without touching the body. bodyLimit reads `req.body` first, which on
+   * Node makes a stream over the socket; the unread rest is then never drained and the next
+   * request on that keep-alive connection is reset (found by the HTTP fuzz test). Only a
+   * chunked body, with no length to judge, goes through bodyLimit's counting reader.
+   */
+  const limit: MiddlewareHandler = (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared === undefined || c.req.header('transfer-encoding')) return streamedLimit(c, next);
+    return Number(declared) > config.maxBodyBytes ? Promise.resolve(tooLarge()) : next();
+  };
 
   const readJson = (req: Request) => readJsonBody(req, config.maxJsonDepth);
 

@@ -3,6 +3,7 @@
  * start-up with path:line:col), opens the SQLite file, serves, and shuts down cleanly on SIGTERM:
  * stop accepting, let in-flight calls finish, close the database.
  */
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
       log.info('shut down', { signal });
       process.exit(0);
     });
-    const idle = setInterval(() => (server as import('node:http').Server).closeIdleConnections(), 50);
+    const idle = setInterval(() => (server as Server).closeIdleConnections(), 50);
     idle.unref();
     setTimeout(() => {
       log.error('shutdown timed out; exiting with calls still open', { signal });
