@@ -83,7 +83,8 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
 
   return rules.map((rule) => {
     const run = runs.get(rule.id)!;
-    if (!run.error && fired.has(rule.id) && !spent(run)) {
+    // A rule whose conditions were all met in time also gets its card values (part of its run).
+    if (!run.error && !run.skipped && fired.has(rule.id)) {
       const values: Record<string, unknown[]> = {};
       for (const value of rule.values) {
         const result = timed(run, () => value.run(run.vars));
