@@ -13,7 +13,7 @@ import type { Card, HookResponse } from './card.ts';
 import { normalizeUrl } from '../auth/clients.ts';
 import { HttpError, operationOutcome } from './errors.ts';
 import { resolvePrefetch } from './prefetch.ts';
-import { type HookRequest, parseHookRequest } from './request.ts';
+import { type HookRequest, parseHookRequest, UUID } from './request.ts';
 
 export interface CallDeps {
   store: Store;
@@ -147,7 +147,10 @@ export async function callService(
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     const totalMs = performance.now() - start;
-    const hookInstance = request?.hookInstance ?? stringField(raw, 'hookInstance');
+    // From a rejected body only a well-formed UUID is kept: anything else could be whatever the
+    // client put there, patient data included, and this goes to the log.
+    const sent = stringField(raw, 'hookInstance');
+    const hookInstance = request?.hookInstance ?? (sent && UUID.test(sent) ? sent : null);
     await deps.store.recordInvocation(
       {
         ...base,
