@@ -41,7 +41,7 @@ beforeAll(async () => {
     startJwksServer(),
     signingKey('ES384', 'ehr-1'),
     startFhirServer({ FHIR_REQUIRE_TOKEN: ACCESS_TOKEN }),
-    startFhirServer({ FHIR_DELAY_MS: '1500' }),
+    startFhirServer({ FHIR_DELAY_MS: '2500' }),
   ]);
   keys.set('/jwks.json', jwks(key));
   const clientsFile = join(dir, 'clients.yaml');
@@ -51,7 +51,7 @@ beforeAll(async () => {
   );
   server = await startProcess(
     'src/node/main.ts',
-    { PORT: '0', HOST: '127.0.0.1', CDS_DB_PATH: join(dir, 'cds.sqlite'), CDS_TRUSTED_CLIENTS: clientsFile, CDS_PUBLIC_URL: PUBLIC, LOG_LEVEL: 'debug', NODE_ENV: 'production' },
+    { PORT: '0', HOST: '127.0.0.1', CDS_DB_PATH: join(dir, 'cds.sqlite'), CDS_TRUSTED_CLIENTS: clientsFile, CDS_PUBLIC_URL: PUBLIC, LOG_LEVEL: 'debug', NODE_ENV: 'production', CDS_PREFETCH_TIMEOUT_MS: '15000' },
     jsonPort('port'),
   );
 });
@@ -128,14 +128,15 @@ describe('SIGTERM', () => {
   it('stops accepting, finishes the call in flight (200, row on disk), closes the database, exits 0', async () => {
     const hookInstance = crypto.randomUUID();
     const patient = patients[0]!;
-    // A call that waits 1.5 s on the slow FHIR server.
+    // A call that waits 2.5 s on the slow FHIR server; SIGTERM comes 1 s in (time enough for the
+    // call to reach the service even on a busy machine).
     const inFlight = call('/cds-services/drug-interactions', {
       hook: 'order-sign',
       hookInstance,
       fhirServer: `http://127.0.0.1:${slowFhir.port}`,
       context: { userId: 'Practitioner/example', patientId: patient.id, draftOrders: bundle('collection', [medicationRequest('d1', '197805', 'Ibuprofen 400 MG Oral Tablet')]) },
     });
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1000));
     const exited = server.stop('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
     // No longer accepting: a new connection is refused.

@@ -41,7 +41,7 @@ beforeAll(async () => {
   const key = await signingKey('ES384', 'k1');
   keys.set('/jwks.json', jwks(key));
   // Payloads stored: JSON.stringify of what came in is then on the path too.
-  open = await testApp({ config: { ...config, storePayloads: true } });
+  open = await testApp({ config: { ...config, storePayloads: true }, fetch: loopbackOnly });
   guarded = await testApp({
     config: {
       ...config,
@@ -63,6 +63,13 @@ afterAll(async () => {
   await Promise.all([keys.close(), server.stop('SIGKILL')]);
   rmSync(serverDir, { recursive: true, force: true });
 });
+
+/** Tests talk to 127.0.0.1 only: a generated fhirServer elsewhere fails like an unreachable host. */
+const loopbackOnly: typeof fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (url.hostname !== '127.0.0.1') return Promise.reject(new TypeError('fetch failed: not on 127.0.0.1 in tests'));
+  return fetch(input, init);
+};
 
 const request = fc.record({ target, method, contentType, body, authorization });
 
