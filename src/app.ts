@@ -3,15 +3,18 @@
  * The Node and Worker shells pass in the content, the store and the settings; tests build apps
  * the same way and call them with `app.request()`.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { type AuthEnv, requireClient } from './auth/middleware.ts';
+import { createJwtVerifier } from './auth/verify.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import { discovery } from './cds/discovery.ts';
-import { badRequest, HttpError, operationOutcome } from './cds/errors.ts';
+import { HttpError, operationOutcome } from './cds/errors.ts';
 import { parseFeedback } from './cds/feedback.ts';
-import { type CallDeps, callService } from './cds/invoke.ts';
+import { type CallDeps, type CallMeta, callService } from './cds/invoke.ts';
+import { readJsonBody } from './cds/json-body.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { RuleSet } from './rules/compile.ts';
 import type { Store } from './store/store.ts';
@@ -30,9 +33,7 @@ export interface AppDeps {
   health?: () => Record<string, unknown>;
 }
 
-const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
-
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps): Hono<AuthEnv> {
   const config: ServiceConfig = { ...DEFAULT_CONFIG, ...deps.config };
   const log = deps.log ?? createLogger();
   const callDeps: CallDeps = {
@@ -49,7 +50,7 @@ export function createApp(deps: AppDeps): Hono {
       headers: { 'content-type': 'application/json' },
     });
 
-  const app = new Hono();
+  const app = new Hono<AuthEnv>();
 
   app.use(
     '*',
@@ -61,23 +62,41 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
 
-  const limit = bodyLimit({
-    maxSize: config.maxBodyBytes,
-    onError: () => fail(413, `the request body exceeds ${config.maxBodyBytes} bytes`, 'too-costly'),
-  });
+  const tooLarge = () => fail(413, `the request body exceeds ${config.maxBodyBytes} bytes`, 'too-costly');
+  const streamedLimit = bodyLimit({ maxSize: config.maxBodyBytes, onError: tooLarge });
+  /**
+   * 413 on Content-Length without touching the body. bodyLimit reads `req.body` first, which on
+   * Node makes a stream over the socket; the unread rest is then never drained and the next
+   * request on that keep-alive connection is reset (found by the HTTP fuzz test). Only a
+   * chunked body, with no length to judge, goes through bodyLimit's counting reader.
+   */
+  const limit: MiddlewareHandler = (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared === undefined || c.req.header('transfer-encoding')) return streamedLimit(c, next);
+    return Number(declared) > config.maxBodyBytes ? Promise.resolve(tooLarge()) : next();
+  };
 
-  /** Reads the body as JSON: 415 for a non-JSON content type, 400 for JSON that does not parse. */
-  const readJson = async (req: Request): Promise<unknown> => {
-    const type = req.headers.get('content-type');
-    if (type && !JSON_TYPE.test(type)) {
-      throw new HttpError(415, { message: `content-type must be application/json, not '${type.slice(0, 100)}'`, code: 'not-supported' });
-    }
-    const text = await req.text();
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw badRequest('the request body is not valid JSON');
-    }
+  const readJson = (req: Request) => readJsonBody(req, config.maxJsonDepth);
+
+  // With trusted clients configured, every discovery, hook and feedback call needs their JWT.
+  // Registered after CORS, which answers preflights itself.
+  if (config.trustedClients.length > 0) {
+    if (!config.publicUrl) throw new Error('publicUrl is required when trusted clients are configured (JWT aud is checked against it)');
+    const verify = createJwtVerifier({
+      clients: config.trustedClients,
+      claimJti: (...args) => deps.store.claimJti(...args),
+      purgeExpiredJtis: (now) => deps.store.purgeExpiredJtis(now),
+      now: callDeps.now,
+      jwksCooldownMs: config.jwksCooldownMs,
+    });
+    // One registration: Hono's '/cds-services/*' also matches '/cds-services' itself (a second
+    // one for discovery ran the gate twice, and the token's jti counted as a replay).
+    app.use('/cds-services/*', requireClient(verify, config.publicUrl, log));
+  }
+  /** What the call may do on behalf of the authenticated client (open mode: undefined). */
+  const metaOf = (c: { get(key: 'client'): AuthEnv['Variables']['client'] }): CallMeta => {
+    const client = c.get('client');
+    return client ? { client: client.iss, fhirServers: client.client.fhirServers } : {};
   };
 
   app.get('/cds-services', (c) => c.json(discovery(deps.ruleSet())));
@@ -85,7 +104,7 @@ export function createApp(deps: AppDeps): Hono {
   app.post('/cds-services/:id', limit, async (c) => {
     const service = deps.ruleSet().services.get(c.req.param('id'));
     if (!service) return fail(404, `no CDS service '${c.req.param('id').slice(0, 100)}'`, 'not-found');
-    const result = await callService(callDeps, service, () => readJson(c.req.raw));
+    const result = await callService(callDeps, service, () => readJson(c.req.raw), metaOf(c));
     return c.json(result.body, result.status as ContentfulStatusCode);
   });
 
@@ -106,7 +125,7 @@ export function createApp(deps: AppDeps): Hono {
         overrideReasonDisplay: item.overrideReason?.reason?.display ?? null,
         overrideComment: item.overrideReason?.userComment ?? null,
         outcomeTimestamp: item.outcomeTimestamp,
-        client: null,
+        client: metaOf(c).client ?? null,
       })),
     );
     log.info('feedback', { service: serviceId, items: result.stored, unknownCards: result.unknownCards });

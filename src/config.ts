@@ -1,3 +1,5 @@
+import type { TrustedClient } from './auth/clients.ts';
+
 /**
  * The service's settings. The core never reads the environment: runtime shells build this
  * (Node from process.env, the Worker from its bindings) and pass it to `createApp`.
@@ -15,6 +17,19 @@ export interface ServiceConfig {
   corsOrigins: string[];
   /** Store request and response bodies with each invocation (off: they hold patient data). */
   storePayloads: boolean;
+  /**
+   * The base URL EHRs call (e.g. `https://cds.example.org`): a JWT's `aud` must be this plus the
+   * endpoint's path. Required when trusted clients are configured.
+   */
+  publicUrl?: string;
+  /** The CDS clients allowed in; empty means open (local development only). */
+  trustedClients: TrustedClient[];
+  /** Least time between two fetches of a client's JWKS for an unknown `kid`. */
+  jwksCooldownMs: number;
+  /** Deepest nesting of arrays and objects accepted in a request body. */
+  maxJsonDepth: number;
+  /** Time all rules of one call may take; rules not yet evaluated when it runs out are skipped. */
+  evaluationBudgetMs: number;
 }
 
 export const DEFAULT_CONFIG: ServiceConfig = {
@@ -24,4 +39,8 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   prefetchMaxPages: 5,
   corsOrigins: ['*'],
   storePayloads: false,
+  trustedClients: [],
+  jwksCooldownMs: 30_000,
+  maxJsonDepth: 64,
+  evaluationBudgetMs: 300,
 };

@@ -3,6 +3,7 @@
  * Runtime-neutral so both shells read the same names the same way: Node passes `process.env`,
  * the Worker passes its `vars` (wrangler.toml `[vars]` or `wrangler secret`).
  */
+import type { TrustedClient } from './auth/clients.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import type { LogLevel } from './log/logger.ts';
 
@@ -39,8 +40,30 @@ export function stringVar(vars: Vars, name: string): string | undefined {
   throw new SettingsError(`${name}: expected a string, got ${typeof raw}`);
 }
 
-/** The core's settings (ServiceConfig) from `CDS_*` variables. */
-export function serviceConfigFromVars(vars: Vars): ServiceConfig {
+/** An absolute http(s) URL without a trailing slash, or undefined when unset. */
+export function urlVar(vars: Vars, name: string): string | undefined {
+  const raw = stringVar(vars, name);
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return raw.replace(/\/+$/, '');
+  } catch {}
+  throw new SettingsError(`${name}=${JSON.stringify(raw)}: expected an absolute http(s) URL, e.g. https://cds.example.org`);
+}
+
+/**
+ * The core's settings (ServiceConfig) from `CDS_*` variables. The trusted clients come from the
+ * shell (Node can read them from a file), and decide whether `CDS_PUBLIC_URL` is required and
+ * whether production may run open.
+ */
+export function serviceConfigFromVars(vars: Vars, trustedClients: TrustedClient[] = []): ServiceConfig {
+  const publicUrl = urlVar(vars, 'CDS_PUBLIC_URL');
+  if (trustedClients.length > 0 && !publicUrl) {
+    throw new SettingsError("CDS_PUBLIC_URL is required with CDS_TRUSTED_CLIENTS: a JWT's aud must be this URL plus the endpoint path");
+  }
+  if (trustedClients.length === 0 && stringVar(vars, 'NODE_ENV') === 'production') {
+    throw new SettingsError('CDS_TRUSTED_CLIENTS is empty and NODE_ENV=production: refusing to serve without authentication');
+  }
   return {
     maxBodyBytes: intVar(vars, 'CDS_MAX_BODY_BYTES', DEFAULT_CONFIG.maxBodyBytes, 1024, 1024 ** 3),
     prefetchTimeoutMs: intVar(vars, 'CDS_PREFETCH_TIMEOUT_MS', DEFAULT_CONFIG.prefetchTimeoutMs, 1, 60_000),
@@ -48,6 +71,11 @@ export function serviceConfigFromVars(vars: Vars): ServiceConfig {
     prefetchMaxPages: intVar(vars, 'CDS_PREFETCH_MAX_PAGES', DEFAULT_CONFIG.prefetchMaxPages, 1, 100),
     corsOrigins: (stringVar(vars, 'CDS_CORS_ORIGINS') ?? '*').split(',').map((s) => s.trim()).filter(Boolean),
     storePayloads: oneOfVar(vars, 'CDS_STORE_PAYLOADS', 'false', ['true', 'false'] as const) === 'true',
+    publicUrl,
+    trustedClients,
+    jwksCooldownMs: intVar(vars, 'CDS_JWKS_COOLDOWN_MS', DEFAULT_CONFIG.jwksCooldownMs, 0, 3_600_000),
+    maxJsonDepth: intVar(vars, 'CDS_MAX_JSON_DEPTH', DEFAULT_CONFIG.maxJsonDepth, 8, 1000),
+    evaluationBudgetMs: intVar(vars, 'CDS_EVAL_BUDGET_MS', DEFAULT_CONFIG.evaluationBudgetMs, 1, 60_000),
   };
 }
 

@@ -175,7 +175,8 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   const result = await callService(
     {
       store: recorded.store,
-      config: DEFAULT_CONFIG,
+      // Rule tests check clinical logic, not speed: a cold first call must not skip rules.
+      config: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
       fetch: fhir.fetchFor(FHIR_BASE),
       log: silentLogger,
       now: () => now,
@@ -192,6 +193,8 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   const failures: string[] = [];
   if (result.status !== 200) failures.push(`the call was answered ${result.status}: ${JSON.stringify(result.body)}`);
   for (const e of ruleErrors) failures.push(`rule ${e.rule} failed: ${e.message}`);
+  const skipped = recorded.invocations[0]?.rulesSkipped ?? [];
+  if (skipped.length > 0) failures.push(`rules skipped for the evaluation budget: ${skipped.join(', ')}`);
   failures.push(...compareCards(test.ruleId, c.expect.cards, cards));
   const rule = service.rules.find((r) => r.id === test.ruleId)!;
   const defines = evaluated ? explainDefines(service, rule, evaluated) : [];
@@ -276,7 +279,7 @@ export function resolveDates(value: unknown, now: Date): unknown {
 }
 
 /** A store that keeps rows in memory: rule tests need the card-to-rule mapping, not a database. */
-function recordingStore(): { store: Store; invocations: InvocationRow[]; cards: InvocationCardRow[] } {
+export function recordingStore(): { store: Store; invocations: InvocationRow[]; cards: InvocationCardRow[] } {
   const invocations: InvocationRow[] = [];
   const cards: InvocationCardRow[] = [];
   return {
@@ -289,6 +292,14 @@ function recordingStore(): { store: Store; invocations: InvocationRow[]; cards: 
       },
       async recordFeedback(items) {
         return { stored: items.length, unknownCards: items.length };
+      },
+      // The authoring tools never authenticate nor purge.
+      async claimJti() {
+        return true;
+      },
+      async purgeExpiredJtis() {},
+      async purgeOlderThan() {
+        return { invocations: 0, feedback: 0 };
       },
     },
   };

@@ -99,4 +99,6 @@ export type Card = z.infer<typeof cardSchema>;
 export interface HookResponse {
   cards: Card[];
   systemActions?: Action[];
+  /** CDS Hooks extensions, keyed by a reverse-domain name. */
+  extension?: Record<string, unknown>;
 }

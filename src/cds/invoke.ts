@@ -10,9 +10,10 @@ import { evaluateService, type RuleOutcome } from '../rules/evaluate.ts';
 import type { InvocationCardRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Action, Card, HookResponse } from './card.ts';
+import { normalizeUrl } from '../auth/clients.ts';
 import { HttpError, operationOutcome } from './errors.ts';
 import { resolvePrefetch } from './prefetch.ts';
-import { type HookRequest, parseHookRequest } from './request.ts';
+import { type HookRequest, parseHookRequest, UUID } from './request.ts';
 
 export interface CallDeps {
   store: Store;
@@ -28,7 +29,15 @@ export interface CallDeps {
 export interface CallMeta {
   /** The authenticated client's issuer, when auth is on. */
   client?: string;
+  /**
+   * FHIR servers the authenticated client may send us to. Undefined only in open development
+   * mode, where any http(s) server is called (and logged).
+   */
+  fhirServers?: readonly string[];
 }
+
+/** The response extension that tells the client some rules were not evaluated. */
+export const BUDGET_EXTENSION = 'org.cds-rules.evaluation-budget';
 
 export interface CallResult {
   status: number;
@@ -63,14 +72,16 @@ export async function callService(
         timeoutMs: deps.config.prefetchTimeoutMs,
         maxBytes: deps.config.prefetchMaxBytes,
         maxPages: deps.config.prefetchMaxPages,
+        allowServer: serverPolicy(meta, deps.log, service.id),
       }));
     } finally {
       prefetchMs = performance.now() - prefetchStart;
     }
 
     const evaluateStart = performance.now();
-    const outcomes = await evaluateService(service, { context: request.context, prefetch });
+    const outcomes = await evaluateService(service, { context: request.context, prefetch }, { budgetMs: deps.config.evaluationBudgetMs });
     deps.inspect?.({ context: request.context, prefetch, outcomes });
+    const skipped = outcomes.filter((o) => o.skipped).map((o) => o.ruleId);
     const cards: { card: Card; ruleId: string }[] = [];
     const systemActions: Action[] = [];
     const ruleErrors: { rule: string; message: string }[] = [];
@@ -92,8 +103,13 @@ export async function callService(
     cards.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
     const evaluateMs = performance.now() - evaluateStart;
     for (const e of ruleErrors) deps.log.warn('rule failed', { service: service.id, rule: e.rule, hookInstance: request.hookInstance });
+    if (skipped.length > 0) {
+      deps.log.warn('evaluation budget exceeded', { service: service.id, hookInstance: request.hookInstance, budgetMs: deps.config.evaluationBudgetMs, skipped });
+    }
 
     const response: HookResponse = { cards: cards.map((c) => c.card), ...(systemActions.length > 0 ? { systemActions } : {}) };
+    // The client learns the guidance may be incomplete (CDS Hooks extensions are open objects).
+    if (skipped.length > 0) response.extension = { [BUDGET_EXTENSION]: { budgetMs: deps.config.evaluationBudgetMs, skippedRules: skipped } };
     const cardRows: InvocationCardRow[] = cards.map(({ card, ruleId }) => ({
       cardUuid: card.uuid,
       invocationId,
@@ -108,8 +124,9 @@ export async function callService(
         ...base,
         ...who(request),
         status: 200,
-        outcome: ruleErrors.length > 0 ? 'degraded' : 'ok',
-        rulesEvaluated: outcomes.map((o) => o.ruleId),
+        outcome: ruleErrors.length > 0 || skipped.length > 0 ? 'degraded' : 'ok',
+        rulesEvaluated: outcomes.filter((o) => !o.skipped).map((o) => o.ruleId),
+        rulesSkipped: skipped,
         rulesFired: outcomes.filter((o) => o.fired && !ruleErrors.some((e) => e.rule === o.ruleId)).map((o) => o.ruleId),
         ruleErrors,
         cardCount: cards.length,
@@ -128,6 +145,7 @@ export async function callService(
       rules: outcomes.length,
       fired: cards.length,
       errors: ruleErrors.length,
+      skipped: skipped.length,
       fetched: fetched.length,
       prefetchMs: round(prefetchMs),
       evaluateMs: round(evaluateMs),
@@ -137,7 +155,10 @@ export async function callService(
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     const totalMs = performance.now() - start;
-    const hookInstance = request?.hookInstance ?? stringField(raw, 'hookInstance');
+    // From a rejected body only a well-formed UUID is kept: anything else could be whatever the
+    // client put there, patient data included, and this goes to the log.
+    const sent = stringField(raw, 'hookInstance');
+    const hookInstance = request?.hookInstance ?? (sent && UUID.test(sent) ? sent : null);
     await deps.store.recordInvocation(
       {
         ...base,
@@ -167,6 +188,21 @@ export async function callService(
     });
     return { status: error.status, body: operationOutcome(error.problems) };
   }
+}
+
+/**
+ * Which FHIR servers this call may reach: those allowed for the authenticated client (compared
+ * as normalised URLs), or in open mode any, each logged by origin so the operator sees them.
+ */
+function serverPolicy(meta: CallMeta, log: CallDeps['log'], serviceId: string): (url: string) => boolean {
+  if (meta.fhirServers === undefined) {
+    return (url) => {
+      log.warn('FHIR fallback to an unvetted server (open mode)', { service: serviceId, fhirServer: new URL(url).origin });
+      return true;
+    };
+  }
+  const allowed = new Set(meta.fhirServers.map(normalizeUrl));
+  return (url) => allowed.has(normalizeUrl(url));
 }
 
 function who(request: HookRequest) {

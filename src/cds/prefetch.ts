@@ -11,6 +11,8 @@ import type { HookRequest } from './request.ts';
 
 export interface PrefetchOptions extends FhirClientOptions {
   timeoutMs: number;
+  /** Whether `fhirServer` may be called at all (the client's allowlist); default: yes. */
+  allowServer?: (url: string) => boolean;
 }
 
 export interface ResolvedPrefetch {
@@ -48,6 +50,11 @@ export async function resolvePrefetch(
         code: 'incomplete' as const,
       })),
     );
+  }
+  // The request names the host we are about to call: only a server allowed for this client, so
+  // the service cannot be used to reach other hosts in the hospital network.
+  if (options.allowServer && !options.allowServer(request.fhirServer)) {
+    throw new HttpError(403, { field: 'fhirServer', message: 'is not a FHIR server this CDS client is allowed to send the service to', code: 'forbidden' });
   }
   const signal = AbortSignal.timeout(options.timeoutMs);
   const token = request.fhirAuthorization?.access_token;

@@ -8,7 +8,8 @@ import { badRequest, HttpError } from './errors.ts';
 import { type ContextField, type HookName, hookDefinition } from './hooks.ts';
 import { zodProblems } from './problems.ts';
 
-const UUID = /^(urn:uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A hookInstance: a UUID, optionally as a urn:uuid. */
+export const UUID = /^(urn:uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 

@@ -8,7 +8,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { parse as parseYaml } from 'yaml';
 import { checkContent } from '../authoring/check.ts';
 import { MemoryFhirServer } from '../authoring/memory-fhir.ts';
-import { runCase } from '../authoring/rule-tests.ts';
+import { recordingStore, runCase } from '../authoring/rule-tests.ts';
 import type { Card } from '../cds/card.ts';
 import { callService } from '../cds/invoke.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
@@ -66,8 +66,9 @@ export async function preview(root: string, file: string, options: { service?: s
     let outcomes: RuleOutcome[] = [];
     const result = await callService(
       {
-        store: { recordInvocation: async () => {}, recordFeedback: async (items) => ({ stored: items.length, unknownCards: 0 }) },
-        config: DEFAULT_CONFIG,
+        store: recordingStore().store,
+        // A preview shows every rule's result and time; no budget cuts it short.
+        config: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
         fetch: body.fhirServer === FHIR_BASE ? fhir.fetchFor(FHIR_BASE) : fetch,
         log: silentLogger,
         now: () => new Date(),

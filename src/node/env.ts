@@ -2,6 +2,7 @@
 import type { ServiceConfig } from '../config.ts';
 import type { LogLevel } from '../log/logger.ts';
 import { intVar, logLevelFromVars, oneOfVar, serviceConfigFromVars, SettingsError, stringVar } from '../settings.ts';
+import { loadTrustedClients, TrustedClientsError } from './trusted-clients.ts';
 
 export { SettingsError };
 
@@ -14,10 +15,19 @@ export interface NodeSettings {
   /** Reload content when its files change. */
   watchContent: boolean;
   logLevel: LogLevel;
+  /** Audit rows older than this many days are purged (daily, and at start). */
+  retentionDays: number;
   service: ServiceConfig;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): NodeSettings {
+  let trustedClients;
+  try {
+    trustedClients = loadTrustedClients(env.CDS_TRUSTED_CLIENTS);
+  } catch (error) {
+    if (error instanceof TrustedClientsError) throw new SettingsError(error.message);
+    throw error;
+  }
   return {
     port: intVar(env, 'PORT', 3000, 0, 65535),
     host: stringVar(env, 'HOST') ?? '0.0.0.0',
@@ -26,6 +36,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): NodeSetti
     contentDir: stringVar(env, 'CDS_CONTENT_DIR') ?? '.',
     watchContent: oneOfVar(env, 'CDS_WATCH_CONTENT', 'true', ['true', 'false'] as const, (s) => s.toLowerCase()) === 'true',
     logLevel: logLevelFromVars(env),
-    service: serviceConfigFromVars(env),
+    retentionDays: intVar(env, 'CDS_RETENTION_DAYS', 2192, 1, 36_500),
+    service: serviceConfigFromVars(env, trustedClients),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * `npm start`: the service as one Node process. Loads and compiles the content (a bad file stops
- * start-up with path:line:col), opens the SQLite file, serves, and shuts down cleanly on SIGTERM.
+ * start-up with path:line:col), opens the SQLite file, serves, and shuts down cleanly on SIGTERM:
+ * stop accepting, let in-flight calls finish, close the database.
  */
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
@@ -10,6 +12,7 @@ import { formatProblem } from '../rules/source.ts';
 import { loadContent } from './content-files.ts';
 import { LiveContent } from './live-content.ts';
 import { SettingsError, settingsFromEnv } from './env.ts';
+import { scheduleRetention } from './retention.ts';
 import { openSqliteStore } from './sqlite.ts';
 
 async function main(): Promise<void> {
@@ -35,27 +38,51 @@ async function main(): Promise<void> {
   const content = new LiveContent(resolve(settings.contentDir), ruleSet, log);
   if (settings.watchContent) content.watch();
 
+  const clients = settings.service.trustedClients;
+  if (clients.length === 0) {
+    log.warn('AUTHENTICATION IS OFF: no CDS_TRUSTED_CLIENTS, so any caller is trusted and may send the service to any FHIR server. Local development only (NODE_ENV=production refuses this).');
+  } else {
+    log.info('authentication on', { trustedClients: clients.map((c) => c.iss), publicUrl: settings.service.publicUrl });
+  }
+
   const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous });
+  const stopRetention = scheduleRetention(database.store, settings.retentionDays, log);
   const app = createApp({
     ruleSet: () => content.ruleSet,
     store: database.store,
     config: settings.service,
     log,
-    health: () => ({ database: 'sqlite', reload: { watching: settings.watchContent, ...content.reloadState } }),
+    health: () => ({
+      database: 'sqlite',
+      auth: clients.length > 0 ? 'jwt' : 'open',
+      reload: { watching: settings.watchContent, ...content.reloadState },
+    }),
   });
 
   const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
     log.info('listening', { port: info.port, ...ruleSet.counts, db: settings.dbPath });
   });
 
+  let closing = false;
   const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
     log.info('shutting down', { signal });
     content.close();
+    stopRetention();
+    // close() stops accepting and waits for open connections; keep-alive connections are
+    // closed as soon as their in-flight call has been answered.
     server.close(() => {
       database.close();
+      log.info('shut down', { signal });
       process.exit(0);
     });
-    setTimeout(() => process.exit(1), 10_000).unref();
+    const idle = setInterval(() => (server as Server).closeIdleConnections(), 50);
+    idle.unref();
+    setTimeout(() => {
+      log.error('shutdown timed out; exiting with calls still open', { signal });
+      process.exit(1);
+    }, 10_000).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

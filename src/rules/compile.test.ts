@@ -38,7 +38,7 @@ describe('compileContent', () => {
 
   it('an unknown key points at the key, with a suggestion', () => {
     expect(problems([service(), rule('when: "true"\ncrad: hello\n'), card()])).toEqual([
-      "rules/svc/r.yaml:1:1: missing required key 'card' (expected string)",
+      "rules/svc/r.yaml:1:1: card: a rule needs a card, systemActions, or both",
       "rules/svc/r.yaml:5:1: unknown key 'crad' (did you mean 'card'?)",
     ]);
   });

@@ -8,6 +8,9 @@
  *   Engine skips rules under concurrency (see shared/PLATFORM.md).
  * - A rule that throws is isolated: it is reported as an error, never fires, and the other rules
  *   carry on.
+ * - A budget bounds the call: once it is spent, rules not yet evaluated are skipped (reported,
+ *   never fired). A synchronous FHIRPath expression cannot be interrupted, so one slow expression
+ *   can overrun the budget by its own length; everything after it is cut.
  */
 import { Engine, type NestedCondition, type TopLevelCondition } from 'json-rules-engine';
 import { asBoolean } from './fhirpath.ts';
@@ -26,12 +29,24 @@ export interface RuleOutcome {
   values?: Record<string, unknown[]>;
   /** Message of the failure that stopped the rule; the rule did not fire. */
   error?: string;
+  /** The evaluation budget ran out before this rule was done; it did not fire. */
+  skipped?: true;
   /** Milliseconds spent evaluating this rule's own expressions. */
   ms: number;
 }
 
+export interface EvaluationOptions {
+  /** Milliseconds all rules may take together (default: no limit). */
+  budgetMs?: number;
+}
+
 /** Runs every enabled rule of the service; never throws for a rule's sake. */
-export async function evaluateService(service: CompiledService, input: EvaluationInput): Promise<RuleOutcome[]> {
+export async function evaluateService(service: CompiledService, input: EvaluationInput, options: EvaluationOptions = {}): Promise<RuleOutcome[]> {
+  const deadline = performance.now() + (options.budgetMs ?? Infinity);
+  const spent = (run: RuleRun) => {
+    if (!run.skipped && performance.now() > deadline) run.skipped = true;
+    return run.skipped === true;
+  };
   const serviceVars = serviceVariables(service, input);
 
   const rules = service.rules.filter((r) => r.enabled);
@@ -52,7 +67,7 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
 
   engine.addFact('fhirpath', (params: Record<string, unknown>) => {
     const run = runs.get(params.rule as string)!;
-    if (run.error) return false;
+    if (run.error || spent(run)) return false;
     const condition = conditions[params.index as number] as Extract<CompiledCondition, { kind: 'expr' }>;
     return timed(run, () => asBoolean(condition.run(run.vars))) ?? false;
   });
@@ -62,7 +77,8 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
 
   return rules.map((rule) => {
     const run = runs.get(rule.id)!;
-    if (!run.error && fired.has(rule.id)) {
+    // A rule whose conditions were all met in time also gets its card values (part of its run).
+    if (!run.error && !run.skipped && fired.has(rule.id)) {
       const values: Record<string, unknown[]> = {};
       for (const value of rule.values) {
         const result = timed(run, () => value.run(run.vars));
@@ -71,6 +87,7 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
       }
       if (!run.error) return { ruleId: rule.id, fired: true, values, ms: run.ms };
     }
+    if (run.skipped) return { ruleId: rule.id, fired: false, skipped: true, ms: run.ms };
     return { ruleId: rule.id, fired: false, ...(run.error ? { error: run.error } : {}), ms: run.ms };
   });
 }
@@ -115,6 +132,7 @@ interface RuleRun {
   rule: CompiledRule;
   vars: Record<string, unknown>;
   error?: string;
+  skipped?: boolean;
   ms: number;
 }
 

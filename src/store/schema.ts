@@ -2,7 +2,7 @@
  * What lasts: one drizzle schema for SQLite (Node) and D1 (Workers), one migrations folder.
  * Times are epoch milliseconds. Clinical payloads are columns only an operator fills (opt-in).
  */
-import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** One row per hook call that reached a known service, whatever its status. */
 export const invocations = sqliteTable(
@@ -19,13 +19,15 @@ export const invocations = sqliteTable(
     userId: text('user_id'),
     encounterId: text('encounter_id'),
     status: integer('status').notNull(),
-    /** ok | degraded (a rule failed) | rejected (4xx) */
+    /** ok | degraded (a rule failed or was skipped for the evaluation budget) | rejected (4xx) */
     outcome: text('outcome').notNull(),
     /** The 4xx reason, field names only. */
     error: text('error'),
     rulesEvaluated: text('rules_evaluated', { mode: 'json' }).$type<string[]>().notNull(),
     rulesFired: text('rules_fired', { mode: 'json' }).$type<string[]>().notNull(),
     ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; message: string }[]>().notNull(),
+    /** Rules not evaluated because the call's evaluation budget ran out. */
+    rulesSkipped: text('rules_skipped', { mode: 'json' }).$type<string[]>().notNull().default([]),
     cardCount: integer('card_count').notNull(),
     prefetchFetched: text('prefetch_fetched', { mode: 'json' }).$type<string[]>().notNull(),
     prefetchMs: real('prefetch_ms'),
@@ -75,6 +77,22 @@ export const feedback = sqliteTable(
     client: text('client'),
   },
   (t) => [index('feedback_card').on(t.cardUuid), index('feedback_service').on(t.serviceId, t.receivedAt)],
+);
+
+/**
+ * JWT ids already accepted, per issuer: a token is good once (CDS Hooks best practice). A row
+ * lives until the token could no longer be accepted anyway, then the verifier purges it. In the
+ * database, not in memory, so a restart does not reopen the replay window.
+ */
+export const jwtReplay = sqliteTable(
+  'jwt_replay',
+  {
+    iss: text('iss').notNull(),
+    jti: text('jti').notNull(),
+    /** Epoch ms after which the token is rejected on its own (exp or max age, plus skew). */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.iss, t.jti] }), index('jwt_replay_expires').on(t.expiresAt)],
 );
 
 export type InvocationRow = typeof invocations.$inferInsert;

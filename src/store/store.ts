@@ -2,10 +2,14 @@
  * The store the core writes to: invocations with their cards, and feedback. One implementation
  * over drizzle serves SQLite and D1; the runtime shell supplies the database and how to write
  * several statements atomically (a better-sqlite3 transaction, or a D1 batch).
+ *
+ * Audit rows (invocations, cards, feedback) are append-only: there is no update path, and
+ * `purgeOlderThan` (the retention period) is the one way they leave. The database enforces the
+ * no-update half with triggers (migration 0002).
  */
-import { inArray } from 'drizzle-orm';
+import { count, inArray, lt } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
-import { feedback, type FeedbackRow, invocationCards, type InvocationCardRow, invocations, type InvocationRow } from './schema.ts';
+import { feedback, type FeedbackRow, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay } from './schema.ts';
 
 // biome-ignore lint: drizzle's database type is generic over sync (better-sqlite3) and async (D1).
 export type Database = BaseSQLiteDatabase<'sync' | 'async', any, any>;
@@ -18,6 +22,15 @@ export interface Store {
   recordInvocation(invocation: InvocationRow, cards: InvocationCardRow[]): Promise<void>;
   /** Links each item to its card's invocation when known; resolves once durable. */
   recordFeedback(items: Omit<FeedbackRow, 'invocationId' | 'ruleId'>[]): Promise<{ stored: number; unknownCards: number }>;
+  /**
+   * Records a JWT id as used. True the first time; false when (iss, jti) was already accepted and
+   * has not expired (a replay). Durable before it resolves, so a restart keeps it.
+   */
+  claimJti(iss: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Drops JWT ids whose tokens have expired. */
+  purgeExpiredJtis(now: number): Promise<void>;
+  /** Retention: deletes audit rows received before `cutoff` (epoch ms). The only delete path. */
+  purgeOlderThan(cutoff: number): Promise<{ invocations: number; feedback: number }>;
 }
 
 export function createStore(db: Database, atomic: Atomic): Store {
@@ -47,6 +60,34 @@ export function createStore(db: Database, atomic: Atomic): Store {
       }));
       await atomic(chunked(rows, 14).map((some) => db.insert(feedback).values(some)));
       return { stored: rows.length, unknownCards: rows.filter((r) => !r.invocationId).length };
+    },
+
+    async claimJti(iss, jti, expiresAt, now) {
+      // One statement, so two concurrent calls with the same jti cannot both win. An expired row
+      // with the same id is taken over (that token is rejected on its own anyway).
+      const claimed = await db
+        .insert(jwtReplay)
+        .values({ iss, jti, expiresAt })
+        .onConflictDoUpdate({ target: [jwtReplay.iss, jwtReplay.jti], set: { expiresAt }, setWhere: lt(jwtReplay.expiresAt, now) })
+        .returning({ jti: jwtReplay.jti });
+      return claimed.length === 1;
+    },
+
+    async purgeExpiredJtis(now) {
+      await db.delete(jwtReplay).where(lt(jwtReplay.expiresAt, now));
+    },
+
+    async purgeOlderThan(cutoff) {
+      const old = await db.select({ n: count() }).from(invocations).where(lt(invocations.receivedAt, cutoff));
+      const oldFeedback = await db.select({ n: count() }).from(feedback).where(lt(feedback.receivedAt, cutoff));
+      // Cards first: they reference their invocation. Feedback keeps no foreign key (a card may
+      // be unknown), so its own receivedAt decides.
+      await atomic([
+        db.delete(invocationCards).where(inArray(invocationCards.invocationId, db.select({ id: invocations.id }).from(invocations).where(lt(invocations.receivedAt, cutoff)))),
+        db.delete(invocations).where(lt(invocations.receivedAt, cutoff)),
+        db.delete(feedback).where(lt(feedback.receivedAt, cutoff)),
+      ]);
+      return { invocations: old[0]?.n ?? 0, feedback: oldFeedback[0]?.n ?? 0 };
     },
   };
 }

@@ -5,7 +5,9 @@
 import type { D1Database } from '@cloudflare/workers-types';
 import type { ServiceConfig } from '../config.ts';
 import type { LogLevel } from '../log/logger.ts';
-import { logLevelFromVars, serviceConfigFromVars } from '../settings.ts';
+import { type TrustedClient, trustedClientsSchema } from '../auth/clients.ts';
+import { fieldPath } from '../cds/problems.ts';
+import { logLevelFromVars, serviceConfigFromVars, SettingsError, stringVar } from '../settings.ts';
 
 export interface WorkerEnv {
   /** The D1 database (wrangler.toml `[[d1_databases]]` binding = "DB"). */
@@ -20,5 +22,23 @@ export interface WorkerSettings {
 
 /** Throws SettingsError naming the variable when one is malformed. */
 export function settingsFromVars(env: WorkerEnv): WorkerSettings {
-  return { logLevel: logLevelFromVars(env), service: serviceConfigFromVars(env) };
+  return { logLevel: logLevelFromVars(env), service: serviceConfigFromVars(env, trustedClientsFromVars(env)) };
+}
+
+/** CDS_TRUSTED_CLIENTS as inline JSON (a Worker has no files; put it in a var or a secret). */
+function trustedClientsFromVars(env: WorkerEnv): TrustedClient[] {
+  const raw = stringVar(env, 'CDS_TRUSTED_CLIENTS');
+  if (raw === undefined) return [];
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    throw new SettingsError('CDS_TRUSTED_CLIENTS: expected a JSON array of trusted clients (a Worker cannot read a file)');
+  }
+  const parsed = trustedClientsSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SettingsError(`CDS_TRUSTED_CLIENTS: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
+  }
+  return parsed.data;
 }

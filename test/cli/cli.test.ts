@@ -57,7 +57,7 @@ describe('cds-rules check', () => {
     const { code, stdout } = await cli('check', dir);
     expect(code).toBe(1);
     expect(stdout.trim().split('\n')).toEqual([
-      "rules/demo/warfarin-check.yaml:1:1: missing required key 'card' (expected string)",
+      "rules/demo/warfarin-check.yaml:1:1: card: a rule needs a card, systemActions, or both",
       "rules/demo/warfarin-check.yaml:5:84: value set 'warfarine' does not exist in rules/valuesets/ (did you mean 'warfarin'?)",
       "rules/demo/warfarin-check.yaml:6:11: %draftOrder is not a define, prefetch key or context variable here (did you mean 'draftOrders'?)",
       "rules/demo/warfarin-check.yaml:6:55: warning: 'coding.code = ...' compares the whole collection: it is false when a concept has two codings. Use coding.where(system = '...' and code = '...').exists(), or inValueSet('...')",

@@ -51,6 +51,8 @@ describe('npm start', () => {
     db.close();
 
     const logs = server.output.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Open development mode says so, loudly, at start.
+    expect(logs.find((l) => l.level === 'warn' && String(l.msg).startsWith('AUTHENTICATION IS OFF'))).toBeDefined();
     expect(logs.find((l) => l.msg === 'hook call')).toMatchObject({ service: 'drug-interactions', status: 200, fired: 1 });
     // The request carried a patient name and birth date; neither may reach the log.
     expect(server.output.join('\n')).not.toMatch(/Zyxwvut|Qorinna|1950-03-04/);
@@ -73,6 +75,12 @@ describe('start-up refuses bad content and settings', () => {
     expect(stderr).toMatch(/rules\/demo\/broken\.yaml:4:\d+: FHIRPath syntax error/);
     expect(stderr).toMatch(/rules\/demo\/broken\.yaml:5:7: card template 'nope' does not exist in cards\//);
     rmSync(content, { recursive: true, force: true });
+  });
+
+  it('NODE_ENV=production without trusted clients refuses to start open', async () => {
+    const { code, stderr } = await runToEnd(['--import', 'tsx', 'src/node/main.ts'], { PORT: '0', NODE_ENV: 'production', CDS_TRUSTED_CLIENTS: '' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('CDS_TRUSTED_CLIENTS is empty and NODE_ENV=production: refusing to serve without authentication');
   });
 
   it('a malformed setting stops start-up naming the variable', async () => {

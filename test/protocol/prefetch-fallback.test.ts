@@ -131,7 +131,8 @@ describe('paginated searches', () => {
   });
 
   it('follows next links on the same server and merges the pages', async () => {
-    const app = await testApp({ ruleSet: content(5), config: { prefetchMaxPages: 5 } });
+    // A generous deadline: this is about pages, and five of them are slow on a busy 2-core CI box.
+    const app = await testApp({ ruleSet: content(5), config: { prefetchMaxPages: 5, prefetchTimeoutMs: 15_000 } });
     const res = await post(app.app, '/cds-services/obs', request());
     expect(await res.json()).toMatchObject({ cards: [{ summary: '124 observations' }] });
     await app.close();

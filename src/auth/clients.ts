@@ -1,0 +1,72 @@
+/**
+ * Trusted CDS clients (CDS Hooks 2.0 "Trusting CDS Clients"): who may call, with which keys, and
+ * which FHIR servers each may send us to. The Node shell reads the list from CDS_TRUSTED_CLIENTS;
+ * the Worker shell from a binding; both validate it with this one schema.
+ */
+import { z } from 'zod';
+
+/** http is only acceptable on the loopback interface (tests, a local EHR simulator). */
+function isSafeUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.username || url.password) return false;
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+const keyUrl = z.string().refine(isSafeUrl, 'must be an https URL (http only on 127.0.0.1/localhost)');
+const serverUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http(s) URL');
+
+const jwkSchema = z.looseObject({ kty: z.string().min(1, 'must name the key type') });
+
+export const trustedClientSchema = z
+  .object({
+    /** The `iss` claim the client signs with, compared exactly. */
+    iss: z.string().min(1, 'must be the issuer URI the client puts in iss'),
+    /** Where the client publishes its JWK Set; a token's `jku` header must be one of these. */
+    jwksUrl: z.union([keyUrl, z.array(keyUrl).min(1, 'must list at least one URL')]).optional(),
+    /** The client's public keys inline (offline use); when given, no key is fetched. */
+    jwks: z.object({ keys: z.array(jwkSchema).min(1, 'must hold at least one key') }).optional(),
+    /** FHIR servers this client may name as fhirServer; none listed means no FHIR fallback. */
+    fhirServers: z.array(serverUrl).default([]),
+    /** When listed, the token's `tenant` claim must be one of these. */
+    tenants: z.array(z.string().min(1)).optional(),
+  })
+  .strict()
+  .refine((c) => c.jwksUrl !== undefined || c.jwks !== undefined, { message: 'needs jwksUrl or jwks', path: ['jwksUrl'] });
+
+export const trustedClientsSchema = z
+  .array(trustedClientSchema)
+  .superRefine((clients, ctx) => {
+    const seen = new Set<string>();
+    clients.forEach((c, i) => {
+      if (seen.has(c.iss)) ctx.addIssue({ code: 'custom', path: [i, 'iss'], message: `'${c.iss}' is listed twice` });
+      seen.add(c.iss);
+    });
+  });
+
+export type TrustedClientInput = z.input<typeof trustedClientSchema>;
+export type TrustedClient = z.output<typeof trustedClientSchema>;
+
+/** The JWKS URLs of a client as a list. */
+export const jwksUrls = (client: TrustedClient): string[] =>
+  client.jwksUrl === undefined ? [] : Array.isArray(client.jwksUrl) ? client.jwksUrl : [client.jwksUrl];
+
+/**
+ * A URL in the one form we compare: parsed (lower-case scheme and host, default port dropped),
+ * without a trailing slash, query or fragment.
+ */
+export function normalizeUrl(value: string): string {
+  const url = new URL(value);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

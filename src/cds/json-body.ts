@@ -1,0 +1,50 @@
+/**
+ * Reading a request body as JSON, refusing what would cost us rather than the caller: a non-JSON
+ * content type (415), bytes that are not UTF-8 (RFC 8259 requires it), nesting deeper than the
+ * limit (later recursive code, FHIRPath and JSON.stringify included, could overflow the stack),
+ * and text that does not parse (400).
+ */
+import { badRequest, HttpError } from './errors.ts';
+
+const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
+
+export async function readJsonBody(req: Request, maxDepth: number): Promise<unknown> {
+  const type = req.headers.get('content-type');
+  if (type && !JSON_TYPE.test(type)) {
+    throw new HttpError(415, { message: `content-type must be application/json, not '${type.slice(0, 100)}'`, code: 'not-supported' });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await req.arrayBuffer());
+  } catch {
+    throw badRequest('the request body is not valid UTF-8');
+  }
+  const depth = nestingDepth(text, maxDepth);
+  if (depth > maxDepth) throw badRequest(`the request body nests deeper than ${maxDepth} levels`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('the request body is not valid JSON');
+  }
+}
+
+/**
+ * The deepest array/object nesting in JSON text, without parsing it (a loop, no recursion);
+ * stops counting once past `limit`. Brackets inside strings do not count.
+ */
+export function nestingDepth(text: string, limit = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92 /* \ */) i++;
+      else if (ch === 34 /* " */) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 123 /* { */ || ch === 91 /* [ */) {
+      if (++depth > deepest && (deepest = depth) > limit) return deepest;
+    } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
+  }
+  return deepest;
+}
