@@ -54,6 +54,13 @@ describe('compileContent', () => {
     ]);
   });
 
+  it('a variable declared with defineVariable() in the same expression is known there, and only there', () => {
+    const ok = "when: \"%draftOrders.entry.resource.where(defineVariable('start', authoredOn).select(%draftOrders.entry.resource.where(authoredOn > %start)).exists()).exists()\"\n";
+    expect(problems([service(), rule(`${ok}card: hello\nwith:\n  name: "%start"\n`), card()])).toEqual([
+      'rules/svc/r.yaml:7:10: %start is not a define, prefetch key or context variable here',
+    ]);
+  });
+
   it('a FHIRPath syntax error points at its column inside the YAML string', () => {
     expect(problems([service(), rule('when: "%draftOrders.entry.where(resource.id = )"\ncard: hello\nwith:\n  name: "\'x\'"\n'), card()])).toEqual([
       "rules/svc/r.yaml:4:47: FHIRPath syntax error: mismatched input ')'",

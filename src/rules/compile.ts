@@ -492,8 +492,11 @@ function compileExpression(
     problems.push(problem(source.path, pos.line, pos.column, message));
     ok = false;
   };
+  // Variables the expression declares itself with defineVariable('name', ...) (FHIRPath 3.0;
+  // fhirpath.js has it): e.g. an outer item's date kept for a nested where().
+  const declared = new Set([...expression.matchAll(/defineVariable\(\s*'([A-Za-z_][A-Za-z0-9_]*)'/g)].map((m) => m[1]!));
   for (const variable of variablesOf(expression)) {
-    if (scope.has(variable.name) || BUILTIN_VARIABLES.has(variable.name)) continue;
+    if (scope.has(variable.name) || BUILTIN_VARIABLES.has(variable.name) || declared.has(variable.name)) continue;
     const hint = didYouMean(variable.name, [...scope]);
     report(variable.offset, `%${variable.name} is not a define, prefetch key or context variable here${hint}`);
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileInline, type TestApp, testApp } from '../support/app.ts';
+import { compileInline, shippedRuleSet, type TestApp, testApp } from '../support/app.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -13,12 +13,18 @@ describe('GET /cds-services', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const { services } = (await res.json()) as { services: Record<string, unknown>[] };
-    expect(services.map((s) => [s.id, s.hook]).sort()).toEqual([
-      ['allergy-check', 'order-select'],
-      ['drug-interactions', 'order-sign'],
-      ['preventive-care', 'patient-view'],
-      ['renal-dosing', 'order-sign'],
-    ]);
+    // The shipped services (derived, so adding content does not break this test), and at least
+    // the original four with their hooks.
+    const shipped = [...(await shippedRuleSet()).services.values()].map((s) => [s.id, s.hook]).sort();
+    expect(services.map((s) => [s.id, s.hook]).sort()).toEqual(shipped);
+    expect(shipped).toEqual(
+      expect.arrayContaining([
+        ['allergy-check', 'order-select'],
+        ['drug-interactions', 'order-sign'],
+        ['preventive-care', 'patient-view'],
+        ['renal-dosing', 'order-sign'],
+      ]),
+    );
     for (const s of services) {
       expect(typeof s.title).toBe('string');
       expect(typeof s.description).toBe('string');
@@ -97,6 +103,7 @@ describe('GET /health', () => {
   it('reports the loaded content', async () => {
     const res = await t.app.request('/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', content: { services: 4, rules: expect.any(Number) } });
+    const { services, rules } = (await shippedRuleSet()).counts;
+    expect(await res.json()).toMatchObject({ status: 'ok', content: { services, rules } });
   });
 });
