@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkContent } from '../../src/authoring/check.ts';
 import { jsonPort, runToEnd, type Started, startProcess } from '../support/processes.ts';
 import { warfarinIbuprofenRequest } from '../support/requests.ts';
 
@@ -24,7 +25,7 @@ describe('npm start', () => {
   it('serves discovery, a hook call and feedback over HTTP, and shuts down cleanly on SIGTERM with every row on disk', async () => {
     const discovery = await fetch(`${base}/cds-services`);
     expect(discovery.status).toBe(200);
-    expect(((await discovery.json()) as { services: unknown[] }).services).toHaveLength(4);
+    expect(((await discovery.json()) as { services: unknown[] }).services).toHaveLength((await checkContent('.')).ruleSet!.services.size);
 
     const call = await fetch(`${base}/cds-services/drug-interactions`, {
       method: 'POST',

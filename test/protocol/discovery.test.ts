@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkContent } from '../../src/authoring/check.ts';
 import { compileInline, type TestApp, testApp } from '../support/app.ts';
 
 let t: TestApp;
@@ -13,12 +14,14 @@ describe('GET /cds-services', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const { services } = (await res.json()) as { services: Record<string, unknown>[] };
-    expect(services.map((s) => [s.id, s.hook]).sort()).toEqual([
+    const shipped = [...(await checkContent('.')).ruleSet!.services.values()].map((s) => [s.id, s.hook]).sort();
+    expect(shipped).toEqual(expect.arrayContaining([
       ['allergy-check', 'order-select'],
       ['drug-interactions', 'order-sign'],
       ['preventive-care', 'patient-view'],
       ['renal-dosing', 'order-sign'],
-    ]);
+    ]));
+    expect(services.map((s) => [s.id, s.hook]).sort()).toEqual(shipped);
     for (const s of services) {
       expect(typeof s.title).toBe('string');
       expect(typeof s.description).toBe('string');
@@ -94,6 +97,7 @@ describe('GET /health', () => {
   it('reports the loaded content', async () => {
     const res = await t.app.request('/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', content: { services: 4, rules: 9 } });
+    const { services, rules } = (await checkContent('.')).ruleSet!.counts;
+    expect(await res.json()).toMatchObject({ status: 'ok', content: { services, rules } });
   });
 });
