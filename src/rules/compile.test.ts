@@ -164,6 +164,15 @@ describe('compileContent', () => {
     ]);
   });
 
+  it('a rule calling mme() without its data tables is an error at the call; a malformed table is an error in the table', () => {
+    expect(problems([service(), rule('when: "%draftOrders.entry.resource.mme() >= 50"\ncard: hello\nwith:\n  name: "\'x\'"\n'), card()])).toEqual([
+      'rules/svc/r.yaml:4:36: mme() needs the data tables rules/data/opioid-drug-strengths.json and rules/data/mme-conversion-factors.json, which are missing',
+    ]);
+    expect(problems([{ path: 'rules/data/mme-conversion-factors.json', text: '{"factors": []}' }])).toEqual([
+      "rules/data/mme-conversion-factors.json:1:1: data table 'mme-conversion-factors': expected 'transdermalFentanyl': { rxcui, doseFormCode, strengthUnit, factorPerMcgPerHour }",
+    ]);
+  });
+
   it('with any error there is no rule set (nothing is half-loaded)', () => {
     const result = compileContent([service(), rule('when: "true"\ncard: nope\n'), card()]);
     expect(result.ruleSet).toBeUndefined();

@@ -11,7 +11,9 @@ import { type ActionTemplate, type CardTemplate, cardTemplateSchema } from '../c
 import { placeholdersOf } from '../cards/render.ts';
 import { classifyContentPath, SERVICE_ID } from './content.ts';
 import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
+import { FUNCTION_DATA_TABLES } from './functions.ts';
 import { codeOnly, lintExpression } from './lint.ts';
+import { dataTableProblem } from './mme.ts';
 import { type Condition, type LibraryFile, libraryFileSchema, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
 import { type ContentProblem, didYouMean, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
@@ -123,7 +125,7 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
   const ruleIds = new Map<string, Set<string>>();
   for (const [id, file] of serviceFiles) {
     ruleIds.set(id, new Set());
-    const service = compileService(id, file, ruleFilesByService.get(id) ?? [], { cards, valueSets, compile, libraries }, problems, ruleIds.get(id)!);
+    const service = compileService(id, file, ruleFilesByService.get(id) ?? [], { cards, valueSets, compile, libraries, data }, problems, ruleIds.get(id)!);
     if (service) services.set(id, service);
   }
 
@@ -199,7 +201,13 @@ function loadData(files: SourceFile[], problems: ContentProblem[]): Map<string, 
   for (const file of files) {
     const { source, problems: syntax } = YamlSource.parse(file);
     problems.push(...syntax);
-    if (source) tables.set(classifyContentPath(file.path)!.id, source.toJS());
+    if (!source) continue;
+    const name = classifyContentPath(file.path)!.id;
+    const value = source.toJS();
+    // A table a clinical function reads must have the shape it reads, or rules would fail per call.
+    const why = dataTableProblem(name, value);
+    if (why) problems.push(source.problemAt([], `data table '${name}': ${why}`));
+    else tables.set(name, value);
   }
   return tables;
 }
@@ -223,6 +231,7 @@ function loadLibraries(files: SourceFile[], problems: ContentProblem[]): Map<str
 
 interface Shared {
   libraries: ReadonlyMap<string, Library>;
+  data: ReadonlyMap<string, unknown>;
   cards: ReadonlyMap<string, CardTemplate>;
   valueSets: ValueSetIndex;
   compile: FhirPathCompiler;
@@ -506,6 +515,11 @@ function compileExpression(
       const pos = source.positionInString(path, finding.offset);
       problems.push(problem(source.path, pos.line, pos.column, finding.message, 'warning'));
     }
+  }
+  for (const m of codeOnly(expression).matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const needed = Object.hasOwn(FUNCTION_DATA_TABLES, m[1]!) ? FUNCTION_DATA_TABLES[m[1]!]! : [];
+    const missing = needed.filter((t) => !shared.data.has(t));
+    if (missing.length > 0) report(m.index, `${m[1]}() needs the data table${missing.length > 1 ? 's' : ''} ${missing.map((t) => `rules/data/${t}.json`).join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
   }
   for (const use of valueSetUses(expression)) {
     if (!shared.valueSets.has(use.id)) {

@@ -8,20 +8,34 @@
  * | `ageInYears()` | a date or dateTime (e.g. `birthDate`) | whole years from it to today |
  * | `ageInMonths()` | a date or dateTime | whole months from it to today |
  * | `pooledCohortRisk(sex, black, age, totalChol, hdl, systolic, bpTreated, diabetic, smoker)` | (none) | 10-year ASCVD risk in percent (2013 ACC/AHA); empty if any argument is empty or out of range |
+ * | `mme()` | MedicationRequests | total MME/day (CDC 2022 factors, one decimal); empty when none is computable (mme.ts) |
+ * | `supplyDays()` | a MedicationRequest | its expected supply duration in days (`1 mo` = 30); empty when absent |
+ * | `daysCovered(from, to)` | MedicationRequests | days d, from <= d < to, covered by [authoredOn, authoredOn + supply) of any (supply.ts) |
+ *
+ * `mme()` reads the data tables rules/data/opioid-drug-strengths.json and
+ * rules/data/mme-conversion-factors.json; the compiler reports a rule that calls it without them.
  */
 import type { UserInvocationTable } from 'fhirpath';
 import { pooledCohortRisk } from './pooled-cohort.ts';
 import type { ValueSetIndex } from './valuesets.ts';
+import { CONVERSION_FACTORS_TABLE, DRUG_STRENGTHS_TABLE, mmeTables, totalMme } from './mme.ts';
+import { daysCovered, supplyDays } from './supply.ts';
 
 
 /** Names of the functions below; the authoring checks use it to tell a typo from a function. */
-export const CLINICAL_FUNCTION_NAMES = ['inValueSet', 'ageInYears', 'ageInMonths', 'pooledCohortRisk'] as const;
+export const CLINICAL_FUNCTION_NAMES = ['inValueSet', 'ageInYears', 'ageInMonths', 'pooledCohortRisk', 'mme', 'supplyDays', 'daysCovered'] as const;
+
+/** The data tables (rules/data/<name>.json) a function cannot work without. */
+export const FUNCTION_DATA_TABLES: Readonly<Record<string, readonly string[]>> = {
+  mme: [DRUG_STRENGTHS_TABLE, CONVERSION_FACTORS_TABLE],
+};
 
 /** Data tables from rules/data/, by file name (JSON, read by the functions that need them). */
 export type DataTables = ReadonlyMap<string, unknown>;
 
 export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = new Map()): UserInvocationTable {
-  void data;
+  // Indexed once per content load, not per call.
+  const tables = mmeTables(data);
   return {
     inValueSet: {
       fn: (inputs: unknown[], id: unknown) => {
@@ -57,7 +71,31 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
       fn: (inputs: unknown[]) => wholeMonthsSince(singleDate(inputs, 'ageInMonths'), new Date()),
       arity: { 0: [] },
     },
+    mme: {
+      fn: (inputs: unknown[]) => {
+        if (!tables) throw new Error(`mme() needs rules/data/${DRUG_STRENGTHS_TABLE}.json and ${CONVERSION_FACTORS_TABLE}.json`);
+        const total = totalMme(medicationRequests(inputs), tables);
+        return total === undefined ? [] : [total];
+      },
+      arity: { 0: [] },
+    },
+    supplyDays: {
+      fn: (inputs: unknown[]) => medicationRequests(inputs).flatMap((r) => supplyDays(r) ?? []),
+      arity: { 0: [] },
+    },
+    daysCovered: {
+      fn: (inputs: unknown[], from: unknown[], to: unknown[]) => {
+        const start = singleDate(from, 'daysCovered');
+        const end = singleDate(to, 'daysCovered');
+        return start === undefined || end === undefined ? [] : [daysCovered(medicationRequests(inputs), start, end)];
+      },
+      arity: { 2: ['Any', 'Any'] },
+    },
   };
+}
+
+function medicationRequests(inputs: unknown[]): Record<string, unknown>[] {
+  return inputs.map(unwrap).filter((r): r is Record<string, unknown> => (r as { resourceType?: unknown } | null)?.resourceType === 'MedicationRequest');
 }
 
 interface CodingLike {
