@@ -129,7 +129,7 @@ describe('a trusted client with a valid JWT', () => {
     expect((await t.app.request('/cds-services')).status).toBe(401);
     const res = await t.app.request('/cds-services', { headers: bearer(await ehrToken({ aud: `${PUBLIC}/cds-services` })) });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { services: unknown[] }).services).toHaveLength(4);
+    expect(((await res.json()) as { services: unknown[] }).services.length).toBeGreaterThanOrEqual(4);
   });
 
   it('feedback with aud = the feedback URL: 200, stored with the client', async () => {
