@@ -5,29 +5,12 @@ import { join } from 'node:path';
 import { createApp } from '../../src/app.ts';
 import type { ServiceConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
-import { readContentFiles } from '../../src/node/content-files.ts';
 import { openSqliteStore } from '../../src/node/sqlite.ts';
-import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
-import type { SourceFile } from '../../src/rules/source.ts';
+import type { RuleSet } from '../../src/rules/compile.ts';
+import { shippedRuleSet } from './app.ts';
 
-let shipped: RuleSet | undefined;
-
-/** The shipped rules/ and cards/, compiled once per test file. */
-export async function shippedRuleSet(): Promise<RuleSet> {
-  if (!shipped) {
-    const { ruleSet, problems } = compileContent(await readContentFiles('.'));
-    if (!ruleSet) throw new Error(`shipped content does not compile: ${JSON.stringify(problems)}`);
-    shipped = ruleSet;
-  }
-  return shipped;
-}
-
-/** Compiles inline content, failing loudly on errors. */
-export function compileInline(files: SourceFile[]): RuleSet {
-  const { ruleSet, problems } = compileContent(files);
-  if (!ruleSet) throw new Error(problems.map((p) => `${p.path}:${p.line}:${p.column}: ${p.message}`).join('\n'));
-  return ruleSet;
-}
+// Content helpers are the runtime-neutral harness's; only the app over a reopenable file is Node's.
+export { compileInline, post, shippedRuleSet } from './app.ts';
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -45,14 +28,14 @@ export async function testApp(
   const dbPath = options.dbPath ?? join(dir!, 'cds.sqlite');
   const database = openSqliteStore(dbPath);
   const logs: string[] = [];
+  const ruleSet = options.ruleSet ?? (await shippedRuleSet());
   const app = createApp({
-    ruleSet: () => options.ruleSet ?? shipped!,
+    ruleSet: () => ruleSet,
     store: database.store,
     config: options.config,
     fetch: options.fetch,
     log: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
   });
-  if (!options.ruleSet) await shippedRuleSet();
   return {
     app,
     database,
@@ -63,13 +46,4 @@ export async function testApp(
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** POSTs JSON to the app. */
-export function post(app: TestApp['app'], path: string, body: unknown, headers: Record<string, string> = {}) {
-  return app.request(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
 }
