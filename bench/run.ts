@@ -5,7 +5,8 @@
  * Workloads (Synthea patients from shared/fixtures, everything prefetched by the "EHR"):
  * - patient-view on preventive-care for Debora709 Mayer370 (205 observations in the bundle);
  * - order-sign on drug-interactions for Cher186 Crooks415 with a draft alprazolam (fires the
- *   opioid + benzodiazepine card).
+ *   opioid + benzodiazepine card);
+ * - order-sign on opioidcds-04-05 (the MME rules, with the CDC opioid libraries) for the same.
  * Baseline: a Hono app that parses the same body and answers `{"cards":[]}`.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,19 +37,37 @@ function patientData(file: string) {
   return { patient, search };
 }
 
-function patientView() {
+/**
+ * Everything the service's discovery asks for, prefetched as an EHR would: a read of the Patient,
+ * and for each search every resource of its type in the patient's record (a superset of what
+ * the query would match, so the rules walk at least as much data as in real use).
+ */
+function prefetchFor(template: Record<string, string>, patient: Resource, search: (type: string) => unknown) {
+  return Object.fromEntries(
+    Object.entries(template).map(([key, query]) => {
+      const type = query.split(/[/?]/)[0]!;
+      return [key, query.startsWith('Patient/') ? patient : search(type)];
+    }),
+  );
+}
+
+const discovered = async () =>
+  ((await (await app.request('/cds-services')).json()) as { services: { id: string; prefetch?: Record<string, string> }[] }).services;
+
+async function patientView() {
   const { patient, search } = patientData('Debora709_Mayer370.bundle.json');
+  const service = (await discovered()).find((s) => s.id === 'preventive-care')!;
   return {
     hook: 'patient-view',
     hookInstance: crypto.randomUUID(),
     context: { userId: 'Practitioner/bench', patientId: patient.id },
-    prefetch: { patient, conditions: search('Condition'), medications: search('MedicationRequest'), a1c: search('Observation') },
+    prefetch: prefetchFor(service.prefetch ?? {}, patient, search),
   };
 }
 
-function orderSign() {
+async function orderSign(serviceId: string) {
   const { patient, search } = patientData('Cher186_Crooks415.bundle.json');
-  const meds = search('MedicationRequest');
+  const service = (await discovered()).find((s) => s.id === serviceId)!;
   return {
     hook: 'order-sign',
     hookInstance: crypto.randomUUID(),
@@ -72,7 +91,7 @@ function orderSign() {
         ],
       },
     },
-    prefetch: { patient, activeMeds: meds },
+    prefetch: prefetchFor(service.prefetch ?? {}, patient, search),
   };
 }
 
@@ -122,9 +141,10 @@ const rows: string[] = [];
 const fmt = (n: number) => n.toFixed(2).padStart(8);
 for (const [name, path, make] of [
   ['patient-view preventive-care', '/cds-services/preventive-care', patientView],
-  ['order-sign drug-interactions', '/cds-services/drug-interactions', orderSign],
+  ['order-sign drug-interactions', '/cds-services/drug-interactions', () => orderSign('drug-interactions')],
+  ['order-sign opioidcds-04-05 (MME)', '/cds-services/opioidcds-04-05-order-sign', () => orderSign('opioidcds-04-05-order-sign')],
 ] as const) {
-  const body = JSON.stringify(make());
+  const body = JSON.stringify(await make());
   const check = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const cards = ((await check.json()) as { cards: unknown[] }).cards.length;
   await inProcess(app, path, body, 50); // warm-up
