@@ -36,14 +36,22 @@ const ROOT = {};
  */
 export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTables = new Map()): FhirPathCompiler {
   const userInvocationTable = clinicalFunctions(valueSets, data);
+  // A library's defines are compiled for every service that includes it: the same text gives
+  // the same function (variables come at run time), so each text is parsed once.
+  const compiled = new Map<string, CompiledExpression | FhirPathSyntaxError>();
   return (expression) => {
-    let fn: (resource: unknown, vars: Record<string, unknown>) => unknown[];
-    try {
-      fn = fhirpath.compile(expression, r4, { userInvocationTable }) as typeof fn;
-    } catch (error) {
-      throw toSyntaxError(error);
+    let entry = compiled.get(expression);
+    if (!entry) {
+      try {
+        const fn = fhirpath.compile(expression, r4, { userInvocationTable }) as (resource: unknown, vars: Record<string, unknown>) => unknown[];
+        entry = (vars) => fn(ROOT, vars);
+      } catch (error) {
+        entry = toSyntaxError(error);
+      }
+      compiled.set(expression, entry);
     }
-    return (vars) => fn(ROOT, vars);
+    if (entry instanceof FhirPathSyntaxError) throw entry;
+    return entry;
   };
 }
 
