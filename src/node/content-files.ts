@@ -1,4 +1,5 @@
 /** Reads the content folders (rules/, cards/) from disk as the files the compiler takes. */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { classifyContentPath } from '../rules/content.ts';
@@ -30,6 +31,11 @@ export async function readContentFiles(root: string): Promise<SourceFile[]> {
  * Also returns the files it compiled, which the Worker build bundles.
  */
 export async function loadContent(root: string): Promise<CompileResult & { files: SourceFile[] }> {
+  // A mistyped content folder must not quietly serve nothing.
+  if (!existsSync(join(root, 'rules')) && !existsSync(join(root, 'cards'))) {
+    const problem = { path: root, line: 1, column: 1, severity: 'error' as const, message: 'no rules/ or cards/ folder here: is CDS_CONTENT_DIR right?' };
+    return { problems: [problem], ruleIds: new Map(), files: [] };
+  }
   const files = await readContentFiles(root);
   const result = compileContent(files);
   const shown = relative(process.cwd(), root).split(sep).join('/');

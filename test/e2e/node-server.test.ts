@@ -85,6 +85,12 @@ describe('start-up refuses bad content and settings', () => {
     expect(stderr).toContain('CDS_TRUSTED_CLIENTS is empty and NODE_ENV=production: refusing to serve without authentication');
   });
 
+  it('a content folder with no rules/ or cards/ stops start-up instead of serving nothing', async () => {
+    const { code, stderr } = await runToEnd(['--import', 'tsx', 'src/node/main.ts'], { PORT: '0', CDS_CONTENT_DIR: '/no/such/folder' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('no rules/ or cards/ folder here: is CDS_CONTENT_DIR right?');
+  });
+
   it('a malformed setting stops start-up naming the variable', async () => {
     const { code, stderr } = await runToEnd(['--import', 'tsx', 'src/node/main.ts'], { PORT: 'eighty' });
     expect(code).toBe(1);
