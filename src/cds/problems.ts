@@ -18,6 +18,8 @@ export function zodProblems(error: z.ZodError, prefix = ''): Problem[] {
       return { field: fieldPath(issue.path, prefix) || undefined, message: `unknown field(s) ${issue.keys.join(', ')}` };
     }
     const field = fieldPath(issue.path, prefix);
-    return { field: field || undefined, message: issue.message, code: 'invalid' as const };
+    // zod words a missing field as a type mismatch; a client developer wants to hear "required".
+    const message = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) ? `is required (${issue.expected})` : issue.message;
+    return { field: field || undefined, message, code: 'invalid' as const };
   });
 }
