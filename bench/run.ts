@@ -21,6 +21,8 @@ import { createApp } from '../src/app.ts';
 import { silentLogger } from '../src/log/logger.ts';
 import { loadContent } from '../src/node/content-files.ts';
 import { openSqliteStore } from '../src/node/sqlite.ts';
+import { MemoryFhirServer } from '../src/authoring/memory-fhir.ts';
+import { expandTemplate } from '../src/cds/prefetch-template.ts';
 
 const SYNTHEA = new URL('../../shared/fixtures/synthea/', import.meta.url).pathname;
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -137,24 +139,49 @@ const baseline = new Hono().post('/cds-services/:id', async (c) => {
   return c.json({ cards: [] });
 });
 
+/**
+ * The same call with the prefetch an EHR would really send: each discovery query run against a
+ * FHIR server holding the patient's record (Medplum's search over the Synthea bundle).
+ */
+async function asQueried(body: string, file: string): Promise<string> {
+  const request = JSON.parse(body) as { context: Record<string, unknown>; prefetch: Record<string, unknown> };
+  const service = (await discovered()).find((s) => `/cds-services/${s.id}` === currentPath)!;
+  const fhir = new MemoryFhirServer();
+  await fhir.addBundle(JSON.parse(readFileSync(join(SYNTHEA, file), 'utf8')) as Bundle);
+  const prefetch: Record<string, unknown> = {};
+  for (const [key, template] of Object.entries(service.prefetch ?? {})) {
+    const query = expandTemplate(template, request.context);
+    const answer = query === undefined ? undefined : await fhir.get(query);
+    prefetch[key] = answer && answer.status < 300 ? answer.body : null;
+  }
+  return JSON.stringify({ ...request, prefetch });
+}
+let currentPath = '';
+
 const rows: string[] = [];
 const fmt = (n: number) => n.toFixed(2).padStart(8);
-for (const [name, path, make] of [
-  ['patient-view preventive-care', '/cds-services/preventive-care', patientView],
-  ['order-sign drug-interactions', '/cds-services/drug-interactions', () => orderSign('drug-interactions')],
-  ['order-sign opioidcds-04-05 (MME)', '/cds-services/opioidcds-04-05-order-sign', () => orderSign('opioidcds-04-05-order-sign')],
+for (const [name, path, make, file] of [
+  ['patient-view preventive-care', '/cds-services/preventive-care', patientView, 'Debora709_Mayer370.bundle.json'],
+  ['order-sign drug-interactions', '/cds-services/drug-interactions', () => orderSign('drug-interactions'), 'Cher186_Crooks415.bundle.json'],
+  ['order-sign opioidcds-04-05 (MME)', '/cds-services/opioidcds-04-05-order-sign', () => orderSign('opioidcds-04-05-order-sign'), 'Cher186_Crooks415.bundle.json'],
 ] as const) {
+  currentPath = path;
   const body = JSON.stringify(await make());
+  const queried = await asQueried(body, file);
   const check = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const cards = ((await check.json()) as { cards: unknown[] }).cards.length;
   await inProcess(app, path, body, 50); // warm-up
   const svc = await inProcess(app, path, body, 500);
   const base = await inProcess(baseline, path, body, 500);
+  await inProcess(app, path, queried, 50);
+  const svcQueried = await inProcess(app, path, queried, 500);
+  const baseQueried = await inProcess(baseline, path, queried, 500);
   const svcLoad = await load(app.fetch, path, body);
   const baseLoad = await load(baseline.fetch, path, body);
   rows.push(
-    `${name} (${(body.length / 1024).toFixed(0)} KB body, ${cards} card(s))`,
+    `${name} (${(body.length / 1024).toFixed(0)} KB body with every resource of each queried type, ${cards} card(s))`,
     `  in-process ms    service p50 ${fmt(svc.p50)}  p99 ${fmt(svc.p99)} | baseline p50 ${fmt(base.p50)}  p99 ${fmt(base.p99)} | own time p50 ${fmt(svc.p50 - base.p50)}`,
+    `  as queried (${(queried.length / 1024).toFixed(0)} KB: what the discovery queries return) service p50 ${fmt(svcQueried.p50)}  p99 ${fmt(svcQueried.p99)} | baseline p50 ${fmt(baseQueried.p50)} | own time p50 ${fmt(svcQueried.p50 - baseQueried.p50)}`,
     `  HTTP, 10 conns   service ${fmt(svcLoad.rps)} req/s p50 ${svcLoad.p50} ms p99 ${svcLoad.p99} ms | baseline ${fmt(baseLoad.rps)} req/s p50 ${baseLoad.p50} ms p99 ${baseLoad.p99} ms | non-2xx ${svcLoad.non2xx}`,
   );
 }
