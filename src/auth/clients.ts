@@ -4,6 +4,7 @@
  * the Worker shell from a binding; both validate it with this one schema.
  */
 import { z } from 'zod';
+import { fieldPath } from '../cds/problems.ts';
 
 /** http is only acceptable on the loopback interface (tests, a local EHR simulator). */
 function isSafeUrl(value: string): boolean {
@@ -54,6 +55,19 @@ export const trustedClientsSchema = z
       seen.add(c.iss);
     });
   });
+
+/**
+ * Validates a trusted-clients list (already parsed from JSON or YAML).
+ * @throws Error whose message starts with `where` and names the offending entry and field.
+ */
+export function parseTrustedClients(data: unknown, where: string): TrustedClient[] {
+  const parsed = trustedClientsSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${where}: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
 
 export type TrustedClientInput = z.input<typeof trustedClientSchema>;
 export type TrustedClient = z.output<typeof trustedClientSchema>;

@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type TrustedClient, trustedClientsSchema } from '../auth/clients.ts';
-import { fieldPath } from '../cds/problems.ts';
+import { parseTrustedClients, type TrustedClient } from '../auth/clients.ts';
 
 export class TrustedClientsError extends Error {}
 
@@ -23,10 +22,9 @@ export function loadTrustedClients(raw: string | undefined): TrustedClient[] {
     const code = (error as NodeJS.ErrnoException).code;
     throw new TrustedClientsError(code === 'ENOENT' ? `${where}: no such file` : `${where}: not valid ${inline || /\.json$/i.test(raw) ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`);
   }
-  const parsed = trustedClientsSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new TrustedClientsError(`${where}: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
+  try {
+    return parseTrustedClients(data, where);
+  } catch (error) {
+    throw new TrustedClientsError((error as Error).message);
   }
-  return parsed.data;
 }

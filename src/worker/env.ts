@@ -5,8 +5,7 @@
 import type { D1Database } from '@cloudflare/workers-types';
 import type { ServiceConfig } from '../config.ts';
 import type { LogLevel } from '../log/logger.ts';
-import { type TrustedClient, trustedClientsSchema } from '../auth/clients.ts';
-import { fieldPath } from '../cds/problems.ts';
+import { parseTrustedClients, type TrustedClient } from '../auth/clients.ts';
 import { logLevelFromVars, serviceConfigFromVars, SettingsError, stringVar } from '../settings.ts';
 
 export interface WorkerEnv {
@@ -35,10 +34,9 @@ function trustedClientsFromVars(env: WorkerEnv): TrustedClient[] {
   } catch {
     throw new SettingsError('CDS_TRUSTED_CLIENTS: expected a JSON array of trusted clients (a Worker cannot read a file)');
   }
-  const parsed = trustedClientsSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SettingsError(`CDS_TRUSTED_CLIENTS: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
+  try {
+    return parseTrustedClients(data, 'CDS_TRUSTED_CLIENTS');
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
   }
-  return parsed.data;
 }
