@@ -173,6 +173,14 @@ describe('compileContent', () => {
     ]);
   });
 
+  it('a mistake in a library included by several services is reported once', () => {
+    const library = { path: 'rules/libraries/common.yaml', text: 'define:\n  adult: "%patientId.exist()"\n' };
+    const second = { path: 'rules/svc2/service.yaml', text: 'hook: patient-view\ntitle: Svc 2\ndescription: Another\ninclude: [common]\n' };
+    expect(problems_([service('patient-view', 'include: [common]\n'), second, library])).toEqual([
+      "rules/libraries/common.yaml:2:22: unknown function 'exist' (did you mean 'exists'?)",
+    ]);
+  });
+
   it('with any error there is no rule set (nothing is half-loaded)', () => {
     const result = compileContent([service(), rule('when: "true"\ncard: nope\n'), card()]);
     expect(result.ruleSet).toBeUndefined();

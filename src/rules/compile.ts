@@ -15,7 +15,7 @@ import { FUNCTION_DATA_TABLES } from './functions.ts';
 import { codeOnly, lintExpression } from './lint.ts';
 import { dataTableProblem } from './mme.ts';
 import { type Condition, type LibraryFile, libraryFileSchema, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
-import { type ContentProblem, didYouMean, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
+import { type ContentProblem, didYouMean, formatProblem, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
 
 export interface CompiledExpr {
@@ -136,7 +136,10 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
     }
   }
 
-  problems.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.column - b.column);
+  // A library is checked once per service that includes it: the same mistake is one problem.
+  const distinct = [...new Map(problems.map((p) => [formatProblem(p), p])).values()];
+  problems.length = 0;
+  problems.push(...distinct.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.column - b.column));
   const hasErrors = problems.some((p) => p.severity === 'error');
   const ruleCount = [...services.values()].reduce((n, s) => n + s.rules.length, 0);
   return {
@@ -406,12 +409,11 @@ function compileRule(source: YamlSource, rule: RuleFile, { scope, serviceDefines
       if (!used.has(name)) problems.push(source.problemAt(['with', name], `no card text or system action uses {{${name}}}: this value is never shown`, 'warning', true));
     }
   }
-  for (const use of cardUses) {
-    if (use.name.startsWith('context.') || provided.has(use.name)) continue;
+  const unfilled = (use: { name: string }) => !use.name.startsWith('context.') && !provided.has(use.name);
+  for (const use of cardUses.filter(unfilled)) {
     problems.push(source.problemAt(['card'], `card '${rule.card}' uses {{${use.name}}} (at ${use.path.join('.')}), which this rule's 'with' does not fill`));
   }
-  for (const use of actionUses) {
-    if (use.name.startsWith('context.') || provided.has(use.name)) continue;
+  for (const use of actionUses.filter(unfilled)) {
     problems.push(source.problemAt(['systemActions', ...use.path], `{{${use.name}}} is not filled by this rule's 'with'`));
   }
   if (problems.slice(before).some((p) => p.severity === 'error') || !when || (rule.card !== undefined && !card)) return undefined;
@@ -496,10 +498,10 @@ function compileExpression(
   problems: ContentProblem[],
 ): CompiledExpression | undefined {
   let ok = true;
-  const report = (offset: number, message: string) => {
+  const report = (offset: number, message: string, severity: ContentProblem['severity'] = 'error') => {
     const pos = source.positionInString(path, offset);
-    problems.push(problem(source.path, pos.line, pos.column, message));
-    ok = false;
+    problems.push(problem(source.path, pos.line, pos.column, message, severity));
+    if (severity === 'error') ok = false;
   };
   // Variables the expression declares itself with defineVariable('name', ...) (FHIRPath 3.0;
   // fhirpath.js has it): e.g. an outer item's date kept for a nested where().
@@ -509,13 +511,7 @@ function compileExpression(
     const hint = didYouMean(variable.name, [...scope]);
     report(variable.offset, `%${variable.name} is not a define, prefetch key or context variable here${hint}`);
   }
-  for (const finding of lintExpression(expression, didYouMean)) {
-    if (finding.severity === 'error') report(finding.offset, finding.message);
-    else {
-      const pos = source.positionInString(path, finding.offset);
-      problems.push(problem(source.path, pos.line, pos.column, finding.message, 'warning'));
-    }
-  }
+  for (const finding of lintExpression(expression, didYouMean)) report(finding.offset, finding.message, finding.severity);
   for (const m of codeOnly(expression).matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
     const needed = Object.hasOwn(FUNCTION_DATA_TABLES, m[1]!) ? FUNCTION_DATA_TABLES[m[1]!]! : [];
     const missing = needed.filter((t) => !shared.data.has(t));
