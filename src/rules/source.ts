@@ -183,7 +183,8 @@ function keysIn(value: unknown): number {
 
 /**
  * Parses a content file and validates it against its schema. Syntax and schema problems are
- * added to `problems`; the result is undefined when there were any.
+ * added to `problems`. Undefined after a syntax error; without `data` after a schema error (the
+ * source is still there, so the compiler can go on checking the file's expressions).
  */
 export function parseContentFile<T>(
   file: SourceFile,
