@@ -2,7 +2,7 @@
  * `npm run bench`: latency and throughput of real hook calls, against a bare Hono baseline
  * measured in the same run on the same machine (so the numbers compare, whatever the machine).
  *
- * Workloads (Synthea patients from shared/fixtures, everything prefetched by the "EHR"):
+ * Workloads (Synthea patients from test/fixtures/synthea, everything prefetched by the "EHR"):
  * - patient-view on preventive-care for Debora709 Mayer370 (205 observations in the bundle);
  * - order-sign on drug-interactions for Cher186 Crooks415 with a draft alprazolam (fires the
  *   opioid + benzodiazepine card);
@@ -24,7 +24,7 @@ import { openSqliteStore } from '../src/node/sqlite.ts';
 import { MemoryFhirServer } from '../src/authoring/memory-fhir.ts';
 import { expandTemplate } from '../src/cds/prefetch-template.ts';
 
-const SYNTHEA = new URL('../../shared/fixtures/synthea/', import.meta.url).pathname;
+const SYNTHEA = new URL('../test/fixtures/synthea/', import.meta.url).pathname;
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 
 function patientData(file: string) {

@@ -160,7 +160,7 @@ describe('cds-rules preview', () => {
   });
 
   it('previews a Synthea patient record at patient-view', async () => {
-    const { code, stdout } = await cli('preview', '../shared/fixtures/synthea/Debora709_Mayer370.bundle.json');
+    const { code, stdout } = await cli('preview', 'test/fixtures/synthea/Debora709_Mayer370.bundle.json');
     expect(code).toBe(0);
     expect(stdout).toContain('── preventive-care (patient-view)');
     expect(stdout).toMatch(/statin-primary-prevention\s+quiet/);

@@ -15,7 +15,7 @@ import { jwks, type JwksServer, type SigningKey, signingKey, signToken, startJwk
 import { jsonPort, type Started, startFhirServer, startProcess } from '../support/processes.ts';
 import { bundle, medicationRequest } from '../support/requests.ts';
 
-const SYNTHEA = new URL('../../../shared/fixtures/synthea/', import.meta.url).pathname;
+const SYNTHEA = new URL('../fixtures/synthea/', import.meta.url).pathname;
 const PUBLIC = 'http://cds.test';
 const ISS = 'https://ehr.example.org';
 const ACCESS_TOKEN = 'fhir-access-token-7f3a9c';

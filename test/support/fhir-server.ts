@@ -1,6 +1,6 @@
 /**
  * A real FHIR R4 server process for tests: Medplum's FHIR router over an in-memory repository,
- * behind node:http. Loads the Synthea patients from shared/fixtures (and any bundle files named
+ * behind node:http. Loads the Synthea patients from test/fixtures/synthea (and any bundle files named
  * in FHIR_BUNDLES), then prints `{"port":N}` on stdout.
  *
  * Knobs, so tests can see how the service copes with a real server misbehaving:
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import { MemoryFhirServer } from '../../src/authoring/memory-fhir.ts';
 
-const SYNTHEA = new URL('../../../shared/fixtures/synthea/', import.meta.url).pathname;
+const SYNTHEA = new URL('../fixtures/synthea/', import.meta.url).pathname;
 const fhir = new MemoryFhirServer();
 const bundles = [
   ...readdirSync(SYNTHEA).filter((f) => f.endsWith('.json')).map((f) => join(SYNTHEA, f)),
