@@ -22,7 +22,7 @@ import { silentLogger } from '../src/log/logger.ts';
 import { loadContent } from '../src/node/content-files.ts';
 import { openSqliteStore } from '../src/node/sqlite.ts';
 import { MemoryFhirServer } from '../src/authoring/memory-fhir.ts';
-import { expandTemplate } from '../src/cds/prefetch-template.ts';
+import { expandTemplate } from '../src/protocol/prefetch-template.ts';
 
 const SYNTHEA = new URL('../test/fixtures/synthea/', import.meta.url).pathname;
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);

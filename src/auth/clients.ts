@@ -4,7 +4,7 @@
  * the Worker shell from a binding; both validate it with this one schema.
  */
 import { z } from 'zod';
-import { fieldPath } from '../cds/problems.ts';
+import { fieldPath } from '../protocol/problems.ts';
 
 /** http is only acceptable on the loopback interface (tests, a local EHR simulator). */
 function isSafeUrl(value: string): boolean {

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../log/logger.ts';
-import { operationOutcome } from '../cds/errors.ts';
+import { operationOutcome } from '../protocol/errors.ts';
 import { AuthError, type JwtVerifier, type VerifiedClient } from './verify.ts';
 
 export type AuthEnv = { Variables: { client?: VerifiedClient } };

@@ -3,7 +3,7 @@
  * schema. Text placeholders read as a clinician would ("ibuprofen 400 MG Oral Tablet", "7.2 %");
  * a placeholder that is a whole value inside a FHIR resource keeps its JSON shape.
  */
-import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '../cds/card.ts';
+import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '../protocol/card.ts';
 import type { ActionTemplate, CardTemplate } from './schema.ts';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}/g;

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HOOK_NAMES, isHookName } from '../cds/hooks.ts';
+import { HOOK_NAMES, isHookName } from '../protocol/hooks.ts';
 import { PLACEHOLDER_REFERENCE } from '../rules/compile.ts';
 import { SERVICE_ID } from '../rules/content.ts';
 import { UsageError } from './args.ts';

@@ -4,9 +4,9 @@
  *
  * Runtime-neutral: it takes file texts, so Node (from disk) and the Worker build (bundled) share it.
  */
-import type { HookName } from '../cds/hooks.ts';
-import { hookDefinition } from '../cds/hooks.ts';
-import { tokenProblem, tokensOf } from '../cds/prefetch-template.ts';
+import type { HookName } from '../protocol/hooks.ts';
+import { hookDefinition } from '../protocol/hooks.ts';
+import { tokenProblem, tokensOf } from '../protocol/prefetch-template.ts';
 import { type ActionTemplate, type CardTemplate, cardTemplateSchema } from '../cards/schema.ts';
 import { placeholdersOf } from '../cards/render.ts';
 import { classifyContentPath, SERVICE_ID } from './content.ts';

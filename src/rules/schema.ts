@@ -3,7 +3,7 @@
  * them, and the editor JSON Schemas are generated from them: one definition for all three.
  */
 import { z } from 'zod';
-import { HOOK_NAMES } from '../cds/hooks.ts';
+import { HOOK_NAMES } from '../protocol/hooks.ts';
 import { actionTemplateSchema } from '../cards/schema.ts';
 
 /** Names usable as FHIRPath `%variables`: prefetch keys, defines, card values. */

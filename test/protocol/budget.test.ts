@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUDGET_EXTENSION } from '../../src/cds/invoke.ts';
+import { BUDGET_EXTENSION } from '../../src/http/invoke.ts';
 import { compileInline, post, type TestApp, testApp } from '../support/node-app.ts';
 import { bundle } from '../support/requests.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cardSchema } from '../../src/cds/card.ts';
+import { cardSchema } from '../../src/protocol/card.ts';
 import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
 import { bundle, medicationRequest, patientViewRequest, warfarinIbuprofenRequest } from '../support/requests.ts';
 

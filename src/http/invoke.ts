@@ -9,11 +9,11 @@ import type { CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleOutcome } from '../rules/evaluate.ts';
 import type { InvocationCardRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import type { Action, Card, HookResponse } from './card.ts';
+import type { Action, Card, HookResponse } from '../protocol/card.ts';
 import { normalizeUrl } from '../auth/clients.ts';
-import { HttpError, operationOutcome } from './errors.ts';
-import { resolvePrefetch } from './prefetch.ts';
-import { type HookRequest, parseHookRequest, UUID } from './request.ts';
+import { HttpError, operationOutcome } from '../protocol/errors.ts';
+import { resolvePrefetch } from '../pipeline/prefetch.ts';
+import { type HookRequest, parseHookRequest, UUID } from '../protocol/request.ts';
 
 export interface CallDeps {
   store: Store;

@@ -3,8 +3,8 @@
  * Lenient where the reference sandbox is sloppy (an override reason without `system`).
  */
 import { z } from 'zod';
-import { badRequest, HttpError } from './errors.ts';
-import { zodProblems } from './problems.ts';
+import { badRequest, HttpError } from '../protocol/errors.ts';
+import { zodProblems } from '../protocol/problems.ts';
 
 /** RFC 3339 date-time; the spec asks for UTC but an offset is unambiguous, so it is accepted. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;

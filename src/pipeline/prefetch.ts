@@ -4,10 +4,10 @@
  * deadline. If a key cannot be had, the call is answered 412 (CDS Hooks 2.0).
  */
 import type { CompiledService } from '../rules/compile.ts';
-import { HttpError, type Problem } from './errors.ts';
+import { HttpError, type Problem } from '../protocol/errors.ts';
 import { fetchFhir, type FhirClientOptions, FhirFetchError } from './fhir-client.ts';
-import { expandTemplate } from './prefetch-template.ts';
-import type { HookRequest } from './request.ts';
+import { expandTemplate } from '../protocol/prefetch-template.ts';
+import type { HookRequest } from '../protocol/request.ts';
 
 export interface PrefetchOptions extends FhirClientOptions {
   timeoutMs: number;

@@ -4,7 +4,7 @@
  * limit (later recursive code, FHIRPath and JSON.stringify included, could overflow the stack),
  * and text that does not parse (400).
  */
-import { badRequest, HttpError } from './errors.ts';
+import { badRequest, HttpError } from '../protocol/errors.ts';
 
 const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
 
