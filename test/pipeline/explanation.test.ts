@@ -9,22 +9,16 @@ import { runHook } from '../../src/pipeline/run.ts';
 import { shippedRuleSet } from '../support/app.ts';
 
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const ibuprofen = {
+const order = (id: string, status: string, code: string, display: string) => ({
   resourceType: 'MedicationRequest',
-  id: 'draft-ibuprofen',
-  status: 'draft',
+  id,
+  status,
   intent: 'order',
   subject: { reference: 'Patient/p1' },
-  medicationCodeableConcept: { coding: [{ system: RXNORM, code: '197805', display: 'Ibuprofen 400 MG Oral Tablet' }] },
-};
-const warfarin = {
-  resourceType: 'MedicationRequest',
-  id: 'active-warfarin',
-  status: 'active',
-  intent: 'order',
-  subject: { reference: 'Patient/p1' },
-  medicationCodeableConcept: { coding: [{ system: RXNORM, code: '855332', display: 'warfarin sodium 5 MG Oral Tablet' }] },
-};
+  medicationCodeableConcept: { coding: [{ system: RXNORM, code, display }] },
+});
+const ibuprofen = order('draft-ibuprofen', 'draft', '197805', 'Ibuprofen 400 MG Oral Tablet');
+const warfarin = order('active-warfarin', 'active', '855332', 'warfarin sodium 5 MG Oral Tablet');
 const searchset = (...resources: object[]) => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
 const request = (active: object[]) => ({
   hook: 'order-sign',
