@@ -1,0 +1,140 @@
+/**
+ * Compiles one FHIRPath text (a define, a condition, a card value) after checking what fhirpath.js
+ * would only find out at run time: variables that do not exist here, unknown functions, missing
+ * value sets and data tables. Every problem points into the YAML string.
+ */
+import type { CardTemplate } from '../cards/schema.ts';
+import type { CompiledCondition, CompiledExpr } from './compiled.ts';
+import { type CompiledExpression, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
+import { FUNCTION_DATA_TABLES } from './functions.ts';
+import { codeOnly, lintExpression } from './lint.ts';
+import type { Library } from './load-content.ts';
+import type { Condition } from './schema.ts';
+import { type ContentProblem, didYouMean, problem, type YamlSource } from './source.ts';
+import type { ValueSetIndex } from './valuesets.ts';
+import { reportDefineCycles } from './define-order.ts';
+
+/** What every expression of one content load is checked against. */
+export interface Shared {
+  libraries: ReadonlyMap<string, Library>;
+  data: ReadonlyMap<string, unknown>;
+  cards: ReadonlyMap<string, CardTemplate>;
+  /** Cards whose file exists but is broken (its own problem is already reported). */
+  brokenCards: ReadonlySet<string>;
+  valueSets: ValueSetIndex;
+  compile: FhirPathCompiler;
+}
+
+/** Variables fhirpath.js itself provides. */
+const BUILTIN_VARIABLES = new Set(['ucum', 'factory']);
+
+/** Compiles named expressions, in an order where each comes after the defines it uses. */
+export function compileDefines(
+  source: YamlSource,
+  entries: Record<string, string>,
+  base: string[],
+  scope: Set<string>,
+  shared: Shared,
+  problems: ContentProblem[],
+): CompiledExpr[] {
+  const names = Object.keys(entries);
+  const localScope = new Set([...scope, ...names]);
+  const compiled: CompiledExpr[] = [];
+  const refs = new Map<string, string[]>();
+  for (const [name, expression] of Object.entries(entries)) {
+    const run = compileExpression(source, expression, [...base, name], localScope, shared, problems);
+    if (!run) continue;
+    compiled.push({ name, expression, run });
+    refs.set(name, variablesOf(expression).map((v) => v.name).filter((v) => names.includes(v)));
+  }
+  reportDefineCycles(source, base, refs, problems);
+  return compiled;
+}
+
+export function compileCondition(
+  source: YamlSource,
+  condition: Condition,
+  path: (string | number)[],
+  scope: Set<string>,
+  shared: Shared,
+  problems: ContentProblem[],
+): CompiledCondition | undefined {
+  if (typeof condition === 'string') {
+    const run = compileExpression(source, condition, path, scope, shared, problems);
+    return run ? { kind: 'expr', expression: condition, run } : undefined;
+  }
+  if ('not' in condition) {
+    const item = compileCondition(source, condition.not, [...path, 'not'], scope, shared, problems);
+    return item ? { kind: 'not', item } : undefined;
+  }
+  const kind = 'all' in condition ? 'all' : 'any';
+  const list = 'all' in condition ? condition.all : condition.any;
+  const items = list.map((c, i) => compileCondition(source, c, [...path, kind, i], scope, shared, problems));
+  return items.every(Boolean) ? { kind, items: items as CompiledCondition[] } : undefined;
+}
+
+export function compileExpression(
+  source: YamlSource,
+  expression: string,
+  path: (string | number)[],
+  scope: Set<string>,
+  shared: Shared,
+  problems: ContentProblem[],
+): CompiledExpression | undefined {
+  let ok = true;
+  const report = (offset: number, message: string, severity: ContentProblem['severity'] = 'error') => {
+    const pos = source.positionInString(path, offset);
+    problems.push(problem(source.path, pos.line, pos.column, message, severity));
+    if (severity === 'error') ok = false;
+  };
+  // Variables the expression declares itself with defineVariable('name', ...) (FHIRPath 3.0;
+  // fhirpath.js has it): e.g. an outer item's date kept for a nested where().
+  const declared = new Set([...expression.matchAll(/defineVariable\(\s*'([A-Za-z_][A-Za-z0-9_]*)'/g)].map((m) => m[1]!));
+  for (const variable of variablesOf(expression)) {
+    if (scope.has(variable.name) || BUILTIN_VARIABLES.has(variable.name) || declared.has(variable.name)) continue;
+    const hint = didYouMean(variable.name, [...scope]);
+    report(variable.offset, `%${variable.name} is not a define, prefetch key or context variable here${hint}`);
+  }
+  for (const finding of lintExpression(expression, didYouMean)) report(finding.offset, finding.message, finding.severity);
+  for (const m of codeOnly(expression).matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const needed = Object.hasOwn(FUNCTION_DATA_TABLES, m[1]!) ? FUNCTION_DATA_TABLES[m[1]!]! : [];
+    const missing = needed.filter((t) => !shared.data.has(t));
+    if (missing.length > 0) report(m.index, `${m[1]}() needs the data table${missing.length > 1 ? 's' : ''} ${missing.map((t) => `rules/data/${t}.json`).join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
+  }
+  for (const use of valueSetUses(expression)) {
+    if (!shared.valueSets.has(use.id)) {
+      report(use.offset, `value set '${use.id}' does not exist in rules/valuesets/${didYouMean(use.id, shared.valueSets.ids())}`);
+    }
+  }
+  try {
+    const run = shared.compile(expression);
+    return ok ? run : undefined;
+  } catch (error) {
+    if (error instanceof FhirPathSyntaxError) {
+      const offset = offsetOf(expression, error.line, error.column);
+      report(offset, `FHIRPath syntax error: ${error.message}`);
+    } else report(0, `FHIRPath error: ${String(error)}`);
+    return undefined;
+  }
+}
+
+function offsetOf(text: string, line: number, column: number): number {
+  const lines = text.split('\n');
+  return lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
+}
+
+/** The `%variables` an expression reads, with their offsets. */
+function variablesOf(expression: string): { name: string; offset: number }[] {
+  return [...codeOnly(expression).matchAll(/%(?:([A-Za-z_][A-Za-z0-9_]*)|`([^`]+)`)/g)].map((m) => ({
+    name: (m[1] ?? m[2])!,
+    offset: m.index,
+  }));
+}
+
+/** The `inValueSet('id')` calls of an expression, with the offset of the id. */
+function valueSetUses(expression: string): { id: string; offset: number }[] {
+  return [...expression.matchAll(/inValueSet\(\s*'([^']*)'\s*\)/g)].map((m) => ({
+    id: m[1]!,
+    offset: m.index + m[0].indexOf("'") + 1,
+  }));
+}
