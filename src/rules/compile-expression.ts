@@ -7,7 +7,8 @@ import type { CardTemplate } from '../cards/schema.ts';
 import type { CompiledCondition, CompiledExpr } from './compiled.ts';
 import { type CompiledExpression, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
 import { FUNCTION_DATA_TABLES } from './functions.ts';
-import { codeOnly, lintExpression } from './lint.ts';
+import { lintExpression } from './lint.ts';
+import { type ParsedFhirPath, parseFhirPath, stringLiteralOf } from './fhirpath-ast.ts';
 import type { Library } from './load-content.ts';
 import type { Condition } from './schema.ts';
 import { type ContentProblem, didYouMean, problem, type YamlSource } from './source.ts';
@@ -45,7 +46,7 @@ export function compileDefines(
     const run = compileExpression(source, expression, [...base, name], localScope, shared, problems);
     if (!run) continue;
     compiled.push({ name, expression, run });
-    refs.set(name, variablesOf(expression).map((v) => v.name).filter((v) => names.includes(v)));
+    refs.set(name, parseFhirPath(expression).variables.map((v) => v.name).filter((v) => names.includes(v)));
   }
   reportDefineCycles(source, base, refs, problems);
   return compiled;
@@ -87,33 +88,36 @@ export function compileExpression(
     problems.push(problem(source.path, pos.line, pos.column, message, severity));
     if (severity === 'error') ok = false;
   };
-  // Variables the expression declares itself with defineVariable('name', ...) (FHIRPath 3.0;
-  // fhirpath.js has it): e.g. an outer item's date kept for a nested where().
-  const declared = new Set([...expression.matchAll(/defineVariable\(\s*'([A-Za-z_][A-Za-z0-9_]*)'/g)].map((m) => m[1]!));
-  for (const variable of variablesOf(expression)) {
-    if (scope.has(variable.name) || BUILTIN_VARIABLES.has(variable.name) || declared.has(variable.name)) continue;
+  let parsed: ParsedFhirPath;
+  try {
+    parsed = parseFhirPath(expression);
+  } catch (error) {
+    if (error instanceof FhirPathSyntaxError) report(offsetOf(expression, error.line, error.column), `FHIRPath syntax error: ${error.message}`);
+    else report(0, `FHIRPath error: ${String(error)}`);
+    return undefined;
+  }
+  for (const variable of parsed.variables) {
+    // defineVariable('name', ...) (FHIRPath 3.0, fhirpath.js has it) declares a variable in the
+    // expression itself: e.g. an outer item's date kept for a nested where().
+    if (scope.has(variable.name) || BUILTIN_VARIABLES.has(variable.name) || parsed.declared.has(variable.name)) continue;
     const hint = didYouMean(variable.name, [...scope]);
     report(variable.offset, `%${variable.name} is not a define, prefetch key or context variable here${hint}`);
   }
-  for (const finding of lintExpression(expression, didYouMean)) report(finding.offset, finding.message, finding.severity);
-  for (const m of codeOnly(expression).matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
-    const needed = Object.hasOwn(FUNCTION_DATA_TABLES, m[1]!) ? FUNCTION_DATA_TABLES[m[1]!]! : [];
+  for (const finding of lintExpression(parsed, didYouMean)) report(finding.offset, finding.message, finding.severity);
+  for (const call of parsed.functions) {
+    const needed = Object.hasOwn(FUNCTION_DATA_TABLES, call.name) ? FUNCTION_DATA_TABLES[call.name]! : [];
     const missing = needed.filter((t) => !shared.data.has(t));
-    if (missing.length > 0) report(m.index, `${m[1]}() needs the data table${missing.length > 1 ? 's' : ''} ${missing.map((t) => `rules/data/${t}.json`).join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
-  }
-  for (const use of valueSetUses(expression)) {
-    if (!shared.valueSets.has(use.id)) {
-      report(use.offset, `value set '${use.id}' does not exist in rules/valuesets/${didYouMean(use.id, shared.valueSets.ids())}`);
+    if (missing.length > 0) report(call.offset, `${call.name}() needs the data table${missing.length > 1 ? 's' : ''} ${missing.map((t) => `rules/data/${t}.json`).join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
+    const valueSet = call.name === 'inValueSet' ? stringLiteralOf(call.params[0]) : undefined;
+    if (valueSet !== undefined && !shared.valueSets.has(valueSet)) {
+      report(parsed.offsetOf(call.params[0]!) + 1, `value set '${valueSet}' does not exist in rules/valuesets/${didYouMean(valueSet, shared.valueSets.ids())}`);
     }
   }
   try {
     const run = shared.compile(expression);
     return ok ? run : undefined;
   } catch (error) {
-    if (error instanceof FhirPathSyntaxError) {
-      const offset = offsetOf(expression, error.line, error.column);
-      report(offset, `FHIRPath syntax error: ${error.message}`);
-    } else report(0, `FHIRPath error: ${String(error)}`);
+    report(0, `FHIRPath error: ${String(error)}`);
     return undefined;
   }
 }
@@ -121,20 +125,4 @@ export function compileExpression(
 function offsetOf(text: string, line: number, column: number): number {
   const lines = text.split('\n');
   return lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
-}
-
-/** The `%variables` an expression reads, with their offsets. */
-function variablesOf(expression: string): { name: string; offset: number }[] {
-  return [...codeOnly(expression).matchAll(/%(?:([A-Za-z_][A-Za-z0-9_]*)|`([^`]+)`)/g)].map((m) => ({
-    name: (m[1] ?? m[2])!,
-    offset: m.index,
-  }));
-}
-
-/** The `inValueSet('id')` calls of an expression, with the offset of the id. */
-function valueSetUses(expression: string): { id: string; offset: number }[] {
-  return [...expression.matchAll(/inValueSet\(\s*'([^']*)'\s*\)/g)].map((m) => ({
-    id: m[1]!,
-    offset: m.index + m[0].indexOf("'") + 1,
-  }));
 }

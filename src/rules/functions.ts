@@ -17,13 +17,11 @@
  */
 import type { UserInvocationTable } from 'fhirpath';
 import { pooledCohortRisk } from './pooled-cohort.ts';
-import type { ValueSetIndex } from './valuesets.ts';
+import { ValueSetIndex } from './valuesets.ts';
 import { CONVERSION_FACTORS_TABLE, DRUG_STRENGTHS_TABLE, mmeTables, totalMme } from './mme.ts';
 import { daysCovered, supplyDays } from './supply.ts';
 
 
-/** Names of the functions below; the authoring checks use it to tell a typo from a function. */
-export const CLINICAL_FUNCTION_NAMES = ['inValueSet', 'ageInYears', 'ageInMonths', 'pooledCohortRisk', 'mme', 'supplyDays', 'daysCovered'] as const;
 
 /** The data tables (rules/data/<name>.json) a function cannot work without. */
 export const FUNCTION_DATA_TABLES: Readonly<Record<string, readonly string[]>> = {
@@ -93,6 +91,9 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
     },
   };
 }
+
+/** Our FHIRPath extensions by name: the keys of the one table above, for the authoring checks. */
+export const CLINICAL_FUNCTION_NAMES: readonly string[] = Object.keys(clinicalFunctions(new ValueSetIndex()));
 
 function medicationRequests(inputs: unknown[]): Record<string, unknown>[] {
   return inputs.map(unwrap).filter((r): r is Record<string, unknown> => (r as { resourceType?: unknown } | null)?.resourceType === 'MedicationRequest');
