@@ -45,6 +45,7 @@ import { type ContentProblem, parseContentFile, type SourceFile } from '../rules
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { MemoryFhirServer } from './memory-fhir.ts';
+import { RELATIVE_DATE } from './relative-dates.ts';
 
 const resourceSchema = z.looseObject({ resourceType: z.string().min(1) });
 
@@ -253,7 +254,6 @@ function asDraft(resource: Resource): Resource {
   return out as unknown as Resource;
 }
 
-const RELATIVE_DATE = /^\$(today|now)((?:[+-]\d+(?:y|mo|w|d|h))*)$/;
 
 /** Replaces `$today-7mo`-style strings with dates counted from `now`. */
 export function resolveDates(value: unknown, now: Date): unknown {

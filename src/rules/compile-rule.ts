@@ -29,7 +29,7 @@ export function compileRule(source: YamlSource, rule: RuleFile, { scope, service
     }
   });
   const defines = compileDefines(source, rule.define ?? {}, ['define'], scope, shared, problems);
-  const ruleScope = new Set([...scope, ...defines.map((d) => d.name)]);
+  const ruleScope = new Set([...scope, ...Object.keys(rule.define ?? {})]);
   const when = compileCondition(source, rule.when, ['when'], ruleScope, shared, problems);
   const values = Object.entries(rule.with ?? {}).flatMap(([name, expression]) => {
     const run = compileExpression(source, expression, ['with', name], ruleScope, shared, problems);

@@ -52,7 +52,7 @@ export function compileService(
     if (!rule) {
       // The file does not fit the schema; its expressions can still be checked, so the author
       // sees every mistake in one pass.
-      checkExpressionsLeniently(ruleSource, raw, new Set([...serviceScope, ...defines.map((d) => d.name)]), shared, problems);
+      checkExpressionsLeniently(ruleSource, raw, serviceScope, shared, problems);
       continue;
     }
     if (ruleIds.has(rule.id)) {
@@ -60,9 +60,11 @@ export function compileService(
     }
     ruleIds.set(rule.id, ruleFile.path);
     prefetch.add(ruleSource, rule.prefetch);
+    // Every declared define is in scope, compiled or not: one that does not compile has its own
+    // error, and "%x is not a define" about it would be a second, misleading one.
     const compiled = compileRule(ruleSource, rule, {
-      scope: new Set([...serviceScope, ...Object.keys(rule.prefetch ?? {}), ...defines.map((d) => d.name)]),
-      serviceDefines: new Set(defines.map((d) => d.name)),
+      scope: new Set([...serviceScope, ...Object.keys(rule.prefetch ?? {})]),
+      serviceDefines: new Set(defineNames),
       shared,
       problems,
     });
