@@ -8,13 +8,26 @@ const text = z.string().min(1, 'must not be empty');
 
 const codingTemplate = z.strictObject({ system: text, code: text, display: text.optional() });
 
-export const actionTemplateSchema = z.strictObject({
-  type: z.enum(['create', 'update', 'delete']),
-  description: text,
-  /** A FHIR resource with placeholders, or one placeholder that yields a whole resource. */
-  resource: z.union([z.record(z.string(), z.unknown()), text]).optional(),
-  resourceId: text.optional(),
-});
+/**
+ * An action, by its type as CDS Hooks defines it: create and update carry the `resource`, delete
+ * names the resource to delete by `resourceId` (a delete with a `resource` is refused: the EHR
+ * would get an action it cannot apply).
+ */
+export const actionTemplateSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.enum(['create', 'update']).describe('create: a new resource; update: the resource in its entirety'),
+    description: text.describe('What the action does, as the clinician reads it'),
+    resource: z
+      .union([z.record(z.string(), z.unknown()), text])
+      .describe('A FHIR resource with placeholders, or one placeholder that yields a whole resource')
+      .meta({ examples: ['{{draftOrder}}', { resourceType: 'ServiceRequest', status: 'draft', intent: 'order', subject: { reference: 'Patient/{{context.patientId}}' } }] }),
+  }),
+  z.strictObject({
+    type: z.literal('delete').describe('delete: remove the resource named by resourceId'),
+    description: text.describe('What the action does, as the clinician reads it'),
+    resourceId: text.describe('The resource to delete, as a relative reference').meta({ examples: ['{{draftOrderReference}}', 'MedicationRequest/{{orderId}}'] }),
+  }),
+]);
 
 export const cardTemplateSchema = z.strictObject({
   summary: text,

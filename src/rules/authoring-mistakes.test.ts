@@ -33,7 +33,7 @@ describe('issue 15 item 2: mistakes check must find', () => {
     ]);
     const actions = 'systemActions:\n  - type: update\n    description: "Flag {{qtc"\n    resource: "{{qtc}}"\nwith:\n  qtc: "%qtc.entry.resource.first()"\n';
     expect(problems([service(), rule(`when: "true"\n${actions}`)])).toEqual([
-      "rules/svc/r.yaml:7:25: unclosed placeholder '{{qtc': expected {{name}}",
+      "rules/svc/r.yaml:7:24: unclosed placeholder '{{qtc': expected {{name}}",
     ]);
   });
 

@@ -2,11 +2,12 @@
  * Reads the content files that rules depend on (value sets, card templates, data tables,
  * libraries) into indexes, reporting what is wrong in each file by itself.
  */
+import { malformedPlaceholders } from '../cards/placeholders.ts';
 import { type CardTemplate, cardTemplateSchema } from '../cards/schema.ts';
 import { classifyContentPath, type ContentKind } from './content.ts';
 import { dataTableProblem } from './mme.ts';
 import { type LibraryFile, libraryFileSchema } from './schema.ts';
-import { type ContentProblem, parseContentFile, type SourceFile, YamlSource } from './source.ts';
+import { type ContentProblem, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
 
 export type FilesByKind = Record<Exclude<ContentKind, 'test'>, SourceFile[]>;
@@ -64,6 +65,10 @@ export function loadCards(files: SourceFile[], problems: ContentProblem[]): Load
     }
     if (template.selectionBehavior === 'at-most-one' && (template.suggestions ?? []).filter((s) => s.isRecommended).length > 1) {
       problems.push(source.problemAt(['suggestions'], 'at most one suggestion may be isRecommended with selectionBehavior at-most-one'));
+    }
+    for (const bad of malformedPlaceholders(template)) {
+      const pos = source.positionInString(bad.path, bad.offset);
+      problems.push(problem(file.path, pos.line, pos.column, bad.message));
     }
     template.links?.forEach((link, i) => {
       if (link.type === 'absolute' && link.appContext !== undefined) {

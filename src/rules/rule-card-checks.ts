@@ -3,10 +3,10 @@
  * systemActions) uses is filled by the rule's `with`, and every `with` value is shown somewhere.
  */
 import type { ActionTemplate, CardTemplate } from '../cards/schema.ts';
-import { placeholdersOf } from '../cards/render.ts';
+import { malformedPlaceholders, placeholdersOf } from '../cards/placeholders.ts';
 import type { Shared } from './compile-expression.ts';
 import type { RuleFile } from './schema.ts';
-import { type ContentProblem, didYouMean, type YamlSource } from './source.ts';
+import { type ContentProblem, didYouMean, problem, type YamlSource } from './source.ts';
 
 /** The rule's card template; undefined (and reported, unless its file is broken) when missing. */
 export function resolveCard(source: YamlSource, rule: RuleFile, shared: Shared, problems: ContentProblem[]): CardTemplate | undefined {
@@ -39,6 +39,10 @@ export function checkPlaceholders(
   const unfilled = (use: { name: string }) => !use.name.startsWith('context.') && !provided.has(use.name);
   for (const use of cardUses.filter(unfilled)) {
     problems.push(source.problemAt(['card'], `card '${rule.card}' uses {{${use.name}}} (at ${use.path.join('.')}), which this rule's 'with' does not fill`));
+  }
+  for (const bad of malformedPlaceholders(rule.systemActions ?? [])) {
+    const pos = source.positionInString(['systemActions', ...bad.path], bad.offset);
+    problems.push(problem(source.path, pos.line, pos.column, bad.message));
   }
   for (const use of actionUses.filter(unfilled)) {
     problems.push(source.problemAt(['systemActions', ...use.path], `{{${use.name}}} is not filled by this rule's 'with'`));

@@ -117,6 +117,18 @@ export class YamlSource {
 
   /** Turns schema issues into positioned problems; unknown keys point at the key itself. */
   zodProblems(error: z.ZodError, schema: z.ZodType, base: readonly PathPart[] = []): ContentProblem[] {
+    // `resource:` written for `resourceId:` is one mistake: the unknown key says so with
+    // "did you mean", and "missing required key 'resourceId'" beside it would be a second report.
+    const misspelt = new Set<string>();
+    for (const issue of error.issues) {
+      if (issue.code !== 'unrecognized_keys') continue;
+      const path = [...base, ...(issue.path as PathPart[])];
+      const known = knownKeysAt(schema, issue.path as PathPart[]).filter((name) => !this.keysAt(path).includes(name));
+      for (const k of issue.keys) {
+        const hint = /'(.*)'/.exec(didYouMean(k, known))?.[1];
+        if (hint) misspelt.add(JSON.stringify([...path, hint]));
+      }
+    }
     return error.issues.flatMap((issue) => {
       const path = [...base, ...(issue.path as PathPart[])];
       if (issue.code === 'unrecognized_keys') {
@@ -128,6 +140,7 @@ export class YamlSource {
         });
       }
       if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message) && path.length > 0) {
+        if (misspelt.has(JSON.stringify(path))) return [];
         const parent = path.slice(0, -1);
         const inside = parent.length ? ` in ${parent.join('.')}` : '';
         return [this.problemAt(parent, `missing required key '${String(path[path.length - 1])}'${inside} (expected ${issue.expected})`)];
