@@ -45,7 +45,7 @@ describe('issue 15 item 2: mistakes check must find', () => {
     // A choice element (Observation.value[x]) whose Quantity is compared with a plain number.
     const choice = 'define:\n  lastQtc: "%qtc.entry.resource.first()"\nwhen: "%lastQtc.value > 500"\ncard: qtc\nwith:\n  qtc: "%lastQtc.value"\n';
     expect(problems([service(), rule(choice), card()])).toEqual([
-      "rules/svc/r.yaml:6:24: compares Observation.value (Quantity, CodeableConcept, string, boolean, integer, Range, Ratio, SampledData, time, dateTime or Period) with a number (500): a Quantity is never equal to or ordered with a number; write value.ofType(Quantity).value > 500",
+      "rules/svc/r.yaml:6:23: compares Observation.value (Quantity, CodeableConcept, string, boolean, integer, Range, Ratio, SampledData, time, dateTime or Period) with a number (500): a Quantity is never equal to or ordered with a number; write value.ofType(Quantity).value > 500",
     ]);
     const fine = "define:\n  lastQtc: \"%qtc.entry.resource.first()\"\nwhen: \"%lastQtc.value.ofType(Quantity).value > 500 and %lastQtc.value.ofType(Quantity) > 500 'ms'\"\ncard: qtc\nwith:\n  qtc: \"%lastQtc.value\"\n";
     expect(problems([service(), rule(fine), card()])).toEqual([]);
@@ -54,11 +54,11 @@ describe('issue 15 item 2: mistakes check must find', () => {
   it('a condition that yields a number or a string, not true/false/empty', () => {
     const count = 'when: "%qtc.entry.count()"\ncard: qtc\nwith:\n  qtc: "\'x\'"\n';
     expect(problems([service(), rule(count), card()])).toEqual([
-      'rules/svc/r.yaml:4:7: a condition must give true, false or empty, but this gives an integer: compare it (> 0) or test it (.exists())',
+      'rules/svc/r.yaml:4:8: a condition must give true, false or empty, but this gives an integer: compare it (> 0) or test it (.exists())',
     ]);
     const text = 'when:\n  all:\n    - "%patient.gender"\ncard: qtc\nwith:\n  qtc: "\'x\'"\n';
     expect(problems([service(), rule(text), card()])).toEqual([
-      'rules/svc/r.yaml:6:7: a condition must give true, false or empty, but this gives a code: compare it (> 0) or test it (.exists())',
+      'rules/svc/r.yaml:6:8: a condition must give true, false or empty, but this gives a code: compare it (> 0) or test it (.exists())',
     ]);
   });
 });

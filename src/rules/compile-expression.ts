@@ -8,7 +8,10 @@ import type { CompiledCondition, CompiledExpr } from './compiled.ts';
 import { type CompiledExpression, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
 import { FUNCTION_DATA_TABLES } from './functions.ts';
 import { lintExpression } from './lint.ts';
-import { type ParsedFhirPath, parseFhirPath, stringLiteralOf } from './fhirpath-ast.ts';
+import type { ParsedFhirPath } from './fhirpath-ast.ts';
+import { stringLiteralOf } from './fhirpath-ast.ts';
+import { conditionProblem, inferType, type TypeFinding } from './fhirpath-types.ts';
+import type { Scope } from './scope.ts';
 import type { Library } from './load-content.ts';
 import type { Condition } from './schema.ts';
 import { type ContentProblem, didYouMean, problem, type YamlSource } from './source.ts';
@@ -24,29 +27,30 @@ export interface Shared {
   brokenCards: ReadonlySet<string>;
   valueSets: ValueSetIndex;
   compile: FhirPathCompiler;
+  /** Parses a FHIRPath text once per load (throws FhirPathSyntaxError). */
+  parse: (expression: string) => ParsedFhirPath;
 }
 
 /** Variables fhirpath.js itself provides. */
 const BUILTIN_VARIABLES = new Set(['ucum', 'factory']);
 
-/** Compiles named expressions, in an order where each comes after the defines it uses. */
+/** Compiles named expressions (already in `scope`, with their types) and reports define cycles. */
 export function compileDefines(
   source: YamlSource,
   entries: Record<string, string>,
   base: string[],
-  scope: Set<string>,
+  scope: Scope,
   shared: Shared,
   problems: ContentProblem[],
 ): CompiledExpr[] {
   const names = Object.keys(entries);
-  const localScope = new Set([...scope, ...names]);
   const compiled: CompiledExpr[] = [];
   const refs = new Map<string, string[]>();
   for (const [name, expression] of Object.entries(entries)) {
-    const run = compileExpression(source, expression, [...base, name], localScope, shared, problems);
+    const run = compileExpression(source, expression, [...base, name], scope, shared, problems);
     if (!run) continue;
     compiled.push({ name, expression, run });
-    refs.set(name, parseFhirPath(expression).variables.map((v) => v.name).filter((v) => names.includes(v)));
+    refs.set(name, shared.parse(expression).variables.map((v) => v.name).filter((v) => names.includes(v)));
   }
   reportDefineCycles(source, base, refs, problems);
   return compiled;
@@ -56,12 +60,12 @@ export function compileCondition(
   source: YamlSource,
   condition: Condition,
   path: (string | number)[],
-  scope: Set<string>,
+  scope: Scope,
   shared: Shared,
   problems: ContentProblem[],
 ): CompiledCondition | undefined {
   if (typeof condition === 'string') {
-    const run = compileExpression(source, condition, path, scope, shared, problems);
+    const run = compileExpression(source, condition, path, scope, shared, problems, { condition: true });
     return run ? { kind: 'expr', expression: condition, run } : undefined;
   }
   if ('not' in condition) {
@@ -78,9 +82,10 @@ export function compileExpression(
   source: YamlSource,
   expression: string,
   path: (string | number)[],
-  scope: Set<string>,
+  scope: Scope,
   shared: Shared,
   problems: ContentProblem[],
+  { condition = false } = {},
 ): CompiledExpression | undefined {
   let ok = true;
   const report = (offset: number, message: string, severity: ContentProblem['severity'] = 'error') => {
@@ -90,7 +95,7 @@ export function compileExpression(
   };
   let parsed: ParsedFhirPath;
   try {
-    parsed = parseFhirPath(expression);
+    parsed = shared.parse(expression);
   } catch (error) {
     if (error instanceof FhirPathSyntaxError) report(offsetOf(expression, error.line, error.column), `FHIRPath syntax error: ${error.message}`);
     else report(0, `FHIRPath error: ${String(error)}`);
@@ -100,7 +105,7 @@ export function compileExpression(
     // defineVariable('name', ...) (FHIRPath 3.0, fhirpath.js has it) declares a variable in the
     // expression itself: e.g. an outer item's date kept for a nested where().
     if (scope.has(variable.name) || BUILTIN_VARIABLES.has(variable.name) || parsed.declared.has(variable.name)) continue;
-    const hint = didYouMean(variable.name, [...scope]);
+    const hint = didYouMean(variable.name, scope.names);
     report(variable.offset, `%${variable.name} is not a define, prefetch key or context variable here${hint}`);
   }
   for (const finding of lintExpression(parsed, didYouMean)) report(finding.offset, finding.message, finding.severity);
@@ -113,6 +118,11 @@ export function compileExpression(
       report(parsed.offsetOf(call.params[0]!) + 1, `value set '${valueSet}' does not exist in rules/valuesets/${didYouMean(valueSet, shared.valueSets.ids())}`);
     }
   }
+  const typeFindings: TypeFinding[] = [];
+  const type = inferType(parsed.root, scope, (finding) => typeFindings.push(finding));
+  for (const finding of typeFindings) report(parsed.offsetOf(finding.node), finding.message);
+  const notYesNo = condition ? conditionProblem(type) : undefined;
+  if (notYesNo) report(0, notYesNo);
   try {
     const run = shared.compile(expression);
     return ok ? run : undefined;

@@ -4,13 +4,14 @@ import { compileCondition, compileDefines, compileExpression, type Shared } from
 import { checkPlaceholders, resolveCard } from './rule-card-checks.ts';
 import type { RuleFile } from './schema.ts';
 import type { ContentProblem, YamlSource } from './source.ts';
+import { defineTypes, type Scope, unknownType } from './scope.ts';
 
 /** The reference `cds-rules new` writes, for the author to replace. */
 export const PLACEHOLDER_REFERENCE = 'https://www.example.org/replace-with-the-source';
 
 export interface RuleScope {
-  /** Every variable a rule of the service can read. */
-  scope: Set<string>;
+  /** Every variable a rule of the service can read (not yet its own defines). */
+  scope: Scope;
   serviceDefines: Set<string>;
   shared: Shared;
   problems: ContentProblem[];
@@ -28,8 +29,10 @@ export function compileRule(source: YamlSource, rule: RuleFile, { scope, service
       problems.push(source.problemAt(['references', i, 'url'], 'placeholder reference: cite the real source before this rule goes live', 'warning'));
     }
   });
-  const defines = compileDefines(source, rule.define ?? {}, ['define'], scope, shared, problems);
-  const ruleScope = new Set([...scope, ...Object.keys(rule.define ?? {})]);
+  // Every declared define is in scope, compiled or not: one that does not compile has its own
+  // error, and "%x is not a define" about it would be a second, misleading one.
+  const ruleScope: Scope = scope.extend(defineTypes(rule.define ?? {}, () => ruleScope, shared.parse));
+  const defines = compileDefines(source, rule.define ?? {}, ['define'], ruleScope, shared, problems);
   const when = compileCondition(source, rule.when, ['when'], ruleScope, shared, problems);
   const values = Object.entries(rule.with ?? {}).flatMap(([name, expression]) => {
     const run = compileExpression(source, expression, ['with', name], ruleScope, shared, problems);
@@ -54,14 +57,14 @@ export function compileRule(source: YamlSource, rule: RuleFile, { scope, service
 }
 
 /** Compiles whatever expressions a schema-invalid rule file holds, for their problems only. */
-export function checkExpressionsLeniently(source: YamlSource, raw: Record<string, unknown> | null, scope: Set<string>, shared: Shared, problems: ContentProblem[]): void {
+export function checkExpressionsLeniently(source: YamlSource, raw: Record<string, unknown> | null, scope: Scope, shared: Shared, problems: ContentProblem[]): void {
   const strings = (value: unknown): [string, string][] =>
     value && typeof value === 'object' && !Array.isArray(value)
       ? Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string')
       : [];
   const prefetch = strings(raw?.prefetch).map(([k]) => k);
   const define = strings(raw?.define);
-  const local = new Set([...scope, ...prefetch, ...define.map(([k]) => k)]);
+  const local = scope.extend([...prefetch, ...define.map(([k]) => k)].map((name) => [name, unknownType] as const));
   for (const [name, expression] of define) compileExpression(source, expression, ['define', name], local, shared, problems);
   const walk = (condition: unknown, path: (string | number)[]) => {
     if (typeof condition === 'string') compileExpression(source, condition, path, local, shared, problems);

@@ -9,6 +9,8 @@ import { checkExpressionsLeniently, compileRule } from './compile-rule.ts';
 import { SERVICE_ID } from './content.ts';
 import type { Library } from './load-content.ts';
 import { PrefetchUnion } from './prefetch-union.ts';
+import { contextFieldType, prefetchType } from './fhirpath-types.ts';
+import { defineTypes, Scope, unknownType } from './scope.ts';
 import { ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
 import { type ContentProblem, didYouMean, parseContentFile, problem, type SourceFile, type YamlSource } from './source.ts';
 
@@ -35,7 +37,14 @@ export function compileService(
   prefetch.add(source, spec.prefetch);
 
   const defineNames = defineNamespace([...included.map((l) => [l.source, l.spec.define] as const), [source, spec.define] as const], problems);
-  const serviceScope = new Set(['context', ...contextNames, ...Object.keys(prefetch.templates), ...defineNames]);
+  const allDefines = Object.assign({}, ...included.map((l) => l.spec.define ?? {}), spec.define ?? {}) as Record<string, string>;
+  const context = hookDefinition(hook).context;
+  const serviceScope: Scope = Scope.of([
+    ['context', unknownType],
+    ...Object.entries(context).map(([name, field]) => [name, () => contextFieldType(field.kind)] as const),
+    ...Object.entries(prefetch.templates).map(([key, template]) => [key, () => prefetchType(template)] as const),
+    ...defineTypes(allDefines, () => serviceScope, shared.parse),
+  ]);
   const defines = [
     ...included.flatMap((l) => compileDefines(l.source, l.spec.define ?? {}, ['define'], serviceScope, shared, problems)),
     ...compileDefines(source, spec.define ?? {}, ['define'], serviceScope, shared, problems),
@@ -63,7 +72,7 @@ export function compileService(
     // Every declared define is in scope, compiled or not: one that does not compile has its own
     // error, and "%x is not a define" about it would be a second, misleading one.
     const compiled = compileRule(ruleSource, rule, {
-      scope: new Set([...serviceScope, ...Object.keys(rule.prefetch ?? {})]),
+      scope: serviceScope.extend(Object.entries(rule.prefetch ?? {}).map(([key, template]) => [key, () => prefetchType(template)] as const)),
       serviceDefines: new Set(defineNames),
       shared,
       problems,

@@ -10,7 +10,8 @@
 import type { CompiledService, CompileResult } from './compiled.ts';
 import { compileService } from './compile-service.ts';
 import { classifyContentPath } from './content.ts';
-import { createFhirPathCompiler } from './fhirpath.ts';
+import { createFhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
+import { type ParsedFhirPath, parseFhirPath } from './fhirpath-ast.ts';
 import { filesByKind, loadCards, loadData, loadLibraries, loadValueSets } from './load-content.ts';
 import { type ContentProblem, formatProblem, problem, type SourceFile } from './source.ts';
 
@@ -32,7 +33,22 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
   const { cards, broken: brokenCards } = loadCards(byKind.card, problems);
   const data = loadData(byKind.data, problems);
   const libraries = loadLibraries(byKind.library, problems);
-  const shared = { cards, brokenCards, valueSets, libraries, data, compile: createFhirPathCompiler(valueSets, data) };
+  const parsed = new Map<string, ParsedFhirPath | FhirPathSyntaxError>();
+  const parse = (expression: string) => {
+    let entry = parsed.get(expression);
+    if (!entry) {
+      try {
+        entry = parseFhirPath(expression);
+      } catch (error) {
+        if (!(error instanceof FhirPathSyntaxError)) throw error;
+        entry = error;
+      }
+      parsed.set(expression, entry);
+    }
+    if (entry instanceof FhirPathSyntaxError) throw entry;
+    return entry;
+  };
+  const shared = { cards, brokenCards, valueSets, libraries, data, compile: createFhirPathCompiler(valueSets, data), parse };
 
   const services = new Map<string, CompiledService>();
   const serviceFiles = new Map(byKind.service.map((f) => [classifyContentPath(f.path)!.id, f]));
