@@ -118,11 +118,13 @@ type Lookup = (name: string) => unknown[];
 /** Placeholder lookups for one rule's values and the call's context. */
 function filler(values: CardValues, context: Record<string, unknown>) {
   const lookup: Lookup = (name) => {
+    // Own properties only: `{{context.constructor}}` must not read Object.prototype.
     if (name.startsWith('context.')) {
-      const v = context[name.slice('context.'.length)];
+      const field = name.slice('context.'.length);
+      const v = Object.hasOwn(context, field) ? context[field] : undefined;
       return v === undefined || v === null ? [] : [v];
     }
-    return values[name] ?? [];
+    return Object.hasOwn(values, name) ? values[name]! : [];
   };
   const text = (s: string) => s.replace(PLACEHOLDER, (_, name: string) => lookup(name).map(readable).join(', '));
   const present = (name: string | undefined) => name === undefined || lookup(name).length > 0;
