@@ -10,7 +10,7 @@ import { evaluateService, type RuleOutcome } from '../rules/evaluate.ts';
 import type { InvocationCardRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Action, Card, HookResponse } from '../protocol/card.ts';
-import { normalizeUrl } from '../auth/clients.ts';
+import { fhirServerPolicy } from '../auth/fhir-server-url.ts';
 import { HttpError, operationOutcome } from '../protocol/errors.ts';
 import { resolvePrefetch } from '../pipeline/prefetch.ts';
 import { type HookRequest, parseHookRequest, UUID } from '../protocol/request.ts';
@@ -72,7 +72,7 @@ export async function callService(
         timeoutMs: deps.config.prefetchTimeoutMs,
         maxBytes: deps.config.prefetchMaxBytes,
         maxPages: deps.config.prefetchMaxPages,
-        allowServer: serverPolicy(meta, deps.log, service.id),
+        allowServer: serverPolicy(meta, deps.log, service.id, deps.config.allowPrivateFhirServers),
       }));
     } finally {
       prefetchMs = performance.now() - prefetchStart;
@@ -191,18 +191,18 @@ export async function callService(
 }
 
 /**
- * Which FHIR servers this call may reach: those allowed for the authenticated client (compared
- * as normalised URLs), or in open mode any, each logged by origin so the operator sees them.
+ * Which FHIR servers this call may reach (src/auth/fhir-server-url.ts): those allowed for the
+ * authenticated client, or in open mode any but forbidden addresses, each logged by origin so
+ * the operator sees them.
  */
-function serverPolicy(meta: CallMeta, log: CallDeps['log'], serviceId: string): (url: string) => boolean {
-  if (meta.fhirServers === undefined) {
-    return (url) => {
-      log.warn('FHIR fallback to an unvetted server (open mode)', { service: serviceId, fhirServer: new URL(url).origin });
-      return true;
-    };
-  }
-  const allowed = new Set(meta.fhirServers.map(normalizeUrl));
-  return (url) => allowed.has(normalizeUrl(url));
+function serverPolicy(meta: CallMeta, log: CallDeps['log'], serviceId: string, allowPrivate: boolean): (url: string) => boolean {
+  const mayReach = fhirServerPolicy(meta.fhirServers, allowPrivate);
+  if (meta.fhirServers !== undefined) return mayReach;
+  return (url) => {
+    if (!mayReach(url)) return false;
+    log.warn('FHIR fallback to an unvetted server (open mode)', { service: serviceId, fhirServer: new URL(url).origin });
+    return true;
+  };
 }
 
 function who(request: HookRequest) {
