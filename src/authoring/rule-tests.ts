@@ -121,7 +121,7 @@ export interface CaseResult {
   failures: string[];
   /** Every card the call returned, with the rule that made it. */
   cards: { rule: string; card: Card }[];
-  ruleErrors: { rule: string; message: string }[];
+  ruleErrors: { rule: string; class: string; location?: string; message?: string }[];
   status: number;
   /** The rule's defines as this case computed them (service defines first). */
   defines: { name: string; value?: unknown[]; error?: string }[];
@@ -176,7 +176,8 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
     {
       store: recorded.store,
       // Rule tests check clinical logic, not speed: a cold first call must not skip rules.
-      config: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
+      // Payloads on: the store is in memory, and authors need the failures' messages.
+      config: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000, storePayloads: true },
       fetch: fhir.fetchFor(FHIR_BASE),
       log: silentLogger,
       now: () => now,
@@ -192,7 +193,7 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
 
   const failures: string[] = [];
   if (result.status !== 200) failures.push(`the call was answered ${result.status}: ${JSON.stringify(result.body)}`);
-  for (const e of ruleErrors) failures.push(`rule ${e.rule} failed: ${e.message}`);
+  for (const e of ruleErrors) failures.push(`rule ${e.rule} failed: ${e.message ?? e.class}${e.location ? ` (${e.location})` : ''}`);
   const skipped = recorded.invocations[0]?.rulesSkipped ?? [];
   if (skipped.length > 0) failures.push(`rules skipped for the evaluation budget: ${skipped.join(', ')}`);
   failures.push(...compareCards(test.ruleId, c.expect.cards, cards));

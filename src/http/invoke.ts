@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { CardRenderError, renderCard, renderSystemActions } from '../cards/render.ts';
 import type { CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleOutcome } from '../rules/evaluate.ts';
+import { storedRuleError } from '../rules/rule-error.ts';
 import type { InvocationCardRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Action, Card, HookResponse } from '../protocol/card.ts';
@@ -84,10 +85,10 @@ export async function callService(
     const skipped = outcomes.filter((o) => o.skipped).map((o) => o.ruleId);
     const cards: { card: Card; ruleId: string }[] = [];
     const systemActions: Action[] = [];
-    const ruleErrors: { rule: string; message: string }[] = [];
+    const ruleErrors: ReturnType<typeof storedRuleError>[] = [];
     for (const outcome of outcomes) {
       const rule = service.rules.find((r) => r.id === outcome.ruleId)!;
-      if (outcome.error) ruleErrors.push({ rule: outcome.ruleId, message: outcome.error });
+      if (outcome.error) ruleErrors.push(storedRuleError(outcome.ruleId, outcome.failure ?? { class: 'rule-failed' }, outcome.error, deps.config.storePayloads));
       if (!outcome.fired) continue;
       try {
         // Render both before keeping either: a rule's output lands whole or not at all.
@@ -97,12 +98,12 @@ export async function callService(
         systemActions.push(...actions);
       } catch (error) {
         if (!(error instanceof CardRenderError)) throw error;
-        ruleErrors.push({ rule: rule.id, message: error.message });
+        ruleErrors.push(storedRuleError(rule.id, { class: 'card-render', location: rule.path }, error.message, deps.config.storePayloads));
       }
     }
     cards.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
     const evaluateMs = performance.now() - evaluateStart;
-    for (const e of ruleErrors) deps.log.warn('rule failed', { service: service.id, rule: e.rule, hookInstance: request.hookInstance });
+    for (const e of ruleErrors) deps.log.warn('rule failed', { service: service.id, rule: e.rule, hookInstance: request.hookInstance, error: e.class, at: e.location });
     if (skipped.length > 0) {
       deps.log.warn('evaluation budget exceeded', { service: service.id, hookInstance: request.hookInstance, budgetMs: deps.config.evaluationBudgetMs, skipped });
     }

@@ -17,6 +17,7 @@ import { dataTableProblem } from './mme.ts';
 import { type Condition, type LibraryFile, libraryFileSchema, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
 import { type ContentProblem, didYouMean, formatProblem, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
+import { locatedExpression } from './rule-error.ts';
 
 export interface CompiledExpr {
   name: string;
@@ -524,7 +525,11 @@ function compileExpression(
   }
   try {
     const run = shared.compile(expression);
-    return ok ? run : undefined;
+    // Errors at run time name this place (file:line:col), never the data (rule-error.ts).
+    return ok ? locatedExpression(run, () => {
+      const pos = source.positionInString(path, 0);
+      return `${source.path}:${pos.line}:${pos.column}`;
+    }) : undefined;
   } catch (error) {
     if (error instanceof FhirPathSyntaxError) {
       const offset = offsetOf(expression, error.line, error.column);

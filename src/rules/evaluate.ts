@@ -15,6 +15,7 @@
 import { Engine, type NestedCondition, type TopLevelCondition } from 'json-rules-engine';
 import { asBoolean } from './fhirpath.ts';
 import type { CompiledCondition, CompiledExpr, CompiledRule, CompiledService } from './compile.ts';
+import { type RuleFailure, ruleFailure } from './rule-error.ts';
 
 export interface EvaluationInput {
   context: Record<string, unknown>;
@@ -27,8 +28,10 @@ export interface RuleOutcome {
   fired: boolean;
   /** Card placeholder values when fired. */
   values?: Record<string, unknown[]>;
-  /** Message of the failure that stopped the rule; the rule did not fire. */
+  /** Message of the failure that stopped the rule (for authors: it may quote data); the rule did not fire. */
   error?: string;
+  /** The same failure as a class and an expression location: what may be stored and logged. */
+  failure?: RuleFailure;
   /** The evaluation budget ran out before this rule was done; it did not fire. */
   skipped?: true;
   /** Milliseconds spent evaluating this rule's own expressions. */
@@ -69,7 +72,7 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
     const run = runs.get(params.rule as string)!;
     if (run.error || spent(run)) return false;
     const condition = conditions[params.index as number] as Extract<CompiledCondition, { kind: 'expr' }>;
-    return timed(run, () => asBoolean(condition.run(run.vars))) ?? false;
+    return timed(run, () => asBoolean(condition.run(run.vars)), condition.run) ?? false;
   });
 
   const { events } = await engine.run({});
@@ -81,14 +84,14 @@ export async function evaluateService(service: CompiledService, input: Evaluatio
     if (!run.error && !run.skipped && fired.has(rule.id)) {
       const values: Record<string, unknown[]> = {};
       for (const value of rule.values) {
-        const result = timed(run, () => value.run(run.vars));
+        const result = timed(run, () => value.run(run.vars), value.run);
         if (run.error) break;
         values[value.name] = result ?? [];
       }
       if (!run.error) return { ruleId: rule.id, fired: true, values, ms: run.ms };
     }
     if (run.skipped) return { ruleId: rule.id, fired: false, skipped: true, ms: run.ms };
-    return { ruleId: rule.id, fired: false, ...(run.error ? { error: run.error } : {}), ms: run.ms };
+    return { ruleId: rule.id, fired: false, ...(run.error ? { error: run.error, failure: run.failure } : {}), ms: run.ms };
   });
 }
 
@@ -132,17 +135,19 @@ interface RuleRun {
   rule: CompiledRule;
   vars: Record<string, unknown>;
   error?: string;
+  failure?: RuleFailure;
   skipped?: boolean;
   ms: number;
 }
 
 /** Runs `fn` for a rule, adding its time and turning a throw into the rule's error. */
-function timed<T>(run: RuleRun, fn: () => T): T | undefined {
+function timed<T>(run: RuleRun, fn: () => T, expression?: object): T | undefined {
   const start = performance.now();
   try {
     return fn();
   } catch (error) {
     run.error = error instanceof Error ? error.message : String(error);
+    run.failure = ruleFailure(error, expression);
     return undefined;
   } finally {
     run.ms += performance.now() - start;
@@ -163,7 +168,8 @@ function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[]): v
           try {
             state = { value: define.run(vars) };
           } catch (error) {
-            state = { error: new Error(`define '${define.name}': ${error instanceof Error ? error.message : String(error)}`) };
+            // The cause keeps the failing expression's class and location (rule-error.ts).
+            state = { error: new Error(`define '${define.name}': ${error instanceof Error ? error.message : String(error)}`, { cause: error }) };
           }
         }
         if ('error' in state) throw state.error;

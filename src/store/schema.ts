@@ -25,7 +25,8 @@ export const invocations = sqliteTable(
     error: text('error'),
     rulesEvaluated: text('rules_evaluated', { mode: 'json' }).$type<string[]>().notNull(),
     rulesFired: text('rules_fired', { mode: 'json' }).$type<string[]>().notNull(),
-    ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; message: string }[]>().notNull(),
+    /** Per failed rule: an error class and the expression's file:line:col; the message (it may quote data) only with CDS_STORE_PAYLOADS. */
+    ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; class: string; location?: string; message?: string }[]>().notNull(),
     /** Rules not evaluated because the call's evaluation budget ran out. */
     rulesSkipped: text('rules_skipped', { mode: 'json' }).$type<string[]>().notNull().default([]),
     cardCount: integer('card_count').notNull(),

@@ -306,13 +306,75 @@ describe('a rule that fails at run time is isolated', () => {
     expect(cards.map((c) => c.summary)).toEqual(['Hello']);
     const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
     expect(row.outcome).toBe('degraded');
-    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', message: expect.stringContaining('ageInYears() expects a date') }]);
+    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', class: 'function-input', location: 'rules/demo/age-check.yaml:4:8' }]);
     expect(JSON.parse(row.rules_fired)).toEqual(['always']);
     const failure = app.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'rule failed');
     expect(failure).toMatchObject({ level: 'warn', service: 'demo', rule: 'age-check', hookInstance });
     expect(app.logs.join('\n')).not.toContain('secret-patient-7');
     expect(app.logs.join('\n')).not.toContain('garbage');
     await app.close();
+  });
+});
+
+describe('rule errors store a class and the expression location, never data (issue 13, finding 4)', () => {
+  const rule = (id: string, lines: string[]) => ({
+    path: `rules/demo/${id}.yaml`,
+    text: [`id: ${id}`, 'title: Breaks on a name', 'references: [{ label: Test, url: "https://example.org/test" }]', ...lines, 'card: hello'].join('\n'),
+  });
+  const files = [
+    { path: 'rules/demo/service.yaml', text: 'hook: patient-view\ntitle: Demo\ndescription: Demo\nprefetch:\n  patient: Patient/{{context.patientId}}\n' },
+    rule('in-when', ['when: "%patient.name.given.first() - 1 > 0"']),
+    rule('in-define', ['define:', '  nameNumber: "%patient.name.given.first() - 2"', 'when: "%nameNumber > 0"']),
+    rule('not-boolean', ['when: "%patient.name.given"']),
+    { path: 'cards/hello.yaml', text: 'summary: Hello\nindicator: info\nsource:\n  label: Demo\n' },
+  ];
+  const call = (app: TestApp, hookInstance: string) =>
+    post(app.app, '/cds-services/demo', {
+      hook: 'patient-view',
+      hookInstance,
+      context: { userId: 'Practitioner/u', patientId: 'p1' },
+      prefetch: { patient: { resourceType: 'Patient', id: 'p1', name: [{ given: ['SECRETNAME-when', 'SECRETNAME-two'] }] } },
+    });
+
+  it('without payload storage: class and file:line:col only', async () => {
+    const app = await testApp({ ruleSet: compileInline(files) });
+    try {
+      const hookInstance = crypto.randomUUID();
+      expect((await call(app, hookInstance)).status).toBe(200);
+      const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
+      expect(JSON.stringify(row)).not.toContain('SECRETNAME');
+      expect(JSON.parse(row.rule_errors)).toEqual([
+        { rule: 'in-define', class: 'fhirpath-type', location: 'rules/demo/in-define.yaml:5:16' },
+        { rule: 'in-when', class: 'fhirpath-type', location: 'rules/demo/in-when.yaml:4:8' },
+        { rule: 'not-boolean', class: 'condition-not-boolean', location: 'rules/demo/not-boolean.yaml:4:8' },
+      ]);
+      const failures = app.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'rule failed');
+      expect(failures.map((f) => [f.rule, f.error, f.at])).toEqual([
+        ['in-define', 'fhirpath-type', 'rules/demo/in-define.yaml:5:16'],
+        ['in-when', 'fhirpath-type', 'rules/demo/in-when.yaml:4:8'],
+        ['not-boolean', 'condition-not-boolean', 'rules/demo/not-boolean.yaml:4:8'],
+      ]);
+      expect(app.logs.join('\n')).not.toContain('SECRETNAME');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with payload storage on, the message is kept too', async () => {
+    const app = await testApp({ ruleSet: compileInline(files), config: { storePayloads: true } });
+    try {
+      const hookInstance = crypto.randomUUID();
+      expect((await call(app, hookInstance)).status).toBe(200);
+      const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
+      expect(JSON.parse(row.rule_errors)[1]).toEqual({
+        rule: 'in-when',
+        class: 'fhirpath-type',
+        location: 'rules/demo/in-when.yaml:4:8',
+        message: 'Cannot convert SECRETNAME-when to a number',
+      });
+    } finally {
+      await app.close();
+    }
   });
 });
 
