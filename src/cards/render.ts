@@ -5,6 +5,7 @@
  */
 import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '../protocol/card.ts';
 import type { ActionTemplate, CardTemplate } from './schema.ts';
+import { markdownText, plainText } from './escape.ts';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}/g;
 const WHOLE = /^\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}$/;
@@ -44,13 +45,13 @@ export function renderCard(
   context: Record<string, unknown>,
   newUuid: () => string,
 ): Card {
-  const { lookup, text, present } = filler(values, context);
+  const { lookup, text, markdown, present } = filler(values, context);
 
   const summary = text(template.summary);
   const card = {
     uuid: newUuid(),
     summary: summary.length > SUMMARY_MAX ? `${summary.slice(0, SUMMARY_MAX - 1)}…` : summary,
-    ...(template.detail !== undefined ? optionalText(text(template.detail), 'detail') : {}),
+    ...(template.detail !== undefined ? optionalText(markdown(template.detail), 'detail') : {}),
     indicator: template.indicator,
     source: {
       label: text(template.source.label),
@@ -126,9 +127,12 @@ function filler(values: CardValues, context: Record<string, unknown>) {
     }
     return Object.hasOwn(values, name) ? values[name]! : [];
   };
-  const text = (s: string) => s.replace(PLACEHOLDER, (_, name: string) => lookup(name).map(readable).join(', '));
+  // What fills a placeholder is data: plain text in text fields, escaped in markdown (escape.ts).
+  const filled = (s: string, as: (value: string) => string) => s.replace(PLACEHOLDER, (_, name: string) => as(lookup(name).map(readable).join(', ')));
+  const text = (s: string) => filled(s, plainText);
+  const markdown = (s: string) => filled(s, markdownText);
   const present = (name: string | undefined) => name === undefined || lookup(name).length > 0;
-  return { lookup, text, present };
+  return { lookup, text, markdown, present };
 }
 
 function renderAction(a: ActionTemplate, lookup: Lookup, text: (s: string) => string) {

@@ -378,6 +378,21 @@ describe('rule errors store a class and the expression location, never data (iss
   });
 });
 
+describe('request text in cards is text, not markup (issue 13, finding 5)', () => {
+  it('a draft order display with HTML, a link and emphasis is escaped in detail and stripped of controls in summary', async () => {
+    const display = 'Ibu** <img src=x onerror=alert(1)> [Click to re-authenticate](https://evil.example/login) **\u202e\u0007';
+    const request = warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID() }) as Record<string, any>;
+    request.context.draftOrders = bundle('collection', [medicationRequest('draft-ibuprofen', '197805', display)]);
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(200);
+    const { cards } = (await res.json()) as { cards: { summary: string; detail: string }[] };
+    expect(cards[0]!.summary).toBe('Bleeding risk: Ibu** <img src=x onerror=alert(1)> [Click to re-authenticate](https://evil.example/login) ** with warfarin');
+    expect(cards[0]!.detail).toMatch(
+      /^\*\*Ibu\\\*\\\* &lt;img src=x onerror=alert\(1\)&gt; \\\[Click to re-authenticate\\\]\(https:\/\/evil\.example\/login\) \\\*\\\*\*\* together with \*\*warfarin/,
+    );
+  });
+});
+
 describe('systemActions (checklist #37)', () => {
   const files = [
     { path: 'rules/reminders/service.yaml', text: 'hook: patient-view\ntitle: Reminders\ndescription: Files reminders\nprefetch:\n  patient: Patient/{{context.patientId}}\n' },
