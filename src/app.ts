@@ -12,7 +12,7 @@ import { createJwtVerifier } from './auth/verify.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import { discovery } from './http/discovery.ts';
 import { HttpError, operationOutcome } from './protocol/errors.ts';
-import { parseFeedback } from './http/feedback.ts';
+import { checkFeedbackBelongs, parseFeedback } from './http/feedback.ts';
 import { type CallDeps, type CallMeta, callService } from './http/invoke.ts';
 import { readJsonBody } from './http/json-body.ts';
 import { createLogger, type Logger } from './log/logger.ts';
@@ -111,7 +111,9 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   app.post('/cds-services/:id/feedback', limit, async (c) => {
     const serviceId = c.req.param('id');
     if (!deps.ruleSet().services.has(serviceId)) return fail(404, `no CDS service '${serviceId.slice(0, 100)}'`, 'not-found');
-    const items = parseFeedback(await readJson(c.req.raw));
+    const items = parseFeedback(await readJson(c.req.raw), { maxItems: config.feedbackMaxItems, maxText: config.feedbackMaxText });
+    const known = await deps.store.findCards(items.map((item) => item.card));
+    checkFeedbackBelongs(items, serviceId, known);
     const receivedAt = callDeps.now().getTime();
     const result = await deps.store.recordFeedback(
       items.map((item) => ({
@@ -127,6 +129,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
         outcomeTimestamp: item.outcomeTimestamp,
         client: metaOf(c).client ?? null,
       })),
+      known,
     );
     log.info('feedback', { service: serviceId, items: result.stored, unknownCards: result.unknownCards });
     return c.json({ stored: result.stored, unknownCards: result.unknownCards }, 200);

@@ -35,6 +35,10 @@ export interface ServiceConfig {
    * FHIR server in development). Link-local and cloud metadata addresses are refused regardless.
    */
   allowPrivateFhirServers: boolean;
+  /** Most items one feedback call may carry (also the most accepted suggestions of one item). */
+  feedbackMaxItems: number;
+  /** Longest free text of a feedback item (userComment, a reason's display), in characters. */
+  feedbackMaxText: number;
 }
 
 export const DEFAULT_CONFIG: ServiceConfig = {
@@ -50,4 +54,6 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   evaluationBudgetMs: 300,
   // Safe for anyone embedding createApp; the shells turn it on outside production (settings.ts).
   allowPrivateFhirServers: false,
+  feedbackMaxItems: 100,
+  feedbackMaxText: 4000,
 };

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { serviceConfigFromVars, SettingsError } from '../settings.ts';
 import { parseTrustedClients } from './clients.ts';
 import { addressKind, fhirServerPolicy, fhirServerUrlProblem, isUnderBase, parseFhirServerUrl } from './fhir-server-url.ts';
 
@@ -103,16 +102,5 @@ describe('configuration', () => {
     expect(() => parseTrustedClients(client(['http://169.254.169.254/']), 'X')).toThrow('X: [0].fhirServers[0]: must not be a link-local or cloud metadata address');
     expect(() => parseTrustedClients(client(['https://h/fhir?x=1']), 'X')).toThrow('X: [0].fhirServers[0]: must not have a query');
     expect(parseTrustedClients(client(['http://10.0.0.5/fhir']), 'X')[0]!.fhirServers).toEqual(['http://10.0.0.5/fhir']);
-  });
-  it('CDS_ALLOW_PRIVATE_FHIR_SERVERS: on by default outside production, off in it, checked', () => {
-    expect(serviceConfigFromVars({}).allowPrivateFhirServers).toBe(true);
-    expect(serviceConfigFromVars({ CDS_ALLOW_PRIVATE_FHIR_SERVERS: 'false' }).allowPrivateFhirServers).toBe(false);
-    const clients = parseTrustedClients([{ iss: 'https://a.org', jwksUrl: 'https://a.org/k' }], 'X');
-    const production = { NODE_ENV: 'production', CDS_PUBLIC_URL: 'https://cds.example.org' };
-    expect(serviceConfigFromVars(production, clients).allowPrivateFhirServers).toBe(false);
-    expect(serviceConfigFromVars({ ...production, CDS_ALLOW_PRIVATE_FHIR_SERVERS: 'TRUE' }, clients).allowPrivateFhirServers).toBe(true);
-    expect(() => serviceConfigFromVars({ CDS_ALLOW_PRIVATE_FHIR_SERVERS: 'yes' })).toThrow(
-      new SettingsError('CDS_ALLOW_PRIVATE_FHIR_SERVERS="yes": expected one of true, false'),
-    );
   });
 });

@@ -291,6 +291,9 @@ export function recordingStore(): { store: Store; invocations: InvocationRow[]; 
         invocations.push(invocation);
         cards.push(...rows);
       },
+      async findCards() {
+        return new Map();
+      },
       async recordFeedback(items) {
         return { stored: items.length, unknownCards: items.length };
       },
