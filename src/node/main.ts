@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     log.info('authentication on', { trustedClients: clients.map((c) => c.iss), publicUrl: settings.service.publicUrl });
   }
 
-  const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous });
+  const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous, warn: (message, fields) => log.warn(message, fields) });
   const stopRetention = scheduleRetention(database.store, settings.retentionDays, log);
   const app = createApp({
     ruleSet: () => content.ruleSet,
