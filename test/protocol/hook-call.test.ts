@@ -306,7 +306,7 @@ describe('a rule that fails at run time is isolated', () => {
     expect(cards.map((c) => c.summary)).toEqual(['Hello']);
     const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
     expect(row.outcome).toBe('degraded');
-    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', class: 'function-input', location: 'rules/demo/age-check.yaml:4:8' }]);
+    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', class: 'fhirpath-error', location: 'rules/demo/age-check.yaml:4:8' }]);
     expect(JSON.parse(row.rules_fired)).toEqual(['always']);
     const failure = app.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'rule failed');
     expect(failure).toMatchObject({ level: 'warn', service: 'demo', rule: 'age-check', hookInstance });
@@ -344,15 +344,15 @@ describe('rule errors store a class and the expression location, never data (iss
       const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
       expect(JSON.stringify(row)).not.toContain('SECRETNAME');
       expect(JSON.parse(row.rule_errors)).toEqual([
-        { rule: 'in-define', class: 'fhirpath-type', location: 'rules/demo/in-define.yaml:5:16' },
-        { rule: 'in-when', class: 'fhirpath-type', location: 'rules/demo/in-when.yaml:4:8' },
-        { rule: 'not-boolean', class: 'condition-not-boolean', location: 'rules/demo/not-boolean.yaml:4:8' },
+        { rule: 'in-define', class: 'define-failed', location: 'rules/demo/in-define.yaml:5:16' },
+        { rule: 'in-when', class: 'fhirpath-error', location: 'rules/demo/in-when.yaml:4:8' },
+        { rule: 'not-boolean', class: 'fhirpath-type', location: 'rules/demo/not-boolean.yaml:4:8' },
       ]);
       const failures = app.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'rule failed');
       expect(failures.map((f) => [f.rule, f.error, f.at])).toEqual([
-        ['in-define', 'fhirpath-type', 'rules/demo/in-define.yaml:5:16'],
-        ['in-when', 'fhirpath-type', 'rules/demo/in-when.yaml:4:8'],
-        ['not-boolean', 'condition-not-boolean', 'rules/demo/not-boolean.yaml:4:8'],
+        ['in-define', 'define-failed', 'rules/demo/in-define.yaml:5:16'],
+        ['in-when', 'fhirpath-error', 'rules/demo/in-when.yaml:4:8'],
+        ['not-boolean', 'fhirpath-type', 'rules/demo/not-boolean.yaml:4:8'],
       ]);
       expect(app.logs.join('\n')).not.toContain('SECRETNAME');
     } finally {
@@ -368,7 +368,7 @@ describe('rule errors store a class and the expression location, never data (iss
       const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
       expect(JSON.parse(row.rule_errors)[1]).toEqual({
         rule: 'in-when',
-        class: 'fhirpath-type',
+        class: 'fhirpath-error',
         location: 'rules/demo/in-when.yaml:4:8',
         message: 'Cannot convert SECRETNAME-when to a number',
       });
