@@ -37,8 +37,17 @@ export const invocations = sqliteTable(
     /** Request and response bodies, only when the operator opts in (CDS_STORE_PAYLOADS). */
     requestBody: text('request_body'),
     responseBody: text('response_body'),
+    /**
+     * The first earlier call of the same service with the same hookInstance: this one is a retry
+     * (or a client reusing ids). Both are answered and kept; counts exclude rows with retry_of.
+     */
+    retryOf: text('retry_of'),
   },
-  (t) => [index('invocations_received_at').on(t.receivedAt), index('invocations_service').on(t.serviceId, t.receivedAt)],
+  (t) => [
+    index('invocations_received_at').on(t.receivedAt),
+    index('invocations_service').on(t.serviceId, t.receivedAt),
+    index('invocations_hook_instance').on(t.serviceId, t.hookInstance),
+  ],
 );
 
 /** Every card returned, so feedback can be tied to the call and rule that produced it. */

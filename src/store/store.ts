@@ -7,7 +7,7 @@
  * `purgeOlderThan` (the retention period) is the one way they leave. The database enforces the
  * no-update half with triggers (migration 0002).
  */
-import { count, inArray, lt } from 'drizzle-orm';
+import { count, inArray, lt, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import { feedback, type FeedbackRow, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay } from './schema.ts';
 
@@ -67,8 +67,13 @@ export function createStore(db: Database, atomic: Atomic): Store {
 
   return {
     async recordInvocation(invocation, cards) {
+      // A hookInstance seen before on this service links to its first call, in the same
+      // statement as the insert (so two concurrent retries cannot both be "first").
+      const retryOf = invocation.hookInstance
+        ? sql`(select ${invocations.id} from ${invocations} where ${invocations.serviceId} = ${invocation.serviceId} and ${invocations.hookInstance} = ${invocation.hookInstance} and ${invocations.retryOf} is null order by ${invocations.receivedAt} limit 1)`
+        : null;
       await atomic([
-        db.insert(invocations).values(invocation),
+        db.insert(invocations).values({ ...invocation, retryOf }),
         ...chunked(cards, 6).map((rows) => db.insert(invocationCards).values(rows)),
       ]);
     },

@@ -393,6 +393,30 @@ describe('request text in cards is text, not markup (issue 13, finding 5)', () =
   });
 });
 
+describe('a hookInstance used again is recorded as a retry (issue 13, finding 8)', () => {
+  it('the second call is answered and stored, linked to the first by retry_of; a new hookInstance is not', async () => {
+    const hookInstance = crypto.randomUUID();
+    for (let i = 0; i < 3; i++) expect((await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance }))).status).toBe(200);
+    const rows = await t.rows<{ id: string; retry_of: string | null }>('select id, retry_of from invocations where hook_instance = ? order by received_at, rowid', hookInstance);
+    expect(rows).toHaveLength(3);
+    expect(rows.map((r) => r.retry_of)).toEqual([null, rows[0]!.id, rows[0]!.id]);
+    const other = crypto.randomUUID();
+    await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance: other }));
+    expect(await t.rows('select retry_of from invocations where hook_instance = ?', other)).toEqual([{ retry_of: null }]);
+  });
+
+  it('the same hookInstance on another service is not a retry', async () => {
+    const hookInstance = crypto.randomUUID();
+    await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance }));
+    await post(t.app, '/cds-services/preventive-care', patientViewRequest({ hookInstance }));
+    const rows = await t.rows<{ service_id: string; retry_of: string | null }>('select service_id, retry_of from invocations where hook_instance = ? order by service_id', hookInstance);
+    expect(rows).toEqual([
+      { service_id: 'drug-interactions', retry_of: null },
+      { service_id: 'preventive-care', retry_of: null },
+    ]);
+  });
+});
+
 describe('systemActions (checklist #37)', () => {
   const files = [
     { path: 'rules/reminders/service.yaml', text: 'hook: patient-view\ntitle: Reminders\ndescription: Files reminders\nprefetch:\n  patient: Patient/{{context.patientId}}\n' },
