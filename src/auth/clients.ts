@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { fieldPath } from '../protocol/problems.ts';
-import { addressKind, fhirServerUrlProblem } from './fhir-server-url.ts';
+import { addressKind, fhirServerUrlProblem } from '../protocol/fhir-server-url.ts';
 
 /** http is only acceptable on the loopback interface (tests, a local EHR simulator). */
 function isSafeUrl(value: string): boolean {

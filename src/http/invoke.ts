@@ -10,7 +10,7 @@ import type { CompiledService } from '../rules/compile.ts';
 import type { InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { HookResponse } from '../protocol/card.ts';
-import { fhirServerPolicy } from '../auth/fhir-server-url.ts';
+import { fhirServerPolicy } from '../protocol/fhir-server-url.ts';
 import { HttpError } from '../protocol/errors.ts';
 import { type HookResult, runHook } from '../pipeline/run.ts';
 import { type HookRequest, UUID } from '../protocol/request.ts';
@@ -154,7 +154,7 @@ async function refused({ deps, start, base }: Call, error: HttpError, raw?: unkn
 }
 
 /**
- * Which FHIR servers this call may reach (src/auth/fhir-server-url.ts): those allowed for the
+ * Which FHIR servers this call may reach (src/protocol/fhir-server-url.ts): those allowed for the
  * authenticated client, or in open mode any but forbidden addresses, each logged by origin so
  * the operator sees them.
  */

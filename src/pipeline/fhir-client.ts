@@ -1,4 +1,4 @@
-import { type FhirServerUrl, isUnderBase, parseFhirServerUrl } from '../auth/fhir-server-url.ts';
+import { type FhirServerUrl, isUnderBase, parseFhirServerUrl } from '../protocol/fhir-server-url.ts';
 
 /**
  * The FHIR fallback: fetches what the client did not prefetch from its `fhirServer`, with a

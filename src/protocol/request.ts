@@ -7,7 +7,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { badRequest, HttpError } from './errors.ts';
 import { type ContextField, type HookName, hookDefinition } from './hooks.ts';
 import { zodProblems } from './problems.ts';
-import { fhirServerUrlProblem } from '../auth/fhir-server-url.ts';
+import { fhirServerUrlProblem } from './fhir-server-url.ts';
 
 /** A hookInstance: a UUID, optionally as a urn:uuid. */
 export const UUID = /^(urn:uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

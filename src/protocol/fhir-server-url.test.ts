@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTrustedClients } from './clients.ts';
+import { parseTrustedClients } from '../auth/clients.ts';
 import { addressKind, fhirServerPolicy, fhirServerUrlProblem, isUnderBase, parseFhirServerUrl } from './fhir-server-url.ts';
 
 describe('fhirServerUrlProblem', () => {
