@@ -325,7 +325,7 @@ describe('rule errors store a class and the expression location, never data (iss
     { path: 'rules/demo/service.yaml', text: 'hook: patient-view\ntitle: Demo\ndescription: Demo\nprefetch:\n  patient: Patient/{{context.patientId}}\n' },
     rule('in-when', ['when: "%patient.name.given.first() - 1 > 0"']),
     rule('in-define', ['define:', '  nameNumber: "%patient.name.given.first() - 2"', 'when: "%nameNumber > 0"']),
-    rule('not-boolean', ['when: "%patient.name.given"']),
+    rule('not-boolean', ['when: "%patient.name.children()"']),
     { path: 'cards/hello.yaml', text: 'summary: Hello\nindicator: info\nsource:\n  label: Demo\n' },
   ];
   const call = (app: TestApp, hookInstance: string) =>
