@@ -69,13 +69,13 @@ describe('start-up refuses bad content and settings', () => {
     writeFileSync(join(content, 'rules', 'demo', 'service.yaml'), 'hook: patient-view\ntitle: Demo\ndescription: Demo\n');
     writeFileSync(
       join(content, 'rules', 'demo', 'broken.yaml'),
-      'id: broken\ntitle: Broken\nreferences: [{ label: x, url: "https://example.org" }]\nwhen: "%patient.exists("\ncard: nope\n',
+      'id: broken\ntitle: Broken\nreferences: [{ label: x, url: "https://example.org" }]\ndefine:\n  seen: "%patient.exists()"\nwhen: "%seen.exists("\ncard: nope\n',
     );
     const { code, stderr } = await runToEnd(['--import', 'tsx', 'src/node/main.ts'], { PORT: '0', CDS_CONTENT_DIR: content, CDS_DB_PATH: join(content, 'x.sqlite') });
     expect(code).toBe(1);
-    expect(stderr).toMatch(/rules\/demo\/broken\.yaml:4:\d+: %patient is not a define, prefetch key or context variable here/);
-    expect(stderr).toMatch(/rules\/demo\/broken\.yaml:4:\d+: FHIRPath syntax error/);
-    expect(stderr).toMatch(/rules\/demo\/broken\.yaml:5:7: card template 'nope' does not exist in cards\//);
+    expect(stderr).toMatch(/rules\/demo\/broken\.yaml:5:\d+: %patient is not a define, prefetch key or context variable here/);
+    expect(stderr).toMatch(/rules\/demo\/broken\.yaml:6:\d+: FHIRPath syntax error/);
+    expect(stderr).toMatch(/rules\/demo\/broken\.yaml:7:7: card template 'nope' does not exist in cards\//);
     rmSync(content, { recursive: true, force: true });
   });
 
