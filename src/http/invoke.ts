@@ -63,7 +63,7 @@ export async function callService(
 
   try {
     raw = await readBody();
-    request = parseHookRequest(raw, service.hook);
+    request = parseHookRequest(raw, service.hook, deps.config);
     const prefetchStart = performance.now();
     let prefetch: Record<string, unknown>;
     try {
@@ -71,6 +71,8 @@ export async function callService(
         fetch: deps.fetch,
         timeoutMs: deps.config.prefetchTimeoutMs,
         maxBytes: deps.config.prefetchMaxBytes,
+        maxTotalBytes: deps.config.prefetchMaxTotalBytes,
+        maxEntries: deps.config.maxBundleEntries,
         maxPages: deps.config.prefetchMaxPages,
         allowServer: serverPolicy(meta, deps.log, service.id),
       }));
