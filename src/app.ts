@@ -13,10 +13,10 @@ import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import { discovery } from './http/discovery.ts';
 import { HttpError, operationOutcome } from './protocol/errors.ts';
 import { parseFeedback } from './http/feedback.ts';
-import { type CallDeps, type CallMeta, callService } from './http/invoke.ts';
+import { type CallDeps, type CallMeta, type CallResult, callService } from './http/invoke.ts';
 import { readJsonBody } from './http/json-body.ts';
 import { createLogger, type Logger } from './log/logger.ts';
-import type { RuleSet } from './rules/compile.ts';
+import type { CompiledService, RuleSet } from './rules/compile.ts';
 import type { Store } from './store/store.ts';
 
 export interface AppDeps {
@@ -31,6 +31,11 @@ export interface AppDeps {
   newUuid?: () => string;
   /** Extra facts for `GET /health` from the shell (reload state, database). */
   health?: () => Record<string, unknown>;
+  /**
+   * Runs a hook call somewhere else than on this thread (the Node shell's worker pool, which can
+   * stop a call that overruns). Gets the raw request; default: `callService` here.
+   */
+  runCall?: (service: CompiledService, ruleSet: RuleSet, req: Request, meta: CallMeta) => Promise<CallResult>;
 }
 
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
@@ -102,9 +107,12 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   app.get('/cds-services', (c) => c.json(discovery(deps.ruleSet())));
 
   app.post('/cds-services/:id', limit, async (c) => {
-    const service = deps.ruleSet().services.get(c.req.param('id'));
+    const ruleSet = deps.ruleSet();
+    const service = ruleSet.services.get(c.req.param('id'));
     if (!service) return fail(404, `no CDS service '${c.req.param('id').slice(0, 100)}'`, 'not-found');
-    const result = await callService(callDeps, service, () => readJson(c.req.raw), metaOf(c));
+    const result = deps.runCall
+      ? await deps.runCall(service, ruleSet, c.req.raw, metaOf(c))
+      : await callService(callDeps, service, () => readJson(c.req.raw), metaOf(c));
     return c.json(result.body, result.status as ContentfulStatusCode);
   });
 

@@ -9,7 +9,8 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
 import { createLogger } from '../log/logger.ts';
 import { formatProblem } from '../rules/source.ts';
-import { loadContent } from './content-files.ts';
+import { CallPool } from './call-pool.ts';
+import { contentFilesOf, loadContent } from './content-files.ts';
 import { LiveContent } from './live-content.ts';
 import { SettingsError, settingsFromEnv } from './env.ts';
 import { scheduleRetention } from './retention.ts';
@@ -47,13 +48,18 @@ async function main(): Promise<void> {
 
   const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous });
   const stopRetention = scheduleRetention(database.store, settings.retentionDays, log);
+  // Hook calls run in worker threads with a hard deadline, so no call can hold the others.
+  const pool = settings.workers > 0 ? new CallPool({ size: settings.workers, config: settings.service, marginMs: settings.hardDeadlineMarginMs, log, filesOf: contentFilesOf }) : undefined;
+  await pool?.start(ruleSet);
   const app = createApp({
     ruleSet: () => content.ruleSet,
     store: database.store,
     config: settings.service,
     log,
+    ...(pool ? { runCall: (service, ruleSet, req, meta) => pool.call(ruleSet, service, req, meta, database.store) } : {}),
     health: () => ({
       database: 'sqlite',
+      workers: pool ? { size: pool.size, replaced: pool.replaced } : 0,
       auth: clients.length > 0 ? 'jwt' : 'open',
       reload: { watching: settings.watchContent, ...content.reloadState },
     }),
@@ -72,7 +78,8 @@ async function main(): Promise<void> {
     stopRetention();
     // close() stops accepting and waits for open connections; keep-alive connections are
     // closed as soon as their in-flight call has been answered.
-    server.close(() => {
+    server.close(async () => {
+      await pool?.close();
       database.close();
       log.info('shut down', { signal });
       process.exit(0);

@@ -4,6 +4,7 @@
  * fallback: the key cannot be had), and a call exactly at the bound is answered as usual.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceConfig } from '../../src/config.ts';
 import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
 import { type Started, startFhirServer } from '../support/processes.ts';
 import { bundle, medicationRequest, warfarinIbuprofenRequest } from '../support/requests.ts';
@@ -42,7 +43,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function expect413(path: string, body: { hookInstance: string }, field: string, says: string) {
+async function expect413(path: string, body: { hookInstance: string; [key: string]: unknown }, field: string, says: string) {
   const res = await post(t.app, path, body);
   expect(res.status).toBe(413);
   const outcome = (await res.json()) as Outcome;
@@ -107,7 +108,7 @@ describe('FHIR fallback bounds (a real FHIR server process)', () => {
     ]);
   const request = () => ({ hook: 'patient-view', hookInstance: crypto.randomUUID(), fhirServer: `http://127.0.0.1:${fhir.port}`, context: { userId: 'Practitioner/example', patientId: CHER } });
 
-  async function fetchWith(config: Parameters<typeof testApp>[0]['config']) {
+  async function fetchWith(config: Partial<ServiceConfig>) {
     const app = await testApp({ ruleSet: ruleSet(), config: { prefetchMaxPages: 5, prefetchTimeoutMs: 15_000, ...config } });
     const res = await post(app.app, '/cds-services/obs', request());
     const body = (await res.json()) as Outcome & { cards?: { summary: string }[] };
