@@ -83,6 +83,11 @@ const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ tsImport }) => tsI
 export class CallPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
+  /**
+   * A worker started and compiled ahead, idle: it takes a terminated worker's place at once, so a
+   * cut call does not leave the pool one worker short for the seconds a start takes.
+   */
+  private spare: Slot | undefined;
   private readonly queue: Job[] = [];
   private readonly generations = new WeakMap<RuleSet, number>();
   private content: { generation: number; files: SourceFile[] } | undefined;
@@ -98,7 +103,7 @@ export class CallPool {
   /** Starts the workers on `ruleSet` and resolves once every one has compiled it. */
   async start(ruleSet: RuleSet): Promise<void> {
     this.use(ruleSet);
-    await Promise.all(this.slots.map((slot) => (slot.ready ? undefined : new Promise((resolve) => slot.worker.once('message', resolve)))));
+    await Promise.all([...this.slots, this.spare!].map((slot) => (slot.ready ? undefined : new Promise((resolve) => slot.worker.once('message', resolve)))));
   }
 
   /** Runs one hook call in a worker; resolves with its answer (never rejects for the call's own sake). */
@@ -126,7 +131,7 @@ export class CallPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('the call pool is closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all([...this.slots, ...(this.spare ? [this.spare] : [])].map((s) => s.worker.terminate()));
   }
 
   /** The content generation of `ruleSet`, sending its files to the workers when it is new. */
@@ -138,8 +143,12 @@ export class CallPool {
     const generation = (this.content?.generation ?? 0) + 1;
     this.generations.set(ruleSet, generation);
     this.content = { generation, files };
-    if (this.slots.length === 0) for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
-    else for (const slot of this.slots) slot.worker.postMessage({ type: 'content', generation, files } satisfies ToWorker);
+    if (this.slots.length === 0) {
+      for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
+      this.spare = this.spawn();
+    } else {
+      for (const slot of [...this.slots, this.spare!]) slot.worker.postMessage({ type: 'content', generation, files } satisfies ToWorker);
+    }
     return generation;
   }
 
@@ -156,7 +165,12 @@ export class CallPool {
       this.options.log.error('evaluation worker crashed', { error: error.name });
     });
     worker.on('exit', () => {
-      if (this.closed || !this.slots.includes(slot)) return;
+      if (this.closed) return;
+      if (slot === this.spare) {
+        this.spare = this.spawn();
+        return;
+      }
+      if (!this.slots.includes(slot)) return;
       // Died on its own (out of memory, a crash): its call fails, a new worker takes its place
       // (after a pause when it never got ready, so a worker that cannot start does not spin).
       const job = slot.job;
@@ -241,7 +255,9 @@ export class CallPool {
     clearTimeout(slot.timer);
     const index = this.slots.indexOf(slot);
     if (index === -1) return;
-    this.slots[index] = this.spawn();
+    this.slots[index] = this.spare ?? this.spawn();
+    this.spare = this.spawn();
+    this.dispatch();
   }
 
   /**
