@@ -10,7 +10,7 @@ import { tokenProblem, tokensOf } from '../protocol/prefetch-template.ts';
 import { type ActionTemplate, type CardTemplate, cardTemplateSchema } from '../cards/schema.ts';
 import { placeholdersOf } from '../cards/render.ts';
 import { classifyContentPath, SERVICE_ID } from './content.ts';
-import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
+import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler, type FhirPathCompilerOptions, FhirPathSyntaxError } from './fhirpath.ts';
 import { FUNCTION_DATA_TABLES } from './functions.ts';
 import { codeOnly, lintExpression } from './lint.ts';
 import { dataTableProblem } from './mme.ts';
@@ -90,7 +90,7 @@ const BUILTIN_VARIABLES = new Set(['ucum', 'factory']);
  *   { path: 'cards/bleeding-risk.yaml', text: '...' },
  * ]);
  */
-export function compileContent(files: readonly SourceFile[]): CompileResult {
+export function compileContent(files: readonly SourceFile[], options: FhirPathCompilerOptions = {}): CompileResult {
   const problems: ContentProblem[] = [];
   const byKind = {
     service: [] as SourceFile[],
@@ -109,7 +109,7 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
   const cards = loadCards(byKind.card, problems);
   const data = loadData(byKind.data, problems);
   const libraries = loadLibraries(byKind.library, problems);
-  const compile = createFhirPathCompiler(valueSets, data);
+  const compile = createFhirPathCompiler(valueSets, data, options);
 
   const services = new Map<string, CompiledService>();
   const serviceFiles = new Map(byKind.service.map((f) => [classifyContentPath(f.path)!.id, f]));
