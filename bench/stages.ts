@@ -3,16 +3,12 @@
  * own over the same body: parse (UTF-8 + depth check + JSON.parse), validate (the request
  * schema), prefetch (everything was sent, so this is resolving what was sent), evaluate (the
  * rules), render (the cards of the rules that fired) and record (the SQLite transaction, with the
- * default durability).
+ * default durability). Validate, prefetch, evaluate and render are the pure pipeline's own timings.
  */
-import { renderCard } from '../src/cards/render.ts';
 import { DEFAULT_CONFIG } from '../src/config.ts';
 import { readJsonBody } from '../src/http/json-body.ts';
-import { resolvePrefetch } from '../src/pipeline/prefetch.ts';
-import type { HookName } from '../src/protocol/hooks.ts';
-import { parseHookRequest } from '../src/protocol/request.ts';
+import { runHook } from '../src/pipeline/run.ts';
 import type { RuleSet } from '../src/rules/compile.ts';
-import { evaluateService } from '../src/rules/evaluate.ts';
 import type { Store } from '../src/store/store.ts';
 import { percentile } from './http-load.ts';
 
@@ -22,52 +18,47 @@ export type StageTimes = Record<StageName, number>;
 export async function stageTimes(ruleSet: RuleSet, store: Store, serviceId: string, body: string, runs: number): Promise<StageTimes> {
   const service = ruleSet.services.get(serviceId)!;
   const samples: Record<StageName, number[]> = { parse: [], validate: [], prefetch: [], evaluate: [], render: [], record: [] };
-  const time = async <T>(stage: StageName, fn: () => T | Promise<T>): Promise<T> => {
-    const start = performance.now();
-    const result = await fn();
-    samples[stage].push(performance.now() - start);
-    return result;
-  };
+  const deps = { fetch, now: () => new Date(), newUuid: () => crypto.randomUUID(), limits: DEFAULT_CONFIG };
   for (let i = 0; i < runs + 5; i++) {
     if (i === 5) for (const list of Object.values(samples)) list.length = 0; // the first five warm up
-    const raw = await time('parse', () => readJsonBody(new Request('http://bench/', { method: 'POST', headers: { 'content-type': 'application/json' }, body }), DEFAULT_CONFIG.maxJsonDepth));
-    const request = await time('validate', () => parseHookRequest(raw, service.hook as HookName));
-    const { values } = await time('prefetch', () => resolvePrefetch(service, request, { fetch, timeoutMs: 1000, maxBytes: 1e7, maxPages: 1 }));
-    const outcomes = await time('evaluate', () => evaluateService(service, { context: request.context, prefetch: values }, { budgetMs: DEFAULT_CONFIG.evaluationBudgetMs }));
-    const cards = await time('render', () =>
-      outcomes.filter((o) => o.fired).flatMap((o) => {
-        const rule = service.rules.find((r) => r.id === o.ruleId)!;
-        return rule.card ? [{ card: renderCard(rule.card, o.values ?? {}, request.context, () => crypto.randomUUID()), ruleId: rule.id }] : [];
-      }),
-    );
+    let start = performance.now();
+    const raw = await readJsonBody(new Request('http://bench/', { method: 'POST', headers: { 'content-type': 'application/json' }, body }), DEFAULT_CONFIG.maxJsonDepth);
+    samples.parse.push(performance.now() - start);
+    // The pure pipeline times its own stages.
+    const result = await runHook(deps, service, raw);
+    if (result.rejected) throw new Error(`${serviceId}: ${JSON.stringify(result.rejected)}`);
+    samples.validate.push(result.timings.requestMs);
+    samples.prefetch.push(result.timings.prefetchMs ?? 0);
+    samples.evaluate.push(result.timings.evaluateMs ?? 0);
+    samples.render.push(result.timings.renderMs ?? 0);
     const id = crypto.randomUUID();
-    await time('record', () =>
-      store.recordInvocation(
-        {
-          id,
-          receivedAt: Date.now(),
-          serviceId,
-          hook: service.hook,
-          client: null,
-          hookInstance: request.hookInstance,
-          patientId: null,
-          userId: null,
-          encounterId: null,
-          status: 200,
-          outcome: 'ok',
-          rulesEvaluated: outcomes.map((o) => o.ruleId),
-          rulesSkipped: [],
-          rulesFired: outcomes.filter((o) => o.fired).map((o) => o.ruleId),
-          ruleErrors: [],
-          cardCount: cards.length,
-          prefetchFetched: [],
-          prefetchMs: 0,
-          evaluateMs: 0,
-          totalMs: 0,
-        },
-        cards.map(({ card, ruleId }) => ({ cardUuid: card.uuid, invocationId: id, serviceId, ruleId, indicator: card.indicator, suggestionUuids: [] })),
-      ),
+    start = performance.now();
+    await store.recordInvocation(
+      {
+        id,
+        receivedAt: Date.now(),
+        serviceId,
+        hook: service.hook,
+        client: null,
+        hookInstance: result.request!.hookInstance,
+        patientId: null,
+        userId: null,
+        encounterId: null,
+        status: 200,
+        outcome: 'ok',
+        rulesEvaluated: result.rules.map((r) => r.ruleId),
+        rulesSkipped: [],
+        rulesFired: result.cards.map((c) => c.ruleId),
+        ruleErrors: [],
+        cardCount: result.cards.length,
+        prefetchFetched: [],
+        prefetchMs: 0,
+        evaluateMs: 0,
+        totalMs: 0,
+      },
+      result.cards.map(({ card, ruleId }) => ({ cardUuid: card.uuid, invocationId: id, serviceId, ruleId, indicator: card.indicator, suggestionUuids: [] })),
     );
+    samples.record.push(performance.now() - start);
   }
   const p50 = (list: number[]) => percentile([...list].sort((a, b) => a - b), 50);
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, p50(v)])) as StageTimes;

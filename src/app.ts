@@ -13,11 +13,17 @@ import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import { discovery } from './http/discovery.ts';
 import { HttpError, operationOutcome } from './protocol/errors.ts';
 import { parseFeedback } from './http/feedback.ts';
-import { type CallDeps, type CallMeta, type CallResult, callService } from './http/invoke.ts';
+import { type CallDeps, type CallMeta, callService } from './http/invoke.ts';
 import { readJsonBody } from './http/json-body.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { CompiledService, RuleSet } from './rules/compile.ts';
 import type { Store } from './store/store.ts';
+
+/** A hook call's HTTP answer, as a `runCall` elsewhere hands it back. */
+export interface CallAnswer {
+  status: number;
+  body: unknown;
+}
 
 export interface AppDeps {
   /** The content in force; a function so a reload can swap it between calls. */
@@ -35,7 +41,7 @@ export interface AppDeps {
    * Runs a hook call somewhere else than on this thread (the Node shell's worker pool, which can
    * stop a call that overruns). Gets the raw request; default: `callService` here.
    */
-  runCall?: (service: CompiledService, ruleSet: RuleSet, req: Request, meta: CallMeta) => Promise<CallResult>;
+  runCall?: (service: CompiledService, ruleSet: RuleSet, req: Request, meta: CallMeta) => Promise<CallAnswer>;
 }
 
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
@@ -110,10 +116,11 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     const ruleSet = deps.ruleSet();
     const service = ruleSet.services.get(c.req.param('id'));
     if (!service) return fail(404, `no CDS service '${c.req.param('id').slice(0, 100)}'`, 'not-found');
-    const result = deps.runCall
-      ? await deps.runCall(service, ruleSet, c.req.raw, metaOf(c))
-      : await callService(callDeps, service, () => readJson(c.req.raw), metaOf(c));
-    return c.json(result.body, result.status as ContentfulStatusCode);
+    if (deps.runCall) {
+      const result = await deps.runCall(service, ruleSet, c.req.raw, metaOf(c));
+      return c.json(result.body, result.status as ContentfulStatusCode);
+    }
+    return c.json(await callService(callDeps, service, () => readJson(c.req.raw), metaOf(c)), 200);
   });
 
   app.post('/cds-services/:id/feedback', limit, async (c) => {

@@ -22,14 +22,19 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
-import type { CallMeta, CallResult } from '../http/invoke.ts';
+import type { CallAnswer as CallResult } from '../app.ts';
+import type { CallMeta } from '../http/invoke.ts';
 import type { Logger } from '../log/logger.ts';
 import { operationOutcome } from '../protocol/errors.ts';
 import type { CompiledService, RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import type { CallerFields, FromWorker, ToWorker } from './call-messages.ts';
+import type { Card } from '../protocol/card.ts';
+
+const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
+import type { CallerFields, FinishedRule, FromWorker, ToWorker } from './call-messages.ts';
+import { degradedExtension } from '../protocol/degraded.ts';
 
 export interface CallPoolOptions {
   /** Workers (default: one per core). */
@@ -60,6 +65,8 @@ interface Job {
   receivedAt: number;
   started?: number;
   who?: CallerFields;
+  /** Rules done so far, in order, as the worker reported them. */
+  finished: FinishedRule[];
   resolve(call: PooledCall): void;
   reject(error: Error): void;
 }
@@ -111,7 +118,7 @@ export class CallPool {
     if (this.closed) return Promise.reject(new Error('the call pool is closed'));
     const generation = this.use(ruleSet);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, service, generation, body, contentType, meta, receivedAt: (this.options.now?.() ?? new Date()).getTime(), resolve, reject });
+      this.queue.push({ id: this.nextId++, service, generation, body, contentType, meta, receivedAt: (this.options.now?.() ?? new Date()).getTime(), finished: [], resolve, reject });
       this.dispatch();
     });
   }
@@ -193,6 +200,9 @@ export class CallPool {
       case 'accepted':
         job.who = message.who;
         return;
+      case 'outcome':
+        job.finished.push(message.finished);
+        return;
       case 'fetching':
         // The FHIR fallback has its own deadline; evaluation's budget comes after it.
         this.arm(slot, job.started! + this.options.config.prefetchTimeoutMs + this.limitMs() - performance.now());
@@ -261,15 +271,26 @@ export class CallPool {
   }
 
   /**
-   * A call cut at the deadline: 200 with the rules named, when the body was a readable request;
-   * 503 when it never got that far (nothing is known to be valid about it).
+   * A call cut at the deadline: 200 with the cards of the rules that finished and the others
+   * named (reason `deadline`), when the body was a readable request; 503 when it never got that
+   * far (nothing is known to be valid about it).
    */
   private deadlineAnswer(job: Job, ms: number): PooledCall {
     const { service } = job;
     const { config } = this.options;
+    const done = new Map(job.finished.map((f) => [f.rule, f]));
     const rules = service.rules.filter((r) => r.enabled).map((r) => r.id);
+    const cut = rules.filter((r) => !done.has(r));
+    const fired = job.finished.filter((f): f is FinishedRule & { card: Card } => f.card !== undefined);
+    fired.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
+    const failed = job.finished.filter((f) => f.error).map((f) => ({ rule: f.rule, error: f.error! }));
+    const skipped = [
+      ...job.finished.filter((f) => f.skipped).map((f) => ({ rule: f.rule, reason: 'budget' as const })),
+      ...cut.map((rule) => ({ rule, reason: 'deadline' as const })),
+    ];
+    const id = (this.options.newUuid ?? (() => crypto.randomUUID()))();
     const base = {
-      id: (this.options.newUuid ?? (() => crypto.randomUUID()))(),
+      id,
       receivedAt: job.receivedAt,
       serviceId: service.id,
       hook: service.hook,
@@ -278,10 +299,11 @@ export class CallPool {
       patientId: job.who?.patientId ?? null,
       userId: job.who?.userId ?? null,
       encounterId: job.who?.encounterId ?? null,
-      rulesEvaluated: [],
-      rulesFired: [],
-      ruleErrors: [],
-      cardCount: 0,
+      rulesEvaluated: job.finished.filter((f) => !f.skipped).map((f) => f.rule),
+      rulesFired: fired.map((f) => f.rule),
+      rulesSkipped: skipped.map((s) => s.rule),
+      ruleErrors: failed.map((f) => ({ rule: f.rule, message: f.error })),
+      cardCount: fired.length,
       prefetchFetched: [],
       prefetchMs: null,
       evaluateMs: null,
@@ -289,12 +311,17 @@ export class CallPool {
     };
     if (!job.who) {
       const problem = { message: `the call could not be processed within ${Math.round(ms)} ms`, code: 'too-costly' as const };
-      return { result: { status: 503, body: operationOutcome([problem]) }, records: [[{ ...base, status: 503, outcome: 'rejected', error: 'deadline', rulesSkipped: rules }, []]] };
+      return { result: { status: 503, body: operationOutcome([problem]) }, records: [[{ ...base, status: 503, outcome: 'rejected', error: 'deadline' }, []]] };
     }
-    const body = {
-      cards: [],
-      extension: { 'org.cds-rules.degraded': { skipped: rules.map((rule) => ({ rule, reason: 'deadline' })), failed: [], budgetMs: config.evaluationBudgetMs } },
-    };
-    return { result: { status: 200, body }, records: [[{ ...base, status: 200, outcome: 'degraded', rulesSkipped: rules }, []]] };
+    const body = { cards: fired.map((f) => f.card), extension: degradedExtension(skipped, failed, config.evaluationBudgetMs) };
+    const cards: InvocationCardRow[] = fired.map(({ card, rule }) => ({
+      cardUuid: card.uuid,
+      invocationId: id,
+      serviceId: service.id,
+      ruleId: rule,
+      indicator: card.indicator,
+      suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
+    }));
+    return { result: { status: 200, body }, records: [[{ ...base, status: 200, outcome: 'degraded' }, cards]] };
   }
 }

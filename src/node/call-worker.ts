@@ -6,14 +6,20 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
-import { type CallMeta, callService } from '../http/invoke.ts';
+import type { CallAnswer } from '../app.ts';
+import { CardRenderError, renderCard } from '../cards/render.ts';
+import { type CallDeps, callService } from '../http/invoke.ts';
+import { HttpError, operationOutcome } from '../protocol/errors.ts';
+import type { HookRequest } from '../protocol/request.ts';
+import type { CompiledRule } from '../rules/compile.ts';
+import type { RuleOutcome } from '../rules/evaluate.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import type { LogFields, Logger, LogLevel } from '../log/logger.ts';
 import { compileContent, type RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import type { FromWorker, ToWorker } from './call-messages.ts';
+import type { FinishedRule, FromWorker, ToWorker } from './call-messages.ts';
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
@@ -58,9 +64,9 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   const service = content!.ruleSet.services.get(serviceId);
   if (!service) throw new Error(`service '${serviceId}' is not in the worker's content`);
   const records: [InvocationRow, InvocationCardRow[]][] = [];
+  // (one call at a time per worker: the pool sends the next only after 'done')
   let fetching = false;
-  const result = await callService(
-    {
+  const deps: CallDeps = {
       store: recorder(records),
       config,
       fetch: (input, init) => {
@@ -69,20 +75,39 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
         fetching = true;
         return fetch(input, init);
       },
-      log: log(id),
-      now: () => new Date(),
-      newUuid: () => crypto.randomUUID(),
-    },
-    service,
-    async () => {
-      const request = new Request('http://worker/', { method: 'POST', headers: contentType ? { 'content-type': contentType } : {}, body });
-      const parsed = await readJsonBody(request, config.maxJsonDepth);
-      post({ type: 'accepted', id, who: who(parsed) });
-      return parsed;
-    },
-    meta as CallMeta,
-  );
+    log: log(id),
+    now: () => new Date(),
+    newUuid: () => crypto.randomUUID(),
+    // Each rule's result as soon as it is known, its card rendered: should the call be cut at
+    // the deadline, the main thread answers with the cards of the rules that finished.
+    onRuleOutcome: (outcome, rule, request) => post({ type: 'outcome', id, finished: finished(outcome, rule, request) }),
+  };
+  const readBody = async () => {
+    const request = new Request('http://worker/', { method: 'POST', headers: contentType ? { 'content-type': contentType } : {}, body });
+    const parsed = await readJsonBody(request, config.maxJsonDepth);
+    post({ type: 'accepted', id, who: who(parsed) });
+    return parsed;
+  };
+  let result: CallAnswer;
+  try {
+    result = { status: 200, body: await callService(deps, service, readBody, meta) };
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    result = { status: error.status, body: operationOutcome(error.problems) };
+  }
   post({ type: 'done', id, result, records });
+}
+
+function finished(outcome: RuleOutcome, rule: CompiledRule, request: HookRequest): FinishedRule {
+  if (outcome.skipped) return { rule: rule.id, skipped: true };
+  if (outcome.error) return { rule: rule.id, error: outcome.error.class };
+  if (!outcome.fired || !rule.card) return { rule: rule.id };
+  try {
+    return { rule: rule.id, card: renderCard(rule.card, outcome.values ?? {}, request.context, () => crypto.randomUUID()) };
+  } catch (error) {
+    if (error instanceof CardRenderError) return { rule: rule.id, error: 'card-render' };
+    throw error;
+  }
 }
 
 port.on('message', (message: ToWorker) => {
