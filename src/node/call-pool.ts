@@ -17,10 +17,8 @@
  * threads): the pool sends them the source files of the RuleSet in force whenever it changes.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from './ts-worker.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { CallAnswer as CallResult } from '../app.ts';
 import type { CallMeta } from '../http/invoke.ts';
@@ -33,6 +31,8 @@ import type { Store } from '../store/store.ts';
 import type { Card } from '../protocol/card.ts';
 
 const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
+/** A generous floor for JSON parsing speed (V8 parses well over 100 MB/s on one idle core). */
+const PARSE_BYTES_PER_MS = 10_000;
 import type { CallerFields, FinishedRule, FromWorker, ToWorker } from './call-messages.ts';
 import { degradedExtension } from '../protocol/degraded.ts';
 
@@ -78,14 +78,7 @@ interface Slot {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-// The worker is TypeScript and loads through tsx, like the main thread (`npm start`). A worker
-// does not inherit the main thread's `--import tsx` hooks on Node 20, so a two-line bootstrap
-// imports the module through tsx's API.
-// (The ESM build of tsx's API, as its package exports name it: the CommonJS one cannot register hooks from here.)
-const require = createRequire(import.meta.url);
-const TSX_API = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), (require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default)).href;
-const WORKER = new URL('./call-worker.ts', import.meta.url).href;
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then(({ tsImport }) => tsImport(${JSON.stringify(WORKER)}, ${JSON.stringify(import.meta.url)}))`;
+const WORKER = new URL('./call-worker.ts', import.meta.url);
 
 export class CallPool {
   readonly size: number;
@@ -162,8 +155,7 @@ export class CallPool {
   private spawn(): Slot {
     const { config } = this.options;
     // Trusted clients stay on the main thread: the worker never sees keys or the JWT gate.
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
+    const worker = startTsWorker(WORKER, {
       workerData: { config: { ...config, trustedClients: [] }, ...this.content },
     });
     const slot: Slot = { worker, ready: false };
@@ -198,14 +190,16 @@ export class CallPool {
     if (!job || job.id !== message.id) return; // a late message of a call already cut
     switch (message.type) {
       case 'accepted':
+        // Parsed: from here the call has its budget and margin, whatever the body's size.
         job.who = message.who;
+        this.arm(slot, this.limitMs());
         return;
       case 'outcome':
         job.finished.push(message.finished);
         return;
       case 'fetching':
         // The FHIR fallback has its own deadline; evaluation's budget comes after it.
-        this.arm(slot, job.started! + this.options.config.prefetchTimeoutMs + this.limitMs() - performance.now());
+        this.arm(slot, this.options.config.prefetchTimeoutMs + this.limitMs());
         return;
       case 'log':
         this.options.log[message.level](message.msg, message.fields);
@@ -237,7 +231,9 @@ export class CallPool {
       const job = this.queue.shift()!;
       slot.job = job;
       job.started = performance.now();
-      this.arm(slot, this.limitMs());
+      // Until it is parsed, a call also has the time to parse its body (a 15 MB body takes
+      // hundreds of ms on a busy core): the deadline is for evaluation, not for reading.
+      this.arm(slot, this.limitMs() + job.body.byteLength / PARSE_BYTES_PER_MS);
       const message: ToWorker = { type: 'call', id: job.id, serviceId: job.service.id, body: job.body, contentType: job.contentType, meta: job.meta };
       slot.worker.postMessage(message, [job.body]);
     }

@@ -10,6 +10,7 @@ import { createApp } from '../app.ts';
 import { createLogger } from '../log/logger.ts';
 import { formatProblem } from '../rules/source.ts';
 import { CallPool } from './call-pool.ts';
+import { startInvocationWriter } from './invocation-writer.ts';
 import { contentFilesOf, loadContent } from './content-files.ts';
 import { LiveContent } from './live-content.ts';
 import { SettingsError, settingsFromEnv } from './env.ts';
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
   const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous });
   const stopRetention = scheduleRetention(database.store, settings.retentionDays, log);
   // Hook calls run in worker threads with a hard deadline, so no call can hold the others.
+  // With workers, calls are recorded by a writer thread: an fsync never holds the main thread.
+  const writer = settings.workers > 0 ? await startInvocationWriter(settings.dbPath, settings.dbSynchronous) : undefined;
+  const callStore = writer ? { ...database.store, recordInvocation: writer.recordInvocation } : database.store;
   const pool = settings.workers > 0 ? new CallPool({ size: settings.workers, config: settings.service, marginMs: settings.hardDeadlineMarginMs, log, filesOf: contentFilesOf }) : undefined;
   await pool?.start(ruleSet);
   const app = createApp({
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
     store: database.store,
     config: settings.service,
     log,
-    ...(pool ? { runCall: (service, ruleSet, req, meta) => pool.call(ruleSet, service, req, meta, database.store) } : {}),
+    ...(pool ? { runCall: (service, ruleSet, req, meta) => pool.call(ruleSet, service, req, meta, callStore) } : {}),
     health: () => ({
       database: 'sqlite',
       workers: pool ? { size: pool.size, replaced: pool.replaced } : 0,
@@ -80,6 +84,7 @@ async function main(): Promise<void> {
     // closed as soon as their in-flight call has been answered.
     server.close(async () => {
       await pool?.close();
+      await writer?.close();
       database.close();
       log.info('shut down', { signal });
       process.exit(0);
