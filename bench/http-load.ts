@@ -92,8 +92,20 @@ export interface SequentialResult {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-/** One call over a keep-alive connection; resolves with its status and milliseconds. */
-export function timedCall(port: number, path: string, body?: string, timeoutMs = 120_000): Promise<{ status: number; ms: number; text: string }> {
+/**
+ * One call over a keep-alive connection; resolves with its status and milliseconds. A connection
+ * the server closed as idle just as it was reused (ECONNRESET) is retried once on a new one.
+ */
+export async function timedCall(port: number, path: string, body?: string, timeoutMs = 120_000): Promise<{ status: number; ms: number; text: string }> {
+  try {
+    return await callOnce(port, path, body, timeoutMs);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+    return callOnce(port, path, body, timeoutMs);
+  }
+}
+
+function callOnce(port: number, path: string, body: string | undefined, timeoutMs: number): Promise<{ status: number; ms: number; text: string }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const req = request(

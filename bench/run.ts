@@ -28,6 +28,10 @@ const wants = (section: string) => !only || only.includes(section);
 const tmp = mkdtempSync(join(tmpdir(), 'cds-bench-'));
 const started: Server[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Should the bench fail half-way, its servers must not outlive it.
+process.on('exit', () => {
+  for (const server of started) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+});
 
 const serviceEnv = (name: string, extra: Record<string, string> = {}) => ({ PORT: '0', HOST: '127.0.0.1', CDS_DB_PATH: join(tmp, `${name}.sqlite`), ...extra });
 async function start(script: string, env: Record<string, string>): Promise<Server> {
