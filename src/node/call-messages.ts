@@ -1,5 +1,5 @@
 /** The messages between the call pool (main thread) and its evaluation workers. */
-import type { CallAnswer as CallResult } from '../app.ts';
+import type { CallAnswer as CallResult } from '../http/routes.ts';
 import type { CallMeta } from '../http/invoke.ts';
 import type { LogFields, LogLevel } from '../log/logger.ts';
 import type { Card } from '../protocol/card.ts';

@@ -20,7 +20,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from './ts-worker.ts';
 import type { ServiceConfig } from '../config.ts';
-import type { CallAnswer as CallResult } from '../app.ts';
+import type { CallAnswer as CallResult } from '../http/routes.ts';
 import type { CallMeta } from '../http/invoke.ts';
 import type { Logger } from '../log/logger.ts';
 import { operationOutcome } from '../protocol/errors.ts';
@@ -298,7 +298,7 @@ export class CallPool {
       rulesEvaluated: job.finished.filter((f) => !f.skipped).map((f) => f.rule),
       rulesFired: fired.map((f) => f.rule),
       rulesSkipped: skipped.map((s) => s.rule),
-      ruleErrors: failed.map((f) => ({ rule: f.rule, message: f.error })),
+      ruleErrors: failed.map((f) => ({ rule: f.rule, class: f.error })),
       cardCount: fired.length,
       prefetchFetched: [],
       prefetchMs: null,

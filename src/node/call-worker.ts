@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
-import type { CallAnswer } from '../app.ts';
+import type { CallAnswer } from '../http/routes.ts';
 import { CardRenderError, renderCard } from '../cards/render.ts';
 import { type CallDeps, callService } from '../http/invoke.ts';
 import { HttpError, operationOutcome } from '../protocol/errors.ts';
@@ -44,6 +44,7 @@ function recorder(records: [InvocationRow, InvocationCardRow[]][]): Store {
   const mainThreadOnly = () => Promise.reject(new Error('only hook calls run in an evaluation worker'));
   return {
     recordInvocation: async (invocation, cards) => void records.push([invocation, cards]),
+    findCards: mainThreadOnly,
     recordFeedback: mainThreadOnly,
     claimJti: mainThreadOnly,
     purgeExpiredJtis: mainThreadOnly,

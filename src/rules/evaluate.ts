@@ -21,6 +21,7 @@ import type { RuleErrorClass } from '../protocol/degraded.ts';
 import { asBoolean } from './fhirpath.ts';
 import { CLOCK } from './functions.ts';
 import type { CompiledCondition, CompiledExpr, CompiledRule, CompiledService } from './compile.ts';
+import { errorLocation } from './rule-error.ts';
 
 export interface EvaluationInput {
   context: Record<string, unknown>;
@@ -44,8 +45,11 @@ export interface RuleOutcome {
   fired: boolean;
   /** Card placeholder values when fired. */
   values?: Record<string, unknown[]>;
-  /** The failure that stopped the rule; the rule did not fire. */
-  error?: { class: RuleErrorClass; message: string };
+  /**
+   * The failure that stopped the rule; the rule did not fire. The message may quote data (for
+   * authors); the class and the failing expression's `path:line:col` are what is kept.
+   */
+  error?: RuleError;
   /** The evaluation budget ran out before this rule was done; it did not fire. */
   skipped?: true;
   /** Milliseconds spent evaluating this rule's own expressions (and the defines they computed). */
@@ -104,7 +108,7 @@ export function evaluateService(service: CompiledService, input: EvaluationInput
       if (state === 'true' && !run.skipped) {
         values = {};
         for (const value of rule.values) {
-          const result = timed(run, () => value.run(run.vars));
+          const result = timed(run, () => value.run(run.vars), value.run);
           if (run.error) break;
           values[value.name] = result ?? [];
         }
@@ -133,9 +137,15 @@ export function evaluateService(service: CompiledService, input: EvaluationInput
     });
 }
 
+export interface RuleError {
+  class: RuleErrorClass;
+  message: string;
+  location?: string;
+}
+
 interface RuleRun {
   vars: Record<string, unknown>;
-  error?: { class: RuleErrorClass; message: string };
+  error?: RuleError;
   skipped?: boolean;
   ms: number;
 }
@@ -154,14 +164,14 @@ function evaluate(condition: CompiledCondition, run: RuleRun, overBudget: () => 
         return untried(condition);
       }
       const start = performance.now();
-      const result = timed(run, () => condition.run(run.vars));
+      const result = timed(run, () => condition.run(run.vars), condition.run);
       const ms = performance.now() - start;
       if (result === undefined) return { kind: 'expr', expression: condition.expression, state: 'error', error: run.error!.message, ms };
       let value: boolean;
       try {
         value = asBoolean(result);
       } catch (error) {
-        run.error = { class: 'fhirpath-type', message: messageOf(error) };
+        run.error = { class: 'fhirpath-type', message: messageOf(error), ...at(error, condition.run) };
         return { kind: 'expr', expression: condition.expression, state: 'error', result, error: run.error.message, ms };
       }
       return { kind: 'expr', expression: condition.expression, state: value ? 'true' : 'false', result, ms };
@@ -205,12 +215,12 @@ function untried(condition: CompiledCondition): ConditionTrace {
 }
 
 /** Runs `fn` for a rule, adding its time and turning a throw into the rule's error. */
-function timed<T>(run: RuleRun, fn: () => T): T | undefined {
+function timed<T>(run: RuleRun, fn: () => T, expression?: object): T | undefined {
   const start = performance.now();
   try {
     return fn();
   } catch (error) {
-    run.error = { class: error instanceof DefineError ? 'define-failed' : 'fhirpath-error', message: messageOf(error) };
+    run.error = { class: error instanceof DefineError ? 'define-failed' : 'fhirpath-error', message: messageOf(error), ...at(error, expression) };
     return undefined;
   } finally {
     run.ms += performance.now() - start;
@@ -221,21 +231,34 @@ function timed<T>(run: RuleRun, fn: () => T): T | undefined {
 class DefineError extends Error {}
 
 /**
- * Which defines the rule being evaluated has read. Service defines are shared by all rules of the
- * call and memoised, so a read is recorded even when another rule computed the value.
+ * Which defines the rule being evaluated has read, directly or through other defines. Service
+ * defines are shared by all rules of the call and memoised, so a define remembers what it read
+ * when it was computed, and a later read of its value counts those too: the list does not
+ * depend on which rule happened to compute a define first.
  */
 class DefineReads {
-  #current: string[] | undefined;
+  /** The rule's reads, then one frame per define being computed. */
+  #frames: string[][] = [];
   start(): void {
-    this.#current = [];
+    this.#frames = [[]];
   }
   stop(): string[] {
-    const read = this.#current ?? [];
-    this.#current = undefined;
+    const read = this.#frames[0] ?? [];
+    this.#frames = [];
     return read;
   }
-  record(name: string): void {
-    if (this.#current && !this.#current.includes(name)) this.#current.push(name);
+  record(names: readonly string[]): void {
+    for (const frame of this.#frames) for (const name of names) if (!frame.includes(name)) frame.push(name);
+  }
+  /** Runs a define's computation, giving back the defines it read. */
+  computing<T>(fn: () => T): { value: T; read: string[] } {
+    this.#frames.push([]);
+    try {
+      const value = fn();
+      return { value, read: this.#frames.at(-1)! };
+    } finally {
+      this.#frames.pop();
+    }
   }
 }
 
@@ -269,19 +292,30 @@ function defineValue(vars: Record<string, unknown>, name: string): DefineValue {
 function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[], reads: DefineReads): void {
   for (const define of defines) {
     let state: { value: unknown[] } | { error: DefineError } | 'computing' | undefined;
+    /** The defines this one read when it was computed. */
+    let read: string[] = [];
     Object.defineProperty(vars, define.name, {
       enumerable: true,
       get() {
-        reads.record(define.name);
+        reads.record([define.name]);
         // Defines from different files can reach each other; a loop must fail, not recurse forever.
         if (state === 'computing') throw new DefineError(`define '${define.name}' depends on itself`);
         if (!state) {
           state = 'computing';
-          try {
-            state = { value: define.run(vars) };
-          } catch (error) {
-            state = { error: new DefineError(`define '${define.name}': ${messageOf(error)}`) };
-          }
+          let error: unknown;
+          const computed = reads.computing(() => {
+            try {
+              return define.run(vars);
+            } catch (e) {
+              error = e;
+              return undefined;
+            }
+          });
+          read = computed.read;
+          // The cause keeps the failing expression's location (rule-error.ts).
+          state = computed.value ? { value: computed.value } : { error: new DefineError(`define '${define.name}': ${messageOf(error)}`, { cause: error }) };
+        } else {
+          reads.record(read);
         }
         if ('error' in state) throw state.error;
         return state.value;
@@ -289,5 +323,10 @@ function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[], re
     });
   }
 }
+
+const at = (error: unknown, expression?: object) => {
+  const location = errorLocation(error, expression);
+  return location ? { location } : {};
+};
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -67,7 +67,7 @@ export interface FhirPathCompilerOptions {
   fastPaths?: boolean;
 }
 
-function toSyntaxError(error: unknown): FhirPathSyntaxError {
+export function toSyntaxError(error: unknown): FhirPathSyntaxError {
   const message = error instanceof Error ? error.message : String(error);
   // fhirpath.js reports "line: 1; column: 9; message: mismatched input ..." (column 0-based).
   const match = /line: (\d+); column: (\d+); message: (.*)/s.exec(message);
