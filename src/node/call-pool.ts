@@ -103,7 +103,7 @@ export class CallPool {
   /** Starts the workers on `ruleSet` and resolves once every one has compiled it. */
   async start(ruleSet: RuleSet): Promise<void> {
     this.use(ruleSet);
-    await Promise.all([...this.slots, this.spare!].map((slot) => (slot.ready ? undefined : new Promise((resolve) => slot.worker.once('message', resolve)))));
+    await Promise.all(this.slots.map((slot) => (slot.ready ? undefined : new Promise((resolve) => slot.worker.once('message', resolve)))));
   }
 
   /** Runs one hook call in a worker; resolves with its answer (never rejects for the call's own sake). */
@@ -144,10 +144,14 @@ export class CallPool {
     this.generations.set(ruleSet, generation);
     this.content = { generation, files };
     if (this.slots.length === 0) {
+      // The spare starts once a first worker is ready: at start-up the compiles share the cores.
       for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
-      this.spare = this.spawn();
     } else {
-      for (const slot of [...this.slots, this.spare!]) slot.worker.postMessage({ type: 'content', generation, files } satisfies ToWorker);
+      for (const slot of [...this.slots, ...(this.spare ? [this.spare] : [])]) {
+        // Busy until it has compiled the new content (it says 'ready' again).
+        slot.ready = false;
+        slot.worker.postMessage({ type: 'content', generation, files } satisfies ToWorker);
+      }
     }
     return generation;
   }
@@ -183,6 +187,7 @@ export class CallPool {
   private onMessage(slot: Slot, message: FromWorker): void {
     if (message.type === 'ready') {
       slot.ready = true;
+      if (!this.spare && !this.closed) this.spare = this.spawn();
       this.dispatch();
       return;
     }

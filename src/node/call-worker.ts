@@ -111,14 +111,23 @@ function finished(outcome: RuleOutcome, rule: CompiledRule, request: HookRequest
   }
 }
 
+// Messages are handled one after another: new content is compiled only once the call in
+// progress is done (compiling mid-call would spend that call's deadline).
+let previous: Promise<void> = Promise.resolve();
 port.on('message', (message: ToWorker) => {
+  previous = previous.then(() => handle(message));
+});
+
+function handle(message: ToWorker): Promise<void> {
   if (message.type === 'content') {
     load(message.generation, message.files);
-    return;
+    // Ready again: the pool sends no call while a worker compiles (a compile is not a call's time).
+    post({ type: 'ready' });
+    return Promise.resolve();
   }
-  call(message).catch((error: unknown) => {
+  return call(message).catch((error: unknown) => {
     // The name only: a message may quote request data.
     post({ type: 'failed', id: message.id, error: error instanceof Error ? error.name : 'Error' });
   });
-});
+}
 post({ type: 'ready' });

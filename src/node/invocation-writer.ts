@@ -12,15 +12,15 @@ export interface InvocationWriter {
 
 export async function startInvocationWriter(path: string, synchronous: 'FULL' | 'NORMAL'): Promise<InvocationWriter> {
   const worker: Worker = startTsWorker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path, synchronous } });
-  const waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  const waiting: Record<number, { resolve(): void; reject(error: Error): void }> = {};
   let nextId = 1;
   let stopped: Error | undefined;
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.on('message', (message: FromWriter) => {
       if (message.type === 'ready') return resolve();
-      const waiter = waiting.get(message.id);
-      waiting.delete(message.id);
+      const waiter = waiting[message.id];
+      delete waiting[message.id];
       if (message.type === 'written') waiter?.resolve();
       else waiter?.reject(new Error(`recording the invocation failed: ${message.error}`));
     });
@@ -28,15 +28,17 @@ export async function startInvocationWriter(path: string, synchronous: 'FULL' | 
   worker.on('exit', () => {
     // Calls waiting on a writer that is gone fail (500) rather than answer without their rows.
     stopped = new Error('the invocation writer stopped');
-    for (const waiter of waiting.values()) waiter.reject(stopped);
-    waiting.clear();
+    for (const [id, waiter] of Object.entries(waiting)) {
+      waiter.reject(stopped);
+      delete waiting[Number(id)];
+    }
   });
   return {
     recordInvocation(invocation, cards) {
       if (stopped) return Promise.reject(stopped);
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
+        waiting[id] = { resolve, reject };
         worker.postMessage({ id, invocation, cards } satisfies ToWriter);
       });
     },

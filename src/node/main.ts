@@ -54,7 +54,9 @@ async function main(): Promise<void> {
   const writer = settings.workers > 0 ? await startInvocationWriter(settings.dbPath, settings.dbSynchronous) : undefined;
   const callStore = writer ? { ...database.store, recordInvocation: writer.recordInvocation } : database.store;
   const pool = settings.workers > 0 ? new CallPool({ size: settings.workers, config: settings.service, marginMs: settings.hardDeadlineMarginMs, log, filesOf: contentFilesOf }) : undefined;
-  await pool?.start(ruleSet);
+  // Not awaited: the service listens as soon as its own compile is done; calls that come before
+  // a worker has compiled the content wait for it in the queue.
+  void pool?.start(ruleSet);
   const app = createApp({
     ruleSet: () => content.ruleSet,
     store: database.store,
