@@ -13,7 +13,7 @@ import { errorResponse, httpError, onError } from './http/errors.ts';
 import { feedbackRoute } from './http/feedback-route.ts';
 import { hookRoutes } from './http/hook-route.ts';
 import { readJsonBody } from './http/json-body.ts';
-import type { Routes } from './http/routes.ts';
+import type { Routes, RunCall } from './http/routes.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { RuleSet } from './rules/compile.ts';
 import type { Store } from './store/store.ts';
@@ -30,6 +30,11 @@ export interface AppDeps {
   newUuid?: () => string;
   /** Extra facts for `GET /health` from the shell (reload state, database). */
   health?: () => Record<string, unknown>;
+  /**
+   * Runs a hook call somewhere else than on this thread (the Node shell's worker pool, which can
+   * stop a call that overruns). Gets the raw request; default: `callService` here.
+   */
+  runCall?: RunCall;
 }
 
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
@@ -50,6 +55,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     },
     limit: limitBody(config.maxBodyBytes),
     readJson: (req) => readJsonBody(req, config.maxJsonDepth),
+    runCall: deps.runCall,
   };
 
   const app = new Hono<AuthEnv>();

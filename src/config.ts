@@ -1,16 +1,19 @@
 import type { TrustedClient } from './auth/clients.ts';
+import type { InputBounds } from './protocol/input-bounds.ts';
 
 /**
  * The service's settings. The core never reads the environment: runtime shells build this
  * (Node from process.env, the Worker from its bindings) and pass it to `createApp`.
  */
-export interface ServiceConfig {
+export interface ServiceConfig extends InputBounds {
   /** Largest accepted request body, in bytes; larger gets 413. */
   maxBodyBytes: number;
   /** Deadline for all FHIR fallback fetches of one call. */
   prefetchTimeoutMs: number;
   /** Largest FHIR response accepted by the fallback, in bytes. */
   prefetchMaxBytes: number;
+  /** FHIR fallback bytes of one call, summed over all its keys and pages; past it a key is unavailable. */
+  prefetchMaxTotalBytes: number;
   /** Pages of a paginated FHIR search the fallback follows. */
   prefetchMaxPages: number;
   /** Allowed CORS origins; `['*']` for any (auth is by bearer token, not cookies). */
@@ -45,7 +48,11 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   maxBodyBytes: 5 * 1024 * 1024,
   prefetchTimeoutMs: 3000,
   prefetchMaxBytes: 10 * 1024 * 1024,
+  prefetchMaxTotalBytes: 20 * 1024 * 1024,
   prefetchMaxPages: 5,
+  maxBundleEntries: 10_000,
+  maxSelections: 1_000,
+  maxResources: 25_000,
   corsOrigins: ['*'],
   storePayloads: false,
   trustedClients: [],

@@ -12,7 +12,7 @@ import type { Store } from '../store/store.ts';
 import type { HookResponse } from '../protocol/card.ts';
 import { fhirServerPolicy } from '../protocol/fhir-server-url.ts';
 import { HttpError } from '../protocol/errors.ts';
-import { type HookResult, runHook } from '../pipeline/run.ts';
+import { type HookResult, type PipelineOptions, runHook } from '../pipeline/run.ts';
 import { type HookRequest, UUID } from '../protocol/request.ts';
 import { storedRuleError } from '../rules/rule-error.ts';
 
@@ -23,6 +23,8 @@ export interface CallDeps {
   log: Logger;
   now: () => Date;
   newUuid: () => string;
+  /** Hears each rule's outcome as soon as it is known (see PipelineOptions). */
+  onRuleOutcome?: PipelineOptions['onRuleOutcome'];
 }
 
 export interface CallMeta {
@@ -51,6 +53,7 @@ export async function callService(deps: CallDeps, service: CompiledService, read
   }
   const result = await runHook({ fetch: deps.fetch, now: () => at, newUuid: deps.newUuid, limits: deps.config }, service, raw, {
     allowServer: serverPolicy(meta, deps.log, service.id, deps.config.allowPrivateFhirServers),
+    onRuleOutcome: deps.onRuleOutcome,
   });
   if (result.rejected) {
     const error = new HttpError(result.rejected.status, result.rejected.problems);

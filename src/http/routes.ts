@@ -20,7 +20,17 @@ export interface Routes {
   call: CallDeps;
   limit: MiddlewareHandler;
   readJson: (req: Request) => Promise<unknown>;
+  /** Where hook calls run when not here (AppDeps.runCall). */
+  runCall?: RunCall;
 }
+
+/** A hook call's HTTP answer, as a `runCall` elsewhere hands it back. */
+export interface CallAnswer {
+  status: number;
+  body: unknown;
+}
+
+export type RunCall = (service: CompiledService, ruleSet: RuleSet, req: Request, meta: CallMeta) => Promise<CallAnswer>;
 
 /** What the call may do on behalf of the authenticated client (open mode: nothing said). */
 export function metaOf(c: Context<AuthEnv>): CallMeta {
@@ -29,8 +39,8 @@ export function metaOf(c: Context<AuthEnv>): CallMeta {
 }
 
 /** The service a path names, or a 404. */
-export function serviceOf(routes: Routes, id: string): CompiledService {
-  const service = routes.ruleSet().services.get(id);
+export function serviceOf(routes: Routes, id: string, ruleSet = routes.ruleSet()): CompiledService {
+  const service = ruleSet.services.get(id);
   if (!service) throw httpError(404, `no CDS service '${id.slice(0, 100)}'`, 'not-found');
   return service;
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { classifyContentPath } from '../rules/content.ts';
-import { compileContent, type CompileResult } from '../rules/compile.ts';
+import { compileContent, type CompileResult, type RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
 
 /** Every content file under `root` (its rules/ and cards/), with paths relative to `root`. */
@@ -26,6 +26,11 @@ export async function readContentFiles(root: string): Promise<SourceFile[]> {
   return files;
 }
 
+const sources = new WeakMap<RuleSet, SourceFile[]>();
+
+/** The files a RuleSet from `loadContent` was compiled from (evaluation workers compile them again). */
+export const contentFilesOf = (ruleSet: RuleSet): SourceFile[] | undefined => sources.get(ruleSet);
+
 /**
  * Reads and compiles the content under `root`; problem paths are relative to the working directory.
  * Also returns the files it compiled, which the Worker build bundles.
@@ -38,6 +43,7 @@ export async function loadContent(root: string): Promise<CompileResult & { files
   }
   const files = await readContentFiles(root);
   const result = compileContent(files);
+  if (result.ruleSet) sources.set(result.ruleSet, files);
   const shown = relative(process.cwd(), root).split(sep).join('/');
   if (!shown) return { ...result, files };
   return { ...result, files, problems: result.problems.map((p) => ({ ...p, path: `${shown}/${p.path}` })) };

@@ -1,4 +1,5 @@
 /** Settings from environment variables, each checked: a bad value stops start-up with its name. */
+import { availableParallelism } from 'node:os';
 import type { ServiceConfig } from '../config.ts';
 import type { LogLevel } from '../log/logger.ts';
 import { intVar, logLevelFromVars, oneOfVar, serviceConfigFromVars, SettingsError, stringVar } from '../settings.ts';
@@ -17,6 +18,10 @@ export interface NodeSettings {
   logLevel: LogLevel;
   /** Audit rows older than this many days are purged (daily, and at start). */
   retentionDays: number;
+  /** Evaluation worker threads (call-pool.ts); 0 evaluates on the main thread, without a hard deadline. */
+  workers: number;
+  /** How long a call may run past its evaluation budget before its worker is terminated. */
+  hardDeadlineMarginMs: number;
   service: ServiceConfig;
 }
 
@@ -37,6 +42,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): NodeSetti
     watchContent: oneOfVar(env, 'CDS_WATCH_CONTENT', 'true', ['true', 'false'] as const, (s) => s.toLowerCase()) === 'true',
     logLevel: logLevelFromVars(env),
     retentionDays: intVar(env, 'CDS_RETENTION_DAYS', 2192, 1, 36_500),
+    workers: intVar(env, 'CDS_WORKERS', availableParallelism(), 0, 256),
+    hardDeadlineMarginMs: intVar(env, 'CDS_HARD_DEADLINE_MARGIN_MS', 250, 10, 60_000),
     service: serviceConfigFromVars(env, trustedClients),
   };
 }

@@ -9,7 +9,9 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
 import { createLogger } from '../log/logger.ts';
 import { formatProblem } from '../rules/source.ts';
-import { loadContent } from './content-files.ts';
+import { CallPool } from './call-pool.ts';
+import { startInvocationWriter } from './invocation-writer.ts';
+import { contentFilesOf, loadContent } from './content-files.ts';
 import { LiveContent } from './live-content.ts';
 import { SettingsError, settingsFromEnv } from './env.ts';
 import { scheduleRetention } from './retention.ts';
@@ -47,13 +49,23 @@ async function main(): Promise<void> {
 
   const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous, warn: (message, fields) => log.warn(message, fields) });
   const stopRetention = scheduleRetention(database.store, settings.retentionDays, log);
+  // Hook calls run in worker threads with a hard deadline, so no call can hold the others.
+  // With workers, calls are recorded by a writer thread: an fsync never holds the main thread.
+  const writer = settings.workers > 0 ? await startInvocationWriter(settings.dbPath, settings.dbSynchronous) : undefined;
+  const callStore = writer ? { ...database.store, recordInvocation: writer.recordInvocation } : database.store;
+  const pool = settings.workers > 0 ? new CallPool({ size: settings.workers, config: settings.service, marginMs: settings.hardDeadlineMarginMs, log, filesOf: contentFilesOf }) : undefined;
+  // Not awaited: the service listens as soon as its own compile is done; calls that come before
+  // a worker has compiled the content wait for it in the queue.
+  void pool?.start(ruleSet);
   const app = createApp({
     ruleSet: () => content.ruleSet,
     store: database.store,
     config: settings.service,
     log,
+    ...(pool ? { runCall: (service, ruleSet, req, meta) => pool.call(ruleSet, service, req, meta, callStore) } : {}),
     health: () => ({
       database: 'sqlite',
+      workers: pool ? { size: pool.size, replaced: pool.replaced } : 0,
       auth: clients.length > 0 ? 'jwt' : 'open',
       reload: { watching: settings.watchContent, ...content.reloadState },
     }),
@@ -72,7 +84,9 @@ async function main(): Promise<void> {
     stopRetention();
     // close() stops accepting and waits for open connections; keep-alive connections are
     // closed as soon as their in-flight call has been answered.
-    server.close(() => {
+    server.close(async () => {
+      await pool?.close();
+      await writer?.close();
       database.close();
       log.info('shut down', { signal });
       process.exit(0);

@@ -10,12 +10,41 @@ export interface FhirClientOptions {
   maxBytes: number;
   /** Pages of a paginated search to follow (`Bundle.link` next, same origin only). */
   maxPages: number;
+  /**
+   * Bytes left for the whole call, shared by all its keys and pages (see `callByteBudget`);
+   * every body read takes from it. Without it only the per-response cap applies.
+   */
+  callBudget?: CallByteBudget;
+  /** Entries a merged search Bundle may hold (all pages together). */
+  maxEntries?: number;
 }
+
+/** What one call may still read from the FHIR server, over all its fetches. */
+export interface CallByteBudget {
+  remaining: number;
+  readonly total: number;
+}
+
+export const callByteBudget = (total: number): CallByteBudget => ({ remaining: total, total });
 
 export class FhirFetchError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The fallback data would exceed a bound of the call (its byte total over all keys and pages, or
+ * the entries of one Bundle): the key counts as unavailable. Its own class so the prefetch
+ * availability logic can tell it from a server failure.
+ */
+export class FhirFallbackCapError extends FhirFetchError {
+  constructor(
+    message: string,
+    readonly bound: 'call-bytes' | 'bundle-entries',
   ) {
     super(message);
   }
@@ -53,10 +82,14 @@ export async function fetchFhir(
       await response.body?.cancel();
       throw new FhirFetchError(`FHIR server answered ${response.status}`, response.status);
     }
-    const body = await readJsonCapped(response, options.maxBytes);
+    const body = await readJsonCapped(response, options.maxBytes, options.callBudget);
     if (body?.resourceType === 'OperationOutcome') throw new FhirFetchError('FHIR server answered an OperationOutcome');
     if (!result) result = body;
     else if (Array.isArray(body.entry)) result.entry = [...((result.entry as unknown[]) ?? []), ...body.entry];
+    const entries = Array.isArray(result.entry) ? result.entry.length : 0;
+    if (options.maxEntries !== undefined && entries > options.maxEntries) {
+      throw new FhirFallbackCapError(`the FHIR search gave more than ${options.maxEntries} entries`, 'bundle-entries');
+    }
     const next = nextLink(body, server);
     if (!next) break;
     url = next;
@@ -79,11 +112,16 @@ function nextLink(body: Record<string, unknown>, server: FhirServerUrl): URL | u
   return isUnderBase(next, server) ? next : undefined;
 }
 
-async function readJsonCapped(response: Response, maxBytes: number): Promise<Record<string, unknown>> {
+async function readJsonCapped(response: Response, maxBytes: number, budget?: CallByteBudget): Promise<Record<string, unknown>> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) {
     await response.body?.cancel();
     throw new FhirFetchError(`FHIR response of ${declared} bytes exceeds the ${maxBytes}-byte cap`);
+  }
+  const overBudget = () => new FhirFallbackCapError(`the FHIR responses of this call exceed ${budget!.total} bytes together`, 'call-bytes');
+  if (budget && declared > budget.remaining) {
+    await response.body?.cancel();
+    throw overBudget();
   }
   const reader = response.body?.getReader();
   if (!reader) throw new FhirFetchError('FHIR response has no body');
@@ -96,6 +134,14 @@ async function readJsonCapped(response: Response, maxBytes: number): Promise<Rec
     if (total > maxBytes) {
       await reader.cancel();
       throw new FhirFetchError(`FHIR response exceeds the ${maxBytes}-byte cap`);
+    }
+    if (budget) {
+      // Taken as it arrives: concurrent fetches of the call share what is left.
+      budget.remaining -= value.byteLength;
+      if (budget.remaining < 0) {
+        await reader.cancel();
+        throw overBudget();
+      }
     }
     chunks.push(value);
   }

@@ -5,12 +5,14 @@
  */
 import type { CompiledService } from '../rules/compile.ts';
 import { HttpError, type Problem } from '../protocol/errors.ts';
-import { fetchFhir, type FhirClientOptions, FhirFetchError } from './fhir-client.ts';
+import { callByteBudget, fetchFhir, type FhirClientOptions, FhirFetchError } from './fhir-client.ts';
 import { expandTemplate } from '../protocol/prefetch-template.ts';
 import type { HookRequest } from '../protocol/request.ts';
 
-export interface PrefetchOptions extends FhirClientOptions {
+export interface PrefetchOptions extends Omit<FhirClientOptions, 'callBudget'> {
   timeoutMs: number;
+  /** FHIR fallback bytes of the whole call, over all keys and pages (default: no total cap). */
+  maxTotalBytes?: number;
   /** Whether `fhirServer` may be called at all (the client's allowlist); default: yes. */
   allowServer?: (url: string) => boolean;
 }
@@ -58,7 +60,8 @@ export async function resolvePrefetch(
   }
   const signal = AbortSignal.timeout(options.timeoutMs);
   const token = request.fhirAuthorization?.access_token;
-  const outcomes = await Promise.allSettled(missing.map(([, query]) => fetchFhir(request.fhirServer!, query, token, signal, options)));
+  const fetchOptions: FhirClientOptions = { ...options, ...(options.maxTotalBytes !== undefined ? { callBudget: callByteBudget(options.maxTotalBytes) } : {}) };
+  const outcomes = await Promise.allSettled(missing.map(([, query]) => fetchFhir(request.fhirServer!, query, token, signal, fetchOptions)));
   const problems: Problem[] = [];
   outcomes.forEach((outcome, i) => {
     const [key] = missing[i]!;

@@ -12,8 +12,9 @@ import { CardRenderError, renderCard, renderSystemActions } from '../cards/rende
 import type { Action, Card, HookResponse } from '../protocol/card.ts';
 import { degradedExtension, type FailedRule, type RuleErrorClass, type SkippedRule } from '../protocol/degraded.ts';
 import { HttpError, type Problem } from '../protocol/errors.ts';
+import type { InputBounds } from '../protocol/input-bounds.ts';
 import { type HookRequest, parseHookRequest } from '../protocol/request.ts';
-import type { CompiledService } from '../rules/compile.ts';
+import type { CompiledRule, CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleExplanation, type RuleOutcome } from '../rules/evaluate.ts';
 import { resolvePrefetch } from './prefetch.ts';
 
@@ -26,7 +27,9 @@ export interface PipelineDeps {
   limits: PipelineLimits;
 }
 
-export interface PipelineLimits {
+export interface PipelineLimits extends InputBounds {
+  /** FHIR fallback bytes of the whole call, over all keys and pages. */
+  prefetchMaxTotalBytes: number;
   /** Deadline for all FHIR fallback fetches of the call. */
   prefetchTimeoutMs: number;
   prefetchMaxBytes: number;
@@ -40,6 +43,8 @@ export interface PipelineOptions {
   allowServer?: (url: string) => boolean;
   /** Return each rule's explanation (authoring tools only: it holds patient data). */
   explain?: boolean;
+  /** Hears each rule's outcome as soon as it is known, with the request it is for. */
+  onRuleOutcome?: (outcome: RuleOutcome, rule: CompiledRule, request: HookRequest) => void;
 }
 
 /** A card and the rule that made it. */
@@ -107,7 +112,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
   const since = (t: number) => performance.now() - t;
   try {
     // request
-    const request = parseHookRequest(body, service.hook);
+    const request = parseHookRequest(body, service.hook, deps.limits);
     result.request = request;
     result.timings.requestMs = since(start);
 
@@ -120,6 +125,8 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
         timeoutMs: deps.limits.prefetchTimeoutMs,
         maxBytes: deps.limits.prefetchMaxBytes,
         maxPages: deps.limits.prefetchMaxPages,
+        maxTotalBytes: deps.limits.prefetchMaxTotalBytes,
+        maxEntries: deps.limits.maxBundleEntries,
         allowServer: options.allowServer,
       }));
     } finally {
@@ -131,7 +138,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
     const outcomes = evaluateService(
       service,
       { context: request.context, prefetch, now: at },
-      { budgetMs: deps.limits.evaluationBudgetMs, explain: options.explain },
+      { budgetMs: deps.limits.evaluationBudgetMs, explain: options.explain, onOutcome: options.onRuleOutcome && ((outcome, rule) => options.onRuleOutcome!(outcome, rule, request)) },
     );
     result.timings.evaluateMs = since(evaluateStart);
 

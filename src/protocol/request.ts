@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { badRequest, HttpError } from './errors.ts';
 import { type ContextField, type HookName, hookDefinition } from './hooks.ts';
+import { checkInputBounds, type InputBounds } from './input-bounds.ts';
 import { zodProblems } from './problems.ts';
 import { fhirServerUrlProblem } from './fhir-server-url.ts';
 
@@ -95,12 +96,14 @@ export interface HookRequest extends HookRequestEnvelope {
 
 /**
  * Validates a parsed JSON body as a call of `hook`.
- * @throws HttpError 400 naming the first offending field(s).
+ * @param bounds the input shape bounds (input-bounds.ts), checked before anything else walks it.
+ * @throws HttpError 400 naming the first offending field(s), 413 for a field over a bound.
  */
-export function parseHookRequest(body: unknown, hook: HookName): HookRequest {
+export function parseHookRequest(body: unknown, hook: HookName, bounds?: InputBounds): HookRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('the request body must be a JSON object');
   }
+  if (bounds) checkInputBounds(body as Record<string, unknown>, bounds);
   const envelope = hookRequestSchema.safeParse(body);
   if (!envelope.success) throw new HttpError(400, zodProblems(envelope.error));
   const request = envelope.data;

@@ -10,7 +10,7 @@
 import type { CompiledService, CompileResult } from './compiled.ts';
 import { compileService } from './compile-service.ts';
 import { classifyContentPath } from './content.ts';
-import { createFhirPathCompiler, FhirPathSyntaxError } from './fhirpath.ts';
+import { createFhirPathCompiler, type FhirPathCompilerOptions, FhirPathSyntaxError } from './fhirpath.ts';
 import { type ParsedFhirPath, parseFhirPath } from './fhirpath-ast.ts';
 import { filesByKind, loadCards, loadData, loadLibraries, loadValueSets } from './load-content.ts';
 import { type ContentProblem, formatProblem, problem, type SourceFile } from './source.ts';
@@ -26,7 +26,7 @@ export { PLACEHOLDER_REFERENCE } from './compile-rule.ts';
  *   { path: 'cards/bleeding-risk.yaml', text: '...' },
  * ]);
  */
-export function compileContent(files: readonly SourceFile[]): CompileResult {
+export function compileContent(files: readonly SourceFile[], options: FhirPathCompilerOptions = {}): CompileResult {
   const problems: ContentProblem[] = [];
   const byKind = filesByKind(files);
   const valueSets = loadValueSets(byKind.valueset, problems);
@@ -48,7 +48,7 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
     if (entry instanceof FhirPathSyntaxError) throw entry;
     return entry;
   };
-  const shared = { cards, brokenCards, valueSets, libraries, data, compile: createFhirPathCompiler(valueSets, data), parse };
+  const shared = { cards, brokenCards, valueSets, libraries, data, compile: createFhirPathCompiler(valueSets, data, options), parse };
 
   const services = new Map<string, CompiledService>();
   const serviceFiles = new Map(byKind.service.map((f) => [classifyContentPath(f.path)!.id, f]));

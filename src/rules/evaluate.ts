@@ -36,6 +36,8 @@ export interface EvaluationOptions {
   budgetMs?: number;
   /** Build each rule's explanation (costs a little: define values are kept). */
   explain?: boolean;
+  /** Hears each rule's outcome as soon as it is known (the worker pool keeps what finished, in case the call is cut). */
+  onOutcome?: (outcome: RuleOutcome, rule: CompiledRule) => void;
 }
 
 export interface RuleOutcome {
@@ -123,6 +125,7 @@ export function evaluateService(service: CompiledService, input: EvaluationInput
           ms: run.ms,
         };
       }
+      options.onOutcome?.(outcome, rule);
       return outcome;
     });
 }

@@ -5,6 +5,7 @@
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import type { ValueSetIndex } from './valuesets.ts';
+import { fastPath } from './fast-paths.ts';
 import { clinicalFunctions, type DataTables } from './functions.ts';
 
 /** A FHIRPath expression ready to run: variables in, a collection out. */
@@ -34,17 +35,19 @@ const ROOT = {};
  * const onWarfarin = compile("%meds.entry.resource.where(medication.coding.inValueSet('warfarin')).exists()");
  * onWarfarin({ meds: bundle }); // [true]
  */
-export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTables = new Map()): FhirPathCompiler {
+export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTables = new Map(), options: FhirPathCompilerOptions = {}): FhirPathCompiler {
   const userInvocationTable = clinicalFunctions(valueSets, data);
+  const fast = options.fastPaths ?? true;
   // A library's defines are compiled for every service that includes it: the same text gives
   // the same function (variables come at run time), so each text is parsed once.
   const compiled = new Map<string, CompiledExpression | FhirPathSyntaxError>();
-  return (expression) => {
+  const compile: FhirPathCompiler = (expression) => {
     let entry = compiled.get(expression);
     if (!entry) {
       try {
         const fn = fhirpath.compile(expression, r4, { userInvocationTable }) as (resource: unknown, vars: Record<string, unknown>) => unknown[];
-        entry = (vars) => fn(ROOT, vars);
+        const plain: CompiledExpression = (vars) => fn(ROOT, vars);
+        entry = (fast && fastPath(expression, plain, compile, valueSets)) || plain;
       } catch (error) {
         entry = toSyntaxError(error);
       }
@@ -53,6 +56,15 @@ export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTable
     if (entry instanceof FhirPathSyntaxError) throw entry;
     return entry;
   };
+  return compile;
+}
+
+export interface FhirPathCompilerOptions {
+  /**
+   * Run the common shapes over long lists from a per-call index (fast-paths.ts); default on.
+   * Off only to check that they give what fhirpath.js gives.
+   */
+  fastPaths?: boolean;
 }
 
 export function toSyntaxError(error: unknown): FhirPathSyntaxError {

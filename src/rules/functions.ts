@@ -177,7 +177,7 @@ interface CodingLike {
 }
 
 /** The codings an item carries: itself when it is a Coding, its `coding` when a CodeableConcept. */
-function codingsOf(item: unknown): CodingLike[] {
+export function codingsOf(item: unknown): CodingLike[] {
   const value = unwrap(item);
   if (!value || typeof value !== 'object') return [];
   const record = value as Record<string, unknown>;

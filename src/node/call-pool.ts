@@ -1,0 +1,328 @@
+/**
+ * Hook calls evaluated in worker threads, with a hard deadline.
+ *
+ * FHIRPath is synchronous: one expression over a crafted input (`x in %selections` over 50,000
+ * drafts) can run for a minute, and on the main thread it would hold every other call, `/health`
+ * and SIGTERM with it. So the main thread only speaks HTTP and writes SQLite; each call's body
+ * bytes go (transferred, not copied) to one of `size` workers (one per core), which parses,
+ * validates, prefetches, evaluates and renders, and posts back the answer and the rows to record.
+ *
+ * A worker runs one call at a time; calls wait in a queue for a free one. A call that is not done
+ * `budgetMs + marginMs` after it started (plus the prefetch timeout once it goes to the FHIR
+ * server) has its worker terminated: the call is answered 200 with no cards from the cut rules,
+ * all of them named in the `org.cds-rules.degraded` extension with reason `deadline`, and
+ * recorded as degraded; a fresh worker takes the terminated one's place.
+ *
+ * Workers compile the content themselves (compiled FHIRPath is closures, which cannot cross
+ * threads): the pool sends them the source files of the RuleSet in force whenever it changes.
+ */
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from './ts-worker.ts';
+import type { ServiceConfig } from '../config.ts';
+import type { CallAnswer as CallResult } from '../http/routes.ts';
+import type { CallMeta } from '../http/invoke.ts';
+import type { Logger } from '../log/logger.ts';
+import { operationOutcome } from '../protocol/errors.ts';
+import type { CompiledService, RuleSet } from '../rules/compile.ts';
+import type { SourceFile } from '../rules/source.ts';
+import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import type { Card } from '../protocol/card.ts';
+
+const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
+/** A generous floor for JSON parsing speed (V8 parses well over 100 MB/s on one idle core). */
+const PARSE_BYTES_PER_MS = 10_000;
+import type { CallerFields, FinishedRule, FromWorker, ToWorker } from './call-messages.ts';
+import { degradedExtension } from '../protocol/degraded.ts';
+
+export interface CallPoolOptions {
+  /** Workers (default: one per core). */
+  size?: number;
+  config: ServiceConfig;
+  /** Time a call may run past its evaluation budget before its worker is terminated. */
+  marginMs: number;
+  log: Logger;
+  /** The source files a RuleSet was compiled from (content-files.ts keeps them). */
+  filesOf: (ruleSet: RuleSet) => SourceFile[] | undefined;
+  now?: () => Date;
+  newUuid?: () => string;
+}
+
+export interface PooledCall {
+  result: CallResult;
+  /** Rows to record (durably) before the answer is sent. */
+  records: [InvocationRow, InvocationCardRow[]][];
+}
+
+interface Job {
+  id: number;
+  service: CompiledService;
+  generation: number;
+  body: ArrayBuffer;
+  contentType: string | undefined;
+  meta: CallMeta;
+  receivedAt: number;
+  started?: number;
+  who?: CallerFields;
+  /** Rules done so far, in order, as the worker reported them. */
+  finished: FinishedRule[];
+  resolve(call: PooledCall): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job?: Job;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+const WORKER = new URL('./call-worker.ts', import.meta.url);
+
+export class CallPool {
+  readonly size: number;
+  private readonly slots: Slot[] = [];
+  /**
+   * A worker started and compiled ahead, idle: it takes a terminated worker's place at once, so a
+   * cut call does not leave the pool one worker short for the seconds a start takes.
+   */
+  private spare: Slot | undefined;
+  private readonly queue: Job[] = [];
+  private readonly generations = new WeakMap<RuleSet, number>();
+  private content: { generation: number; files: SourceFile[] } | undefined;
+  private nextId = 1;
+  private closed = false;
+  /** Workers terminated at the deadline so far (for /health and tests). */
+  replaced = 0;
+
+  constructor(private readonly options: CallPoolOptions) {
+    this.size = Math.max(1, options.size ?? availableParallelism());
+  }
+
+  /** Starts the workers on `ruleSet` and resolves once every one has compiled it. */
+  async start(ruleSet: RuleSet): Promise<void> {
+    this.use(ruleSet);
+    await Promise.all(this.slots.map((slot) => (slot.ready ? undefined : new Promise((resolve) => slot.worker.once('message', resolve)))));
+  }
+
+  /** Runs one hook call in a worker; resolves with its answer (never rejects for the call's own sake). */
+  run(ruleSet: RuleSet, service: CompiledService, body: ArrayBuffer, contentType: string | undefined, meta: CallMeta): Promise<PooledCall> {
+    if (this.closed) return Promise.reject(new Error('the call pool is closed'));
+    const generation = this.use(ruleSet);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, service, generation, body, contentType, meta, receivedAt: (this.options.now?.() ?? new Date()).getTime(), finished: [], resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * The HTTP side of a pooled call: the body bytes to a worker, its rows to the store (durable
+   * before the answer leaves, as on the main thread), its answer back.
+   */
+  async call(ruleSet: RuleSet, service: CompiledService, req: Request, meta: CallMeta, store: Store): Promise<CallResult> {
+    const body = await req.arrayBuffer();
+    const { result, records } = await this.run(ruleSet, service, body, req.headers.get('content-type') ?? undefined, meta);
+    for (const [invocation, cards] of records) await store.recordInvocation(invocation, cards);
+    return result;
+  }
+
+  /** Stops every worker; calls still queued are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('the call pool is closed'));
+    await Promise.all([...this.slots, ...(this.spare ? [this.spare] : [])].map((s) => s.worker.terminate()));
+  }
+
+  /** The content generation of `ruleSet`, sending its files to the workers when it is new. */
+  private use(ruleSet: RuleSet): number {
+    const known = this.generations.get(ruleSet);
+    if (known !== undefined) return known;
+    const files = this.options.filesOf(ruleSet);
+    if (!files) throw new Error('the call pool needs the source files of the content (loadContent keeps them)');
+    const generation = (this.content?.generation ?? 0) + 1;
+    this.generations.set(ruleSet, generation);
+    this.content = { generation, files };
+    if (this.slots.length === 0) {
+      // The spare starts once a first worker is ready: at start-up the compiles share the cores.
+      for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
+    } else {
+      for (const slot of [...this.slots, ...(this.spare ? [this.spare] : [])]) {
+        // Busy until it has compiled the new content (it says 'ready' again).
+        slot.ready = false;
+        slot.worker.postMessage({ type: 'content', generation, files } satisfies ToWorker);
+      }
+    }
+    return generation;
+  }
+
+  private spawn(): Slot {
+    const { config } = this.options;
+    // Trusted clients stay on the main thread: the worker never sees keys or the JWT gate.
+    const worker = startTsWorker(WORKER, {
+      workerData: { config: { ...config, trustedClients: [] }, ...this.content },
+    });
+    const slot: Slot = { worker, ready: false };
+    worker.on('message', (message: FromWorker) => this.onMessage(slot, message));
+    worker.on('error', (error) => {
+      this.options.log.error('evaluation worker crashed', { error: error.name });
+    });
+    worker.on('exit', () => {
+      if (this.closed) return;
+      if (slot === this.spare) {
+        this.spare = this.spawn();
+        return;
+      }
+      if (!this.slots.includes(slot)) return;
+      // Died on its own (out of memory, a crash): its call fails, a new worker takes its place
+      // (after a pause when it never got ready, so a worker that cannot start does not spin).
+      const job = slot.job;
+      if (slot.ready) this.replace(slot);
+      else setTimeout(() => this.slots.includes(slot) && !this.closed && this.replace(slot), 1000).unref();
+      if (job) job.reject(new Error('the evaluation worker stopped'));
+    });
+    return slot;
+  }
+
+  private onMessage(slot: Slot, message: FromWorker): void {
+    if (message.type === 'ready') {
+      slot.ready = true;
+      if (!this.spare && !this.closed) this.spare = this.spawn();
+      this.dispatch();
+      return;
+    }
+    const job = slot.job;
+    if (!job || job.id !== message.id) return; // a late message of a call already cut
+    switch (message.type) {
+      case 'accepted':
+        // Parsed: from here the call has its budget and margin, whatever the body's size.
+        job.who = message.who;
+        this.arm(slot, this.limitMs());
+        return;
+      case 'outcome':
+        job.finished.push(message.finished);
+        return;
+      case 'fetching':
+        // The FHIR fallback has its own deadline; evaluation's budget comes after it.
+        this.arm(slot, this.options.config.prefetchTimeoutMs + this.limitMs());
+        return;
+      case 'log':
+        this.options.log[message.level](message.msg, message.fields);
+        return;
+      case 'done':
+        this.finish(slot);
+        job.resolve({ result: message.result, records: message.records });
+        return;
+      case 'failed':
+        this.finish(slot);
+        job.reject(new Error(`evaluation worker: ${message.error}`));
+        return;
+    }
+  }
+
+  private limitMs(): number {
+    return this.options.config.evaluationBudgetMs + this.options.marginMs;
+  }
+
+  private arm(slot: Slot, ms: number): void {
+    clearTimeout(slot.timer);
+    slot.timer = setTimeout(() => this.cut(slot), Math.max(0, ms));
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (!slot.ready || slot.job) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      job.started = performance.now();
+      // Until it is parsed, a call also has the time to parse its body (a 15 MB body takes
+      // hundreds of ms on a busy core): the deadline is for evaluation, not for reading.
+      this.arm(slot, this.limitMs() + job.body.byteLength / PARSE_BYTES_PER_MS);
+      const message: ToWorker = { type: 'call', id: job.id, serviceId: job.service.id, body: job.body, contentType: job.contentType, meta: job.meta };
+      slot.worker.postMessage(message, [job.body]);
+    }
+  }
+
+  private finish(slot: Slot): void {
+    clearTimeout(slot.timer);
+    slot.job = undefined;
+    this.dispatch();
+  }
+
+  /** The hard deadline: terminate the worker, answer the call as cut, put a fresh worker in its place. */
+  private cut(slot: Slot): void {
+    const job = slot.job;
+    if (!job) return;
+    this.replaced++;
+    this.replace(slot);
+    void slot.worker.terminate();
+    const ms = performance.now() - job.started!;
+    this.options.log.warn('hard deadline: evaluation worker terminated', { service: job.service.id, hookInstance: job.who?.hookInstance ?? null, ms: Math.round(ms) });
+    job.resolve(this.deadlineAnswer(job, ms));
+  }
+
+  private replace(slot: Slot): void {
+    clearTimeout(slot.timer);
+    const index = this.slots.indexOf(slot);
+    if (index === -1) return;
+    this.slots[index] = this.spare ?? this.spawn();
+    this.spare = this.spawn();
+    this.dispatch();
+  }
+
+  /**
+   * A call cut at the deadline: 200 with the cards of the rules that finished and the others
+   * named (reason `deadline`), when the body was a readable request; 503 when it never got that
+   * far (nothing is known to be valid about it).
+   */
+  private deadlineAnswer(job: Job, ms: number): PooledCall {
+    const { service } = job;
+    const { config } = this.options;
+    const done = new Map(job.finished.map((f) => [f.rule, f]));
+    const rules = service.rules.filter((r) => r.enabled).map((r) => r.id);
+    const cut = rules.filter((r) => !done.has(r));
+    const fired = job.finished.filter((f): f is FinishedRule & { card: Card } => f.card !== undefined);
+    fired.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
+    const failed = job.finished.filter((f) => f.error).map((f) => ({ rule: f.rule, error: f.error! }));
+    const skipped = [
+      ...job.finished.filter((f) => f.skipped).map((f) => ({ rule: f.rule, reason: 'budget' as const })),
+      ...cut.map((rule) => ({ rule, reason: 'deadline' as const })),
+    ];
+    const id = (this.options.newUuid ?? (() => crypto.randomUUID()))();
+    const base = {
+      id,
+      receivedAt: job.receivedAt,
+      serviceId: service.id,
+      hook: service.hook,
+      client: job.meta.client ?? null,
+      hookInstance: job.who?.hookInstance ?? null,
+      patientId: job.who?.patientId ?? null,
+      userId: job.who?.userId ?? null,
+      encounterId: job.who?.encounterId ?? null,
+      rulesEvaluated: job.finished.filter((f) => !f.skipped).map((f) => f.rule),
+      rulesFired: fired.map((f) => f.rule),
+      rulesSkipped: skipped.map((s) => s.rule),
+      ruleErrors: failed.map((f) => ({ rule: f.rule, class: f.error })),
+      cardCount: fired.length,
+      prefetchFetched: [],
+      prefetchMs: null,
+      evaluateMs: null,
+      totalMs: ms,
+    };
+    if (!job.who) {
+      const problem = { message: `the call could not be processed within ${Math.round(ms)} ms`, code: 'too-costly' as const };
+      return { result: { status: 503, body: operationOutcome([problem]) }, records: [[{ ...base, status: 503, outcome: 'rejected', error: 'deadline' }, []]] };
+    }
+    const body = { cards: fired.map((f) => f.card), extension: degradedExtension(skipped, failed, config.evaluationBudgetMs) };
+    const cards: InvocationCardRow[] = fired.map(({ card, rule }) => ({
+      cardUuid: card.uuid,
+      invocationId: id,
+      serviceId: service.id,
+      ruleId: rule,
+      indicator: card.indicator,
+      suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
+    }));
+    return { result: { status: 200, body }, records: [[{ ...base, status: 200, outcome: 'degraded' }, cards]] };
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Fast paths: the expression shapes rules run over long lists, answered from a per-call index
+ * instead of fhirpath.js's general interpreter (which builds a node per item and per property and
+ * calls `inValueSet` once per item). Same results, by construction and by test
+ * (test/content/fast-paths.test.ts runs every shipped rule with and without them):
+ *
+ * | shape (at the start of an expression) | run as |
+ * |---|---|
+ * | `%list.where(a.b.inValueSet('vs'))...` | codes of `a.b` over `%list`, indexed once per call; the value set is asked once per distinct code |
+ * | `%list.where(a.b.where(system = 'S' and code = 'C').exists())...` | one lookup in the same index |
+ * | `(%x \| %y).where(a.b.inValueSet('vs')).exists()` | the two lookups, without hashing every resource for the union |
+ * | `%bundle.entry.resource.ofType(T)`, then optionally `.where(f = 's')` or `.where(f in ('s' \| 't'))` | one pass over the entries, comparing strings |
+ *
+ * What follows the shape (`.exists()`, `.first().medication`, another `.where(...)`) runs in
+ * fhirpath.js on the looked-up resources. A `%list` that is not a list of resources (a Bundle, a
+ * value of another kind) runs the whole expression in fhirpath.js as written.
+ *
+ * The index lives in a WeakMap keyed by the list itself: a define's value is one array for the
+ * whole call, so every define filtering the same list shares one index, and it goes with the call.
+ */
+import { codingsOf } from './functions.ts';
+import type { ValueSetIndex } from './valuesets.ts';
+
+type Compiled = (vars: Record<string, unknown>) => unknown[];
+type Resource = Record<string, unknown> & { resourceType: string };
+
+const PATH = String.raw`([a-z]\w*(?:\s*\.\s*[a-z]\w*)*)`;
+const VAR = String.raw`%([A-Za-z_]\w*)`;
+/** A path that ends at Codings: `system = ` and `code = ` then test each Coding. */
+const CODING_PATH = String.raw`((?:[a-z]\w*\s*\.\s*)*coding)`;
+const STRING = String.raw`'([^'\\]+)'`;
+const IN_VALUE_SET = new RegExp(String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${PATH}\s*\.\s*inValueSet\s*\(\s*${STRING}\s*\)\s*\)`);
+const HAS_CODE = new RegExp(
+  String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${CODING_PATH}\s*\.\s*where\s*\(\s*system\s*=\s*${STRING}\s+and\s+code\s*=\s*${STRING}\s*\)\s*\.\s*exists\s*\(\s*\)\s*\)`,
+);
+const UNION_EXISTS = new RegExp(String.raw`^\s*\(\s*${VAR}\s*\|\s*${VAR}\s*\)\s*\.\s*where\s*\(\s*${PATH}\s*\.\s*inValueSet\s*\(\s*${STRING}\s*\)\s*\)\s*\.\s*exists\s*\(\s*\)\s*$`);
+const OF_TYPE = new RegExp(
+  String.raw`^\s*${VAR}\s*\.\s*entry\s*\.\s*resource\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\)(?:\s*\.\s*where\s*\(\s*([a-z]\w*)\s*(?:=\s*${STRING}|in\s*\(\s*(${STRING}(?:\s*\|\s*${STRING})*)\s*\))\s*\))?`,
+);
+/** Types whose `ofType` also takes their subtypes: left to fhirpath.js. */
+const ABSTRACT_TYPES = new Set(['Resource', 'DomainResource']);
+/** The variable the rest of an expression reads the looked-up resources from. */
+const PREFIX_VAR = '__fastPathPrefix';
+
+/**
+ * A fast version of `expression`, or undefined when it has none of the shapes.
+ * @param plain the expression compiled by fhirpath.js, run whenever the input is not a resource list
+ * @param compile compiles the rest of the expression (it reads `%__fastPathPrefix`)
+ */
+export function fastPath(expression: string, plain: Compiled, compile: (expression: string) => Compiled, valueSets: ValueSetIndex): Compiled | undefined {
+  const union = UNION_EXISTS.exec(expression);
+  if (union) {
+    const [, left, right, path, valueSet] = union as unknown as [string, string, string, string, string];
+    const segments = split(path);
+    return (vars) => {
+      const a = resourceList(vars, left);
+      const b = resourceList(vars, right);
+      if (!a || !b) return plain(vars);
+      return [inValueSet(a, segments, valueSet, valueSets).length > 0 || inValueSet(b, segments, valueSet, valueSets).length > 0];
+    };
+  }
+  const ofType = OF_TYPE.exec(expression);
+  if (ofType && !ABSTRACT_TYPES.has(ofType[2]!)) {
+    const [whole, name, type, field, equal, list] = ofType as unknown as [string, string, string, string?, string?, string?];
+    const allowed = equal !== undefined ? new Set([equal]) : list !== undefined ? new Set([...list.matchAll(/'([^'\\]+)'/g)].map((m) => m[1]!)) : undefined;
+    const rest = expression.slice(whole.length);
+    const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
+    return (vars) => {
+      const found = entriesOfType(vars, name, type, field, allowed);
+      if (!found) return plain(vars);
+      return continued ? continued(withPrefix(vars, found)) : found;
+    };
+  }
+  let lookup: ((list: Resource[]) => Resource[]) | undefined;
+  let match: RegExpExecArray | null;
+  if ((match = IN_VALUE_SET.exec(expression))) {
+    const [, , path, valueSet] = match as unknown as [string, string, string, string];
+    const segments = split(path);
+    lookup = (list) => inValueSet(list, segments, valueSet, valueSets);
+  } else if ((match = HAS_CODE.exec(expression))) {
+    const [, , path, system, code] = match as unknown as [string, string, string, string, string];
+    const segments = split(path);
+    lookup = (list) => pick(list, index(list, segments).get(codeKey(system, code)));
+  }
+  if (!lookup || !match) return undefined;
+  const name = match[1]!;
+  const rest = expression.slice(match[0].length);
+  const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
+  const find = lookup;
+  return (vars) => {
+    const list = resourceList(vars, name);
+    if (!list) return plain(vars);
+    const found = find(list);
+    return continued ? continued(withPrefix(vars, found)) : found;
+  };
+}
+
+function withPrefix(vars: Record<string, unknown>, found: Resource[]): Record<string, unknown> {
+  const more = Object.create(vars) as Record<string, unknown>;
+  more[PREFIX_VAR] = found;
+  return more;
+}
+
+/**
+ * The resources of type `type` in the Bundle held by the variable, those whose string `field` is
+ * one of `allowed` when given; undefined (run it in fhirpath.js) for anything but a Bundle or an
+ * empty value, or a `field` that is not a plain string somewhere.
+ */
+function entriesOfType(vars: Record<string, unknown>, name: string, type: string, field: string | undefined, allowed: Set<string> | undefined): Resource[] | undefined {
+  if (!(name in vars)) return undefined;
+  const value = vars[name];
+  if (Array.isArray(value) && value.length === 0) return [];
+  if (!value || typeof value !== 'object' || (value as { resourceType?: unknown }).resourceType !== 'Bundle') return undefined;
+  const entries = (value as { entry?: unknown }).entry;
+  if (entries === undefined) return [];
+  if (!Array.isArray(entries)) return undefined;
+  const found: Resource[] = [];
+  for (const entry of entries) {
+    const resource = entry && typeof entry === 'object' ? (entry as { resource?: unknown }).resource : undefined;
+    if (!resource || typeof resource !== 'object' || Array.isArray(resource)) continue;
+    if ((resource as { resourceType?: unknown }).resourceType !== type) continue;
+    if (field !== undefined) {
+      const actual = (resource as Record<string, unknown>)[field];
+      if (actual === undefined || actual === null) continue;
+      if (typeof actual !== 'string') return undefined;
+      if (!allowed!.has(actual)) continue;
+    }
+    found.push(resource as Resource);
+  }
+  return found;
+}
+
+/** The variable's value when it is a list of plain resources (a define's value), else undefined. */
+function resourceList(vars: Record<string, unknown>, name: string): Resource[] | undefined {
+  if (!(name in vars)) return undefined;
+  const value = vars[name];
+  if (!Array.isArray(value)) return undefined;
+  for (const item of value) {
+    if (!item || typeof item !== 'object' || typeof (item as { resourceType?: unknown }).resourceType !== 'string') return undefined;
+  }
+  return value as Resource[];
+}
+
+const split = (path: string) => path.split('.').map((s) => s.trim());
+const codeKey = (system: string, code: string) => `${system}|${code}`;
+
+interface CodeIndex {
+  /** Positions in the list of the resources carrying each system|code. */
+  positions: Map<string, number[]>;
+  /** The system and code of each key, to ask value sets. */
+  codes: Map<string, { system: string; code: string }>;
+}
+
+const indexes = new WeakMap<Resource[], Map<string, CodeIndex>>();
+
+/** The list's resources by the codes at `segments`, built once per list and path. */
+function index(list: Resource[], segments: string[]): Map<string, number[]> {
+  return codeIndex(list, segments).positions;
+}
+
+function codeIndex(list: Resource[], segments: string[]): CodeIndex {
+  let byPath = indexes.get(list);
+  if (!byPath) indexes.set(list, (byPath = new Map()));
+  const pathKey = segments.join('.');
+  let built = byPath.get(pathKey);
+  if (!built) {
+    built = { positions: new Map(), codes: new Map() };
+    list.forEach((resource, position) => {
+      for (const value of walk([resource], segments)) {
+        for (const coding of codingsOf(value)) {
+          const key = codeKey(coding.system, coding.code);
+          const at = built!.positions.get(key);
+          if (!at) {
+            built!.positions.set(key, [position]);
+            built!.codes.set(key, coding);
+          } else if (at[at.length - 1] !== position) at.push(position);
+        }
+      }
+    });
+    byPath.set(pathKey, built);
+  }
+  return built;
+}
+
+function inValueSet(list: Resource[], segments: string[], valueSet: string, valueSets: ValueSetIndex): Resource[] {
+  const { positions, codes } = codeIndex(list, segments);
+  const found = new Set<number>();
+  for (const [key, at] of positions) {
+    const { system, code } = codes.get(key)!;
+    if (valueSets.contains(valueSet, system, code)) for (const p of at) found.add(p);
+  }
+  return pick(list, found.size > 0 ? [...found] : undefined);
+}
+
+/** The resources at `positions`, in list order (as `where` keeps them). */
+function pick(list: Resource[], positions: number[] | undefined): Resource[] {
+  if (!positions || positions.length === 0) return [];
+  return [...positions].sort((a, b) => a - b).map((p) => list[p]!);
+}
+
+/**
+ * The values at a FHIRPath member path, as fhirpath.js with the R4 model finds them: arrays
+ * flatten, and a name that is not a property of the object is a choice type (`medication` is
+ * `medicationCodeableConcept` or `medicationReference`).
+ */
+function walk(values: unknown[], segments: string[]): unknown[] {
+  let current = values;
+  for (const segment of segments) {
+    const next: unknown[] = [];
+    for (const value of current) {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
+      const record = value as Record<string, unknown>;
+      const add = (v: unknown) => (Array.isArray(v) ? next.push(...v) : v !== undefined && v !== null && next.push(v));
+      if (Object.hasOwn(record, segment)) add(record[segment]);
+      else {
+        for (const key of Object.keys(record)) {
+          const rest = key.charCodeAt(segment.length);
+          if (key.startsWith(segment) && rest >= 65 && rest <= 90) add(record[key]);
+        }
+      }
+    }
+    current = next;
+  }
+  return current;
+}

@@ -1,0 +1,91 @@
+/**
+ * The fast paths (src/rules/fast-paths.ts) must give exactly what fhirpath.js gives: every shipped
+ * rule test case, every shipped service over every Synthea patient, and the bench's long
+ * medication lists are evaluated with the content compiled with and without them, and the cards,
+ * the rule outcomes and every card value must be identical.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { loadRuleTests, runCase } from '../../src/authoring/rule-tests.ts';
+import { readContentFiles } from '../../src/node/content-files.ts';
+import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
+import { evaluateService } from '../../src/rules/evaluate.ts';
+import { drugInteractions, SYNTHEA_PATIENTS } from '../../bench/workloads.ts';
+
+const files = await readContentFiles('.');
+const fast = compileContent(files).ruleSet as RuleSet;
+const plain = compileContent(files, { fastPaths: false }).ruleSet as RuleSet;
+const now = new Date();
+
+/**
+ * Without what differs by design from run to run: uuids, timings, and FHIRPath `now()` (a card
+ * action stamped with the time it was made), read from the clock in each of the two runs.
+ */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const isNow = (v: unknown) => typeof v === 'string' && DATE_TIME.test(v) && Math.abs(Date.parse(v) - Date.now()) < 10 * 60_000;
+const comparable = (value: unknown) =>
+  JSON.parse(JSON.stringify(value, (key, v) => (key === 'uuid' || key === 'ms' ? undefined : isNow(v) ? '(now)' : v)));
+
+describe('fast paths give what fhirpath.js gives: shipped rule test cases', () => {
+  const { tests } = loadRuleTests(files);
+  for (const test of tests) {
+    for (const testCase of test.cases) {
+      it(`${test.path}: ${testCase.name}`, async () => {
+        const [withFast, withoutFast] = [await runCase(fast, test, testCase, now), await runCase(plain, test, testCase, now)];
+        expect(comparable(withFast.cards)).toEqual(comparable(withoutFast.cards));
+        expect(comparable(withFast.rules)).toEqual(comparable(withoutFast.rules));
+        expect(withFast.status).toBe(withoutFast.status);
+      });
+    }
+  }
+});
+
+/** A call of `service` for a Synthea patient: every resource of each queried type prefetched, the patient's medications as draft orders. */
+function syntheaInput(patientFile: string, hook: string, prefetchTemplate: Record<string, string>) {
+  const record = JSON.parse(readFileSync(join('test/fixtures/synthea', `${patientFile}.bundle.json`), 'utf8')) as Bundle;
+  const resources = (record.entry ?? []).map((e) => e.resource as Resource);
+  const patient = resources.find((r) => r.resourceType === 'Patient')!;
+  const drafts = resources.filter((r) => r.resourceType === 'MedicationRequest').map((r) => ({ ...r, status: 'draft' }));
+  const draftOrders = { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) };
+  const context: Record<string, unknown> = {
+    userId: 'Practitioner/example',
+    patientId: patient.id,
+    ...(hook === 'order-select' || hook === 'order-sign' ? { draftOrders } : {}),
+    ...(hook === 'order-select' ? { selections: drafts.map((d) => `MedicationRequest/${d.id}`) } : {}),
+  };
+  const prefetch = Object.fromEntries(
+    Object.entries(prefetchTemplate).map(([key, query]) => {
+      if (query.startsWith('Patient/')) return [key, patient];
+      const type = query.split(/[/?]/)[0]!;
+      return [key, { resourceType: 'Bundle', type: 'searchset', entry: resources.filter((r) => r.resourceType === type).map((resource) => ({ resource })) }];
+    }),
+  );
+  return { context, prefetch };
+}
+
+describe('fast paths give what fhirpath.js gives: every service over every Synthea patient', () => {
+  for (const service of fast.services.values()) {
+    for (const patient of SYNTHEA_PATIENTS) {
+      it(`${service.id}, ${patient}`, async () => {
+        const input = syntheaInput(patient, service.hook, service.prefetch);
+        const a = evaluateService(service, { ...input, now });
+        const b = evaluateService(plain.services.get(service.id)!, { ...input, now });
+        expect(comparable(a)).toEqual(comparable(b));
+      });
+    }
+  }
+});
+
+describe('fast paths give what fhirpath.js gives: long medication lists', () => {
+  for (const count of [50, 500]) {
+    it(`drug-interactions with ${count} active MedicationRequests`, async () => {
+      const { context, prefetch } = JSON.parse(drugInteractions(count).body) as { context: Record<string, unknown>; prefetch: Record<string, unknown> };
+      const a = evaluateService(fast.services.get('drug-interactions')!, { context, prefetch, now });
+      const b = evaluateService(plain.services.get('drug-interactions')!, { context, prefetch, now });
+      expect(comparable(a)).toEqual(comparable(b));
+      expect(a.filter((o) => o.fired).map((o) => o.ruleId)).toEqual(['opioid-benzodiazepine']);
+    });
+  }
+});

@@ -1,0 +1,98 @@
+/**
+ * The evaluation worker pool (src/node/call-pool.ts) with real worker threads: a call whose one
+ * expression would run for minutes is answered at its hard deadline with the cards of the rules
+ * that finished and the cut ones named,
+ * its worker is terminated and replaced, and the next call is evaluated as usual.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type ServiceConfig } from '../../src/config.ts';
+import { CallPool } from '../../src/node/call-pool.ts';
+import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
+import type { SourceFile } from '../../src/rules/source.ts';
+
+const files: SourceFile[] = [
+  { path: 'rules/slow/service.yaml', text: 'hook: patient-view\ntitle: Slow\ndescription: One quick rule, one that can be made to run for minutes\nprefetch:\n  obs: Observation?patient={{context.patientId}}\n' },
+  {
+    path: 'rules/slow/early.yaml',
+    text: 'id: early\ntitle: Early\nreferences: [{ label: Test, url: "https://example.org" }]\nwhen: "%obs.entry.exists()"\ncard: quick\n',
+  },
+  {
+    // Cubic in the number of observations: 400 of them are 64 million nodes, minutes of work.
+    path: 'rules/slow/stuck.yaml',
+    text: 'id: stuck\ntitle: Stuck\nreferences: [{ label: Test, url: "https://example.org" }]\nwhen: "%obs.entry.select(%obs.entry.select(%obs.entry)).count() > 0"\ncard: quick\n',
+  },
+  { path: 'cards/quick.yaml', text: 'summary: "Observations on file"\nindicator: info\nsource:\n  label: Test\n' },
+];
+const compiled = compileContent(files);
+const ruleSet = compiled.ruleSet as RuleSet;
+const service = ruleSet.services.get('slow')!;
+
+const body = (observations: number) =>
+  new TextEncoder().encode(
+    JSON.stringify({
+      hook: 'patient-view',
+      hookInstance: crypto.randomUUID(),
+      context: { userId: 'Practitioner/example', patientId: 'p1' },
+      prefetch: {
+        obs: {
+          resourceType: 'Bundle',
+          type: 'searchset',
+          entry: Array.from({ length: observations }, (_, i) => ({ resource: { resourceType: 'Observation', id: `o${i}`, status: 'final', code: { text: 'x' } } })),
+        },
+      },
+    }),
+  ).buffer as ArrayBuffer;
+
+const config: ServiceConfig = { ...DEFAULT_CONFIG, evaluationBudgetMs: 100 };
+const log = { debug() {}, info() {}, warn() {}, error() {} };
+let pool: CallPool;
+beforeAll(async () => {
+  pool = new CallPool({ size: 1, config, marginMs: 1000, log, filesOf: (r) => (r === ruleSet ? files : undefined) });
+  await pool.start(ruleSet);
+});
+afterAll(() => pool.close());
+
+describe('evaluation workers with a hard deadline', () => {
+  it('a call with a quick input is evaluated in the worker: cards, and the row to record', async () => {
+    const { result, records } = await pool.run(ruleSet, service, body(3), 'application/json', {});
+    expect(result.status).toBe(200);
+    expect(result.body).toMatchObject({ cards: [{ summary: 'Observations on file' }, { summary: 'Observations on file' }] });
+    expect(records).toHaveLength(1);
+    expect(records[0]![0]).toMatchObject({ serviceId: 'slow', status: 200, outcome: 'ok', rulesFired: ['early', 'stuck'] });
+    expect(records[0]![1]).toHaveLength(2);
+  });
+
+  it('a call stuck in one expression is answered at budget + margin (not minutes later) with the cards of the rules that finished and the cut one named, and recorded degraded', async () => {
+    const started = performance.now();
+    const request = body(400);
+    const hookInstance = JSON.parse(new TextDecoder().decode(request)).hookInstance;
+    const { result, records } = await pool.run(ruleSet, service, request, 'application/json', {});
+    const ms = performance.now() - started;
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({
+      cards: [expect.objectContaining({ summary: 'Observations on file', indicator: 'info' })],
+      extension: { 'org.cds-rules.degraded': { skipped: [{ rule: 'stuck', reason: 'deadline' }], failed: [] } },
+    });
+    // Budget 100 + margin 1000, with room for a loaded machine; the expression alone takes minutes.
+    expect(ms).toBeLessThan(5000);
+    expect(pool.replaced).toBe(1);
+    expect(records).toEqual([
+      [
+        expect.objectContaining({ hookInstance, status: 200, outcome: 'degraded', rulesEvaluated: ['early'], rulesFired: ['early'], rulesSkipped: ['stuck'], cardCount: 1 }),
+        [expect.objectContaining({ ruleId: 'early', cardUuid: (result.body as { cards: { uuid: string }[] }).cards[0]!.uuid })],
+      ],
+    ]);
+  });
+
+  it('the terminated worker is replaced: the next call is evaluated as usual', async () => {
+    const { result } = await pool.run(ruleSet, service, body(2), 'application/json', {});
+    expect(result.status).toBe(200);
+    expect((result.body as { cards: unknown[] }).cards).toHaveLength(2);
+  });
+
+  it('a body that is not JSON is answered 400 by the worker, as on the main thread', async () => {
+    const { result, records } = await pool.run(ruleSet, service, new TextEncoder().encode('{not json').buffer as ArrayBuffer, 'application/json', {});
+    expect(result.status).toBe(400);
+    expect(records[0]![0]).toMatchObject({ status: 400, outcome: 'rejected' });
+  });
+});
