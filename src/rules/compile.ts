@@ -14,6 +14,8 @@ import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler,
 import { FUNCTION_DATA_TABLES } from './functions.ts';
 import { codeOnly, lintExpression } from './lint.ts';
 import { dataTableProblem } from './mme.ts';
+import { valueSetCoverageWarnings } from './ingredient-coverage.ts';
+import { rxnormTableProblem } from './rxnorm.ts';
 import { type Condition, type LibraryFile, libraryFileSchema, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
 import { type ContentProblem, didYouMean, formatProblem, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
@@ -109,6 +111,7 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
   const cards = loadCards(byKind.card, problems);
   const data = loadData(byKind.data, problems);
   const libraries = loadLibraries(byKind.library, problems);
+  problems.push(...valueSetCoverageWarnings(byKind.valueset, data));
   const compile = createFhirPathCompiler(valueSets, data);
 
   const services = new Map<string, CompiledService>();
@@ -208,7 +211,7 @@ function loadData(files: SourceFile[], problems: ContentProblem[]): Map<string, 
     const name = classifyContentPath(file.path)!.id;
     const value = source.toJS();
     // A table a clinical function reads must have the shape it reads, or rules would fail per call.
-    const why = dataTableProblem(name, value);
+    const why = dataTableProblem(name, value) ?? rxnormTableProblem(name, value);
     if (why) problems.push(source.problemAt([], `data table '${name}': ${why}`));
     else tables.set(name, value);
   }
