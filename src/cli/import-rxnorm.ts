@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { RrfError, RXNORM_PRODUCTS_TABLE, rxnormTableProblem, tableFromRelease, type RxNormProductTable } from '../rules/rxnorm.ts';
+import { RrfError, RXNORM_PRODUCTS_TABLE, rxnormTableProblem, tableFile, tableFromRelease, type RxNormProductFile, type RxNormProductTable } from '../rules/rxnorm.ts';
 import { UsageError } from './args.ts';
 import { eprintln, green, println } from './output.ts';
 
@@ -19,7 +19,7 @@ export async function importRxNorm(root: string, release: string, options: { ing
 
   let ingredients = (options.ingredients ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (ingredients.length === 0 && existsSync(target)) {
-    const current = JSON.parse(await readFile(target, 'utf8')) as RxNormProductTable;
+    const current = JSON.parse(await readFile(target, 'utf8')) as RxNormProductFile;
     if (!rxnormTableProblem(RXNORM_PRODUCTS_TABLE, current)) ingredients = current.ingredients.map((i) => i.rxcui);
   }
   if (ingredients.some((i) => !/^\d+$/.test(i))) throw new UsageError('--ingredients takes RxCUIs separated by commas (e.g. 11289,7804)');
@@ -34,7 +34,7 @@ export async function importRxNorm(root: string, release: string, options: { ing
     return 1;
   }
   const missing = ingredients.filter((i) => !table.ingredients.some((t) => t.rxcui === i));
-  await writeFile(target, `${JSON.stringify(table, null, 1)}\n`);
+  await writeFile(target, `${JSON.stringify(tableFile(table), null, 1)}\n`);
   println(green(`wrote ${target}: ${table.products.length} products of ${table.ingredients.length} ingredients (RxNorm ${version})`));
   if (missing.length > 0) println(`no products found for ingredient(s) ${missing.join(', ')} in this release`);
   println('run cds-rules check: it warns where a value set misses products of an ingredient it covers');

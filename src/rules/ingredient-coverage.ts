@@ -11,12 +11,23 @@ export function valueSetCoverageWarnings(files: readonly SourceFile[], data: Rea
   if (!index) return [];
   const warnings: ContentProblem[] = [];
   for (const file of files) {
-    // Syntax and schema problems are reported once, by the value set loader.
+    // A cheap JSON read first; the positional parse (for the warning's line) only when there is
+    // a gap. Malformed files are reported once, by the value set loader.
+    let json: unknown;
+    try {
+      json = JSON.parse(file.text);
+    } catch {
+      continue;
+    }
+    const checked = valueSetFileSchema.safeParse(json);
+    if (!checked.success) continue;
+    const extensions = (checked.data as { extension?: { url?: string }[] }).extension ?? [];
+    if (extensions.some((e) => e?.url === INTENTIONALLY_PARTIAL)) continue;
+    const gaps = ingredientCoverageGaps(conceptsOf(checked.data), index);
+    if (gaps.length === 0) continue;
     const parsed = parseContentFile(file, valueSetFileSchema, []);
     if (!parsed?.data) continue;
-    const extensions = (parsed.data as { extension?: { url?: string }[] }).extension ?? [];
-    if (extensions.some((e) => e?.url === INTENTIONALLY_PARTIAL)) continue;
-    for (const gap of ingredientCoverageGaps(conceptsOf(parsed.data), index)) {
+    for (const gap of gaps) {
       warnings.push(parsed.source.problemAt(['expansion'], `value set '${parsed.data.id}' ${describeGap(gap)}`, 'warning'));
     }
   }

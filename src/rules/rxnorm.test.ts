@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importRxNorm } from '../cli/import-rxnorm.ts';
-import { ingredientCoverageGaps, RrfError, RxNormIndex, rxnormTableProblem, tableFromRelease } from './rxnorm.ts';
+import { ingredientCoverageGaps, RrfError, RxNormIndex, rxnormTableProblem, tableFile, tableFromRelease } from './rxnorm.ts';
 
 const FIXTURE = 'test/fixtures/rxnorm-mini/rrf';
 const conso = await readFile(join(FIXTURE, 'RXNCONSO.RRF'), 'utf8');
@@ -23,7 +23,9 @@ describe('tableFromRelease (RXNCONSO.RRF + RXNREL.RRF)', () => {
       { rxcui: '7258', name: 'naproxen' },
       { rxcui: '11289', name: 'warfarin' },
     ]);
-    expect(rxnormTableProblem('rxnorm-products', table)).toBeUndefined();
+    expect(rxnormTableProblem('rxnorm-products', tableFile(table))).toBeUndefined();
+    expect(tableFile(table).products[0]).toBe('198014|SCD|7258|naproxen 500 MG Oral Tablet');
+    expect(rxnormTableProblem('rxnorm-products', { ...tableFile(table), products: ['198014|XYZ|7258|x'] })).toMatch(/^products\[0\] is not/);
   });
 
   it('leaves out suppressed atoms and other sources, and keeps only the ingredients asked for', () => {
@@ -58,13 +60,13 @@ describe('cds-rules import-rxnorm', () => {
   it('writes rules/data/rxnorm-products.json for the ingredients of the current table', async () => {
     const root = await mkdtemp(join(tmpdir(), 'rxnorm-'));
     await mkdir(join(root, 'rules', 'data'), { recursive: true });
-    await writeFile(join(root, 'rules', 'data', 'rxnorm-products.json'), JSON.stringify({ version: 'old', source: 'old', ingredients: [{ rxcui: '7258', name: 'naproxen' }], products: [{ rxcui: '198014', name: 'naproxen 500 MG Oral Tablet', tty: 'SCD', ingredients: ['7258'] }] }));
+    await writeFile(join(root, 'rules', 'data', 'rxnorm-products.json'), JSON.stringify({ version: 'old', source: 'old', ingredients: [{ rxcui: '7258', name: 'naproxen' }], products: ['198014|SCD|7258|naproxen 500 MG Oral Tablet'] }));
     const release = join(root, 'RxNorm_full_test');
     await cp('test/fixtures/rxnorm-mini', release, { recursive: true });
     expect(await importRxNorm(root, release, {})).toBe(0);
     const written = JSON.parse(await readFile(join(root, 'rules', 'data', 'rxnorm-products.json'), 'utf8'));
     expect(written.version).toBe('RxNorm_full_test');
-    expect(written.products.map((p: { rxcui: string }) => p.rxcui)).toEqual(['198014']);
+    expect(written.products).toEqual(['198014|SCD|7258|naproxen 500 MG Oral Tablet']);
     expect(await importRxNorm(root, release, { ingredients: '11289,7258' })).toBe(0);
     const both = JSON.parse(await readFile(join(root, 'rules', 'data', 'rxnorm-products.json'), 'utf8'));
     expect(both.products).toHaveLength(3);
@@ -81,7 +83,7 @@ describe('cds-rules check: ingredient coverage warning', async () => {
   it('warns at the value set when it misses the brand of an ingredient it holds', () => {
     const { problems } = compileContent([
       { path: 'rules/valuesets/warfarin.json', text: valueSet({}) },
-      { path: 'rules/data/rxnorm-products.json', text: JSON.stringify(table) },
+      { path: 'rules/data/rxnorm-products.json', text: JSON.stringify(tableFile(table)) },
     ]);
     expect(problems.map(formatProblem)).toEqual([
       expect.stringMatching(/^rules\/valuesets\/warfarin\.json:\d+:\d+: warning: value set 'warfarin' holds warfarin \(RxNorm 11289\) products but misses 1 more .*855334 warfarin sodium 5 MG Oral Tablet \[Coumadin\]/),
@@ -91,7 +93,7 @@ describe('cds-rules check: ingredient coverage warning', async () => {
   it('is quiet for a set marked intentionally partial', () => {
     const { problems } = compileContent([
       { path: 'rules/valuesets/warfarin.json', text: valueSet({ extension: [{ url: 'urn:cds-rules:ingredient-coverage-intentionally-partial', valueString: 'generics only, for a test' }] }) },
-      { path: 'rules/data/rxnorm-products.json', text: JSON.stringify(table) },
+      { path: 'rules/data/rxnorm-products.json', text: JSON.stringify(tableFile(table)) },
     ]);
     expect(problems.map(formatProblem)).toEqual([]);
   });

@@ -29,25 +29,43 @@ export interface RxNormProductTable {
   products: RxNormProduct[];
 }
 
+/**
+ * The file form: one string per product, `rxcui|tty|ingredient,ingredient|name` (RxNorm's own
+ * RRF style). A row per product keeps the file fast to load: the content loader parses data
+ * files with positions for its messages, and an object per product took seconds.
+ */
+export interface RxNormProductFile {
+  version: string;
+  source: string;
+  ingredients: { rxcui: string; name: string }[];
+  products: string[];
+}
+
+export function productRow(p: RxNormProduct): string {
+  return `${p.rxcui}|${p.tty}|${p.ingredients.join(',')}|${p.name}`;
+}
+
+function parseRow(row: string): RxNormProduct | undefined {
+  const m = /^(\d+)\|(SCD|SBD|GPCK|BPCK)\|(\d+(?:,\d+)*)\|(.+)$/.exec(row);
+  return m ? { rxcui: m[1]!, tty: m[2] as ProductTty, ingredients: m[3]!.split(','), name: m[4]! } : undefined;
+}
+
+/** The table as it is written to rules/data/rxnorm-products.json. */
+export function tableFile(table: RxNormProductTable): RxNormProductFile {
+  return { version: table.version, source: table.source, ingredients: table.ingredients, products: table.products.map(productRow) };
+}
+
 /** Why a value cannot be the rxnorm-products table, or undefined when it has the right shape. */
 export function rxnormTableProblem(name: string, value: unknown): string | undefined {
   if (name !== RXNORM_PRODUCTS_TABLE) return undefined;
-  const v = value as Partial<RxNormProductTable> | null;
+  const v = value as Partial<RxNormProductFile> | null;
   if (typeof v?.version !== 'string' || typeof v.source !== 'string') return "expected 'version' and 'source' (strings: the RxNorm release and where the rows come from)";
   if (!Array.isArray(v.ingredients) || !v.ingredients.every((i) => typeof i?.rxcui === 'string' && typeof i?.name === 'string')) {
     return "expected 'ingredients': an array of { rxcui, name }";
   }
-  if (!Array.isArray(v.products)) return "expected 'products': an array of { rxcui, name, tty, ingredients }";
-  const bad = v.products.findIndex(
-    (p) =>
-      typeof p?.rxcui !== 'string' ||
-      typeof p.name !== 'string' ||
-      !(PRODUCT_TTYS as readonly string[]).includes(p.tty) ||
-      !Array.isArray(p.ingredients) ||
-      p.ingredients.length === 0 ||
-      !p.ingredients.every((i) => typeof i === 'string'),
-  );
-  return bad >= 0 ? `products[${bad}] needs rxcui, name, tty (one of ${PRODUCT_TTYS.join(', ')}) and ingredients (RxCUIs)` : undefined;
+  if (!Array.isArray(v.products)) return "expected 'products': an array of 'rxcui|tty|ingredient,ingredient|name' rows";
+  const bad = v.products.findIndex((p) => typeof p !== 'string' || !parseRow(p));
+  return bad >= 0 ? `products[${bad}] is not 'rxcui|tty|ingredient,ingredient|name' (tty one of ${PRODUCT_TTYS.join(', ')})` : undefined;
 }
 
 /** The table indexed by product and by ingredient. */
@@ -80,9 +98,10 @@ export class RxNormIndex {
 }
 
 export function rxnormIndex(data: ReadonlyMap<string, unknown>): RxNormIndex | undefined {
-  const table = data.get(RXNORM_PRODUCTS_TABLE);
-  if (table === undefined || rxnormTableProblem(RXNORM_PRODUCTS_TABLE, table)) return undefined;
-  return new RxNormIndex(table as RxNormProductTable);
+  const file = data.get(RXNORM_PRODUCTS_TABLE);
+  if (file === undefined || rxnormTableProblem(RXNORM_PRODUCTS_TABLE, file)) return undefined;
+  const f = file as RxNormProductFile;
+  return new RxNormIndex({ ...f, products: f.products.map((row) => parseRow(row)!) });
 }
 
 /**
