@@ -1,9 +1,10 @@
 /**
- * `cds-rules`: the authoring command line (check, test, new, preview, import-valueset, schemas).
+ * `cds-rules`: the authoring command line (check, test, new, preview, import-valueset, import-rxnorm, schemas).
  * Exit codes: 0 fine, 1 problems found or tests failed, 2 the command itself was wrong.
  */
 import { parseArgs, stringOption, UsageError } from './args.ts';
 import { check } from './check.ts';
+import { importRxNorm } from './import-rxnorm.ts';
 import { importValueSet } from './import-valueset.ts';
 import { scaffold } from './new.ts';
 import { eprintln, println } from './output.ts';
@@ -22,13 +23,15 @@ const USAGE = `usage: cds-rules <command> [options]
                                        --why prints why that rule fired or stayed quiet
   import-valueset <file.json> [--id <id>] [--force] [--dir <dir>]
                                        add a FHIR ValueSet (e.g. a VSAC expansion) to rules/valuesets/
+  import-rxnorm <release dir> [--ingredients <rxcui,...>] [--version <v>] [--dir <dir>]
+                                       refresh rules/data/rxnorm-products.json from RXNCONSO.RRF/RXNREL.RRF
   schemas [--out <dir>]                write the editor JSON Schemas (default schemas/)
 
 [dir] and --dir name the folder holding rules/ and cards/ (default: the current folder).`;
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const args = parseArgs(rest, ['hook', 'dir', 'service', 'case', 'id', 'out', 'rule', 'why']);
+  const args = parseArgs(rest, ['hook', 'dir', 'service', 'case', 'id', 'out', 'rule', 'why', 'ingredients', 'version']);
   const dir = stringOption(args, 'dir');
   switch (command) {
     case 'check':
@@ -44,6 +47,9 @@ async function run(argv: string[]): Promise<number> {
     case 'import-valueset':
       if (!args.positionals[0]) throw new UsageError('import-valueset needs a file');
       return importValueSet(dir ?? '.', args.positionals[0], { id: stringOption(args, 'id'), force: args.options.force === true });
+    case 'import-rxnorm':
+      if (!args.positionals[0]) throw new UsageError('import-rxnorm needs the folder of an RxNorm release');
+      return importRxNorm(dir ?? '.', args.positionals[0], { ingredients: stringOption(args, 'ingredients'), version: stringOption(args, 'version') });
     case 'schemas':
       return writeSchemas(stringOption(args, 'out') ?? 'schemas');
     case undefined:

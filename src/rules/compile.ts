@@ -12,6 +12,7 @@ import { compileService } from './compile-service.ts';
 import { classifyContentPath } from './content.ts';
 import { createFhirPathCompiler, type FhirPathCompilerOptions, FhirPathSyntaxError } from './fhirpath.ts';
 import { type ParsedFhirPath, parseFhirPath } from './fhirpath-ast.ts';
+import { valueSetCoverageWarnings } from './ingredient-coverage.ts';
 import { filesByKind, loadCards, loadData, loadLibraries, loadValueSets } from './load-content.ts';
 import { type ContentProblem, formatProblem, problem, type SourceFile } from './source.ts';
 
@@ -33,6 +34,7 @@ export function compileContent(files: readonly SourceFile[], options: FhirPathCo
   const { cards, broken: brokenCards } = loadCards(byKind.card, problems);
   const data = loadData(byKind.data, problems);
   const libraries = loadLibraries(byKind.library, problems);
+  problems.push(...valueSetCoverageWarnings(byKind.valueset, data));
   const parsed = new Map<string, ParsedFhirPath | FhirPathSyntaxError>();
   const parse = (expression: string) => {
     let entry = parsed.get(expression);

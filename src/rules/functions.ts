@@ -11,6 +11,7 @@
  * | `mme()` | MedicationRequests | total MME/day (CDC 2022 factors, one decimal); empty when none is computable (mme.ts) |
  * | `supplyDays()` | a MedicationRequest | its expected supply duration in days (`1 mo` = 30); empty when absent |
  * | `daysCovered(from, to)` | MedicationRequests | days d, from <= d < to, covered by [authoredOn, authoredOn + supply) of any (supply.ts) |
+ * | `hasIngredient('rxcui')` | Codings or CodeableConcepts | true when an RxNorm coding is that ingredient or a product (SCD, SBD, GPCK, BPCK) containing it, by rules/data/rxnorm-products.json (rxnorm.ts) |
  *
  * `mme()` reads the data tables rules/data/opioid-drug-strengths.json and
  * rules/data/mme-conversion-factors.json; the compiler reports a rule that calls it without them.
@@ -20,6 +21,7 @@ import { pooledCohortRisk } from './pooled-cohort.ts';
 import { ValueSetIndex } from './valuesets.ts';
 import { CONVERSION_FACTORS_TABLE, DRUG_STRENGTHS_TABLE, mmeTables, totalMme } from './mme.ts';
 import { daysCovered, supplyDays } from './supply.ts';
+import { RXNORM_PRODUCTS_TABLE, rxnormIndex } from './rxnorm.ts';
 
 
 /**
@@ -32,6 +34,7 @@ export const CLOCK = Symbol('cds-rules.clock');
 /** The data tables (rules/data/<name>.json) a function cannot work without. */
 export const FUNCTION_DATA_TABLES: Readonly<Record<string, readonly string[]>> = {
   mme: [DRUG_STRENGTHS_TABLE, CONVERSION_FACTORS_TABLE],
+  hasIngredient: [RXNORM_PRODUCTS_TABLE],
 };
 
 /** Data tables from rules/data/, by file name (JSON, read by the functions that need them). */
@@ -40,6 +43,7 @@ export type DataTables = ReadonlyMap<string, unknown>;
 export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = new Map()): UserInvocationTable {
   // Indexed once per content load, not per call.
   const tables = mmeTables(data);
+  const rxnorm = rxnormIndex(data);
   return {
     ...CLOCK_FUNCTIONS,
     inValueSet: {
@@ -90,6 +94,14 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
         return total === undefined ? [] : [total];
       },
       arity: { 0: [] },
+    },
+    hasIngredient: {
+      fn: (inputs: unknown[], ingredient: unknown) => {
+        if (!rxnorm) throw new Error(`hasIngredient() needs rules/data/${RXNORM_PRODUCTS_TABLE}.json`);
+        const wanted = String(ingredient);
+        return inputs.some((item) => codingsOf(item).some((c) => c.system === RXNORM_SYSTEM && rxnorm.hasIngredient(c.code, wanted)));
+      },
+      arity: { 1: ['String'] },
     },
     supplyDays: {
       fn: (inputs: unknown[]) => medicationRequests(inputs).flatMap((r) => supplyDays(r) ?? []),
@@ -170,6 +182,8 @@ export const CLINICAL_FUNCTION_NAMES: readonly string[] = Object.keys(clinicalFu
 function medicationRequests(inputs: unknown[]): Record<string, unknown>[] {
   return inputs.map(unwrap).filter((r): r is Record<string, unknown> => (r as { resourceType?: unknown } | null)?.resourceType === 'MedicationRequest');
 }
+
+const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
 interface CodingLike {
   system: string;

@@ -6,6 +6,7 @@ import { malformedPlaceholders } from '../cards/placeholders.ts';
 import { type CardTemplate, cardTemplateSchema } from '../cards/schema.ts';
 import { classifyContentPath, type ContentKind } from './content.ts';
 import { dataTableProblem } from './mme.ts';
+import { rxnormTableProblem } from './rxnorm.ts';
 import { type LibraryFile, libraryFileSchema } from './schema.ts';
 import { type ContentProblem, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
@@ -83,17 +84,35 @@ export function loadCards(files: SourceFile[], problems: ContentProblem[]): Load
 export function loadData(files: SourceFile[], problems: ContentProblem[]): Map<string, unknown> {
   const tables = new Map<string, unknown>();
   for (const file of files) {
+    const name = classifyContentPath(file.path)!.id;
+    // Valid JSON is read with JSON.parse: the positional YAML parse of a large table (the RxNorm
+    // products, 250 KB) took seconds per load. Anything else goes through the YAML parser for
+    // its path:line:col messages.
+    const json = parseJsonOrUndefined(file.text);
+    if (json !== undefined) {
+      const why = dataTableProblem(name, json) ?? rxnormTableProblem(name, json);
+      if (why) problems.push(problem(file.path, 1, 1, `data table '${name}': ${why}`));
+      else tables.set(name, json);
+      continue;
+    }
     const { source, problems: syntax } = YamlSource.parse(file);
     problems.push(...syntax);
     if (!source) continue;
-    const name = classifyContentPath(file.path)!.id;
     const value = source.toJS();
     // A table a clinical function reads must have the shape it reads, or rules would fail per call.
-    const why = dataTableProblem(name, value);
+    const why = dataTableProblem(name, value) ?? rxnormTableProblem(name, value);
     if (why) problems.push(source.problemAt([], `data table '${name}': ${why}`));
     else tables.set(name, value);
   }
   return tables;
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Library {

@@ -99,7 +99,7 @@ describe('cds-rules test', () => {
     expect(stdout).toMatch(/✗ false {2}all\n +✓ true {3}%metforminDrafts\.exists\(\)\n +✗ false {2}%egfrValue < 29\n/);
     expect(stdout).toContain('%egfrValue = [29]');
     expect(stdout).toMatch(/%metforminDrafts = \[\{"resourceType":"MedicationRequest"/);
-    expect(stdout.trim().split('\n').at(-1)).toBe('5 passed, 1 failed');
+    expect(stdout.trim().split('\n').at(-1)).toBe('8 passed, 2 failed');
   });
 });
 

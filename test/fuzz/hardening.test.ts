@@ -42,7 +42,7 @@ describe('hardening properties (issue 13)', () => {
         expect(text).not.toMatch(/NaN|function |\[object|undefined/);
         const { cards } = JSON.parse(text) as { cards: { summary: string }[] };
         expect(cards.length, text).toBeGreaterThan(0);
-        for (const card of cards) expect(card.summary).toMatch(/at \d+(\.\d)? MME\/day/);
+        for (const card of cards) expect(card.summary).toMatch(/\d+(\.\d)? MME\/day|MME\/day could not be computed/);
       }),
       { numRuns: RUNS, seed: SEED },
     );

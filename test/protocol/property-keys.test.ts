@@ -113,7 +113,7 @@ describe('tables keyed by request data treat Object.prototype names as unknown',
         expect(res.status, text).toBe(200);
         expect(text, key).not.toContain('NaN');
         const { cards } = JSON.parse(text) as { cards: { summary: string; detail: string }[] };
-        expect(cards.map((c) => c.summary), key).toEqual(['CDC opioid Rec 4/5: high risk for opioid overdose at 90 MME/day (90 or more); taper now']);
+        expect(cards.map((c) => c.summary), key).toEqual(['CDC opioid Rec 4/5: 90 MME/day (90 or more), high overdose risk; exercise care when changing the dose']);
         expect(cards[0]!.detail).toContain('not computable');
       }
     } finally {

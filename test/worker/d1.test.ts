@@ -45,7 +45,7 @@ describe('the Worker entry with D1', () => {
     expect(invocation).toMatchObject({ service_id: 'drug-interactions', hook: 'order-sign', status: 200, outcome: 'ok', card_count: 1, request_body: null });
     expect(JSON.parse(invocation!.rules_fired)).toEqual(['warfarin-nsaid']);
     expect(await d1Rows('select card_uuid, rule_id, indicator from invocation_cards where invocation_id = ?', invocation!.id)).toEqual([
-      { card_uuid: cards[0]!.uuid, rule_id: 'warfarin-nsaid', indicator: 'warning' },
+      { card_uuid: cards[0]!.uuid, rule_id: 'warfarin-nsaid', indicator: 'critical' },
     ]);
 
     const feedback = await postJson('/cds-services/drug-interactions/feedback', {
