@@ -14,7 +14,7 @@ import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler,
 import { FUNCTION_DATA_TABLES } from './functions.ts';
 import { codeOnly, lintExpression } from './lint.ts';
 import { dataTableProblem } from './mme.ts';
-import { type Condition, type LibraryFile, libraryFileSchema, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
+import { type Condition, type LibraryFile, libraryFileSchema, type PrefetchAbsence, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
 import { type ContentProblem, didYouMean, formatProblem, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
 
@@ -54,6 +54,8 @@ export interface CompiledService {
   usageRequirements?: string;
   /** The union of the service's and its rules' prefetch templates. */
   prefetch: Record<string, string>;
+  /** What the absence of a prefetch key means, where an author said (otherwise `skip`). */
+  ifUnavailable: Record<string, PrefetchAbsence>;
   defines: CompiledExpr[];
   rules: CompiledRule[];
   path: string;
@@ -282,6 +284,16 @@ function compileService(
       prefetchOrigin[key] ??= src.path;
     }
   };
+  const ifUnavailable: Record<string, PrefetchAbsence> = {};
+  const addAbsence = (src: YamlSource, own: Record<string, string> | undefined, entries: Record<string, PrefetchAbsence> | undefined) => {
+    for (const [key, absence] of Object.entries(entries ?? {})) {
+      if (!own || !Object.hasOwn(own, key)) {
+        problems.push(src.problemAt(['ifUnavailable', key], `ifUnavailable names '${key}', which is not a prefetch key of this file${didYouMean(key, Object.keys(own ?? {}))}`, 'error', true));
+      } else if (ifUnavailable[key] !== undefined && ifUnavailable[key] !== absence) {
+        problems.push(src.problemAt(['ifUnavailable', key], `prefetch key '${key}' is already '${ifUnavailable[key]}' when unavailable in ${prefetchOrigin[key]}`));
+      } else ifUnavailable[key] = absence;
+    }
+  };
   const included: Library[] = [];
   (spec.include ?? []).forEach((name, i) => {
     const library = shared.libraries.get(name);
@@ -291,6 +303,8 @@ function compileService(
   });
   for (const library of included) addPrefetch(library.source, library.spec.prefetch);
   addPrefetch(source, spec.prefetch);
+  for (const library of included) addAbsence(library.source, library.spec.prefetch, library.spec.ifUnavailable);
+  addAbsence(source, spec.prefetch, spec.ifUnavailable);
 
   // Library and service defines share one namespace, so a name means the same thing everywhere.
   const defineOrigin = new Map<string, string>();
@@ -326,6 +340,7 @@ function compileService(
     }
     ruleIds.set(rule.id, ruleFile.path);
     addPrefetch(ruleSource, rule.prefetch);
+    addAbsence(ruleSource, rule.prefetch, rule.ifUnavailable);
     const compiled = compileRule(ruleSource, rule, {
       scope: new Set([...serviceScope, ...Object.keys(rule.prefetch ?? {}), ...defines.map((d) => d.name)]),
       serviceDefines: new Set(defines.map((d) => d.name)),
@@ -342,6 +357,7 @@ function compileService(
     description: spec.description,
     ...(spec.usageRequirements ? { usageRequirements: spec.usageRequirements } : {}),
     prefetch,
+    ifUnavailable,
     defines,
     rules,
     path: file.path,

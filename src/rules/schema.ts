@@ -31,6 +31,19 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
 const prefetchSchema = z.record(variableName, z.string().min(1, 'must be a FHIR query'));
 const defineSchema = z.record(variableName, expression);
 
+/**
+ * What it means when a prefetch key can be had neither from the request nor from the FHIR
+ * server (an error status, an unsupported type, an OperationOutcome in its place):
+ * - `skip` (the default): the rules that read it, directly or through defines, are left out
+ *   and named in the response; the others run.
+ * - `empty`: it is treated as an empty result (for exclusion-only data); the cards of rules
+ *   that read it say what could not be checked.
+ * - `fail`: the whole call is answered 412.
+ */
+export const PREFETCH_ABSENCE = ['skip', 'empty', 'fail'] as const;
+export type PrefetchAbsence = (typeof PREFETCH_ABSENCE)[number];
+const ifUnavailableSchema = z.record(variableName, z.enum(PREFETCH_ABSENCE, { error: `must be one of ${PREFETCH_ABSENCE.join(', ')}` }));
+
 export const referenceSchema = z.strictObject({
   label: z.string().min(1),
   url: z.url({ protocol: /^https?$/ }),
@@ -42,6 +55,8 @@ export const libraryFileSchema = z.strictObject({
   prefetch: prefetchSchema.optional(),
   /** FHIRPath every including service gets, as if it were the service's own defines. */
   define: defineSchema.optional(),
+  /** Per prefetch key of this file: what its absence means (default skip). */
+  ifUnavailable: ifUnavailableSchema.optional(),
 });
 
 export const serviceFileSchema = z.strictObject({
@@ -55,6 +70,8 @@ export const serviceFileSchema = z.strictObject({
   prefetch: prefetchSchema.optional(),
   /** FHIRPath shared by every rule of the service, computed at most once per call. */
   define: defineSchema.optional(),
+  /** Per prefetch key of this file: what its absence means (default skip). */
+  ifUnavailable: ifUnavailableSchema.optional(),
 });
 
 export const ruleFileSchema = z.strictObject({
@@ -66,6 +83,8 @@ export const ruleFileSchema = z.strictObject({
   /** `false` keeps the rule loaded and checked but never evaluated. */
   enabled: z.boolean().optional(),
   prefetch: prefetchSchema.optional(),
+  /** Per prefetch key of this file: what its absence means (default skip). */
+  ifUnavailable: ifUnavailableSchema.optional(),
   define: defineSchema.optional(),
   when: conditionSchema,
   /** The card template, by its path under cards/ without the extension. */
