@@ -13,6 +13,7 @@ import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import { discovery } from './http/discovery.ts';
 import { HttpError, operationOutcome } from './protocol/errors.ts';
 import { parseFeedback } from './http/feedback.ts';
+import { CallCounts } from './http/call-counts.ts';
 import { type CallDeps, type CallMeta, callService } from './http/invoke.ts';
 import { readJsonBody } from './http/json-body.ts';
 import { createLogger, type Logger } from './log/logger.ts';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     log,
     now: deps.now ?? (() => new Date()),
     newUuid: deps.newUuid ?? (() => crypto.randomUUID()),
+    counts: new CallCounts(),
   };
   const fail = (status: number, message: string, code: 'not-found' | 'not-supported' | 'too-costly' | 'invalid' | 'exception') =>
     new Response(JSON.stringify(operationOutcome([{ message, code }])), {
@@ -140,7 +142,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
 
   app.get('/health', (c) => {
     const { counts } = deps.ruleSet();
-    return c.json({ status: 'ok', content: counts, ...deps.health?.() });
+    return c.json({ status: 'ok', content: counts, calls: callDeps.counts!.snapshot(), ...deps.health?.() });
   });
 
   app.notFound(() => fail(404, 'not found', 'not-found'));

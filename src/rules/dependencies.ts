@@ -31,15 +31,13 @@ function keysOfRule(
 ): ReadonlySet<string> {
   const ruleDefines = new Map(rule.defines.map((d) => [d.name, d.expression]));
   const keys = new Set<string>();
-  // The compiler refuses define cycles; `visiting` only guards against a name seen twice.
-  const visiting = new Set<string>();
+  // The compiler refuses define cycles and a rule define that hides another name, so this
+  // recursion ends, and a name means one thing.
   const serviceDefineKeys = (name: string): ReadonlySet<string> => {
     let found = serviceMemo.get(name);
     if (!found) {
       const own = new Set<string>();
-      visiting.add(`service:${name}`);
       for (const v of variablesOf(serviceDefines.get(name)!)) collect(v.name, own, false);
-      visiting.delete(`service:${name}`);
       found = own;
       serviceMemo.set(name, found);
     }
@@ -47,12 +45,8 @@ function keysOfRule(
   };
   function collect(name: string, into: Set<string>, ruleLevel: boolean): void {
     if (ruleLevel && ruleDefines.has(name)) {
-      if (visiting.has(`rule:${name}`)) return;
-      visiting.add(`rule:${name}`);
       for (const v of variablesOf(ruleDefines.get(name)!)) collect(v.name, into, true);
-      visiting.delete(`rule:${name}`);
     } else if (serviceDefines.has(name)) {
-      if (visiting.has(`service:${name}`)) return;
       for (const key of serviceDefineKeys(name)) into.add(key);
     } else if (Object.hasOwn(prefetch, name)) into.add(name);
   }
