@@ -116,7 +116,7 @@ describe.skipIf(!tarball)('the CDS Hooks Sandbox in chromium', () => {
     writeFileSync(patientFile, JSON.stringify(sandboxPatientBundle()));
     const [port, ...servers] = await Promise.all([
       freePort(),
-      ...SETUPS.map((s) => startFhirServer({ FHIR_BUNDLES: patientFile, FHIR_REFUSE_TYPES: s.refuse.join(',') })),
+      ...SETUPS.map((s) => startFhirServer({ FHIR_SYNTHEA: 'false', FHIR_BUNDLES: patientFile, FHIR_REFUSE_TYPES: s.refuse.join(',') })),
     ]);
     SETUPS.forEach((s, i) => (fhir[s.name] = servers[i]!));
     serviceBase = `http://127.0.0.1:${port}`;
@@ -208,7 +208,7 @@ describe.skipIf(!tarball)('the CDS Hooks Sandbox in chromium', () => {
 
           // The cards the clinician sees, in the sandbox's own card list.
           const cards = page.locator('[class*="decision-card___"]');
-          await expect.poll(async () => cards.count(), { timeout: 20_000 }).toBe(setup.cards[screen].length);
+          await expect.poll(async () => cards.count(), { timeout: 30_000 }).toBe(setup.cards[screen].length);
           const summaries = (await cards.evaluateAll((els) => els.map((el) => el.querySelector('.MuiTypography-root')?.textContent?.trim() ?? ''))).sort();
           await page.screenshot({ path: join(OUTPUT, `${setup.name}-${screen}.png`), fullPage: true });
           expect(summaries).toEqual([...setup.cards[screen]].sort());
@@ -237,7 +237,7 @@ describe.skipIf(!tarball)('the CDS Hooks Sandbox in chromium', () => {
           // Discovery and every hook call carried the sandbox's JWT and passed our verifier.
           expect(watch.unauthorized).toBe(0);
           await page.close();
-        }, 120_000);
+        }, 240_000);
       }
     });
   }
@@ -268,7 +268,7 @@ function watchPage(page: Page, serviceBase: string) {
   return watch;
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

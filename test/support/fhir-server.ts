@@ -8,6 +8,7 @@
  * serves), reads and searches by GET, and searches by `POST {Type}/_search` with a form body.
  *
  * Knobs, so tests can see how the service copes with a real server misbehaving:
+ * - FHIR_SYNTHEA=false              leaves the Synthea patients out (only FHIR_BUNDLES are served)
  * - FHIR_REQUIRE_TOKEN=x            answers 401 unless `Authorization: Bearer x`
  * - FHIR_DELAY_MS=n                 waits n ms before answering
  * - FHIR_REFUSE_TYPES=Encounter,... answers 404 (an OperationOutcome) to any read or search of
@@ -22,7 +23,7 @@ import { MemoryFhirServer } from '../../src/authoring/memory-fhir.ts';
 const SYNTHEA = new URL('../fixtures/synthea/', import.meta.url).pathname;
 const fhir = new MemoryFhirServer();
 const bundles = [
-  ...readdirSync(SYNTHEA).filter((f) => f.endsWith('.json')).map((f) => join(SYNTHEA, f)),
+  ...(process.env.FHIR_SYNTHEA === 'false' ? [] : readdirSync(SYNTHEA).filter((f) => f.endsWith('.json')).map((f) => join(SYNTHEA, f))),
   ...(process.env.FHIR_BUNDLES ? process.env.FHIR_BUNDLES.split(',') : []),
 ];
 for (const file of bundles) await fhir.addBundle(JSON.parse(readFileSync(file, 'utf8')) as Bundle);
