@@ -58,6 +58,8 @@ interface Setup {
   unanswerable: string[];
   /** Rules left out per service, each for prefetch-unavailable. */
   skipped: Record<string, string[]>;
+  /** Cards that ran on encounters treated as empty, and say so. */
+  notChecked: Partial<Record<Screen, number>>;
 }
 type Screen = 'patient-view' | 'rx-view' | 'rx-sign';
 
@@ -68,6 +70,7 @@ const SETUPS: Setup[] = [
     cards: { 'patient-view': [HBA1C, COLORECTAL, STATIN], 'rx-view': [ALLERGY], 'rx-sign': [REC02, REC09, REC10] },
     unanswerable: [],
     skipped: {},
+    notChecked: {},
   },
   {
     name: 'no-encounter-procedure',
@@ -77,6 +80,7 @@ const SETUPS: Setup[] = [
     cards: { 'patient-view': [HBA1C, STATIN], 'rx-view': [ALLERGY], 'rx-sign': [REC10] },
     unanswerable: ['opioidcds-02-order-sign', 'opioidcds-07-order-sign', 'opioidcds-08-order-sign', 'opioidcds-09-order-sign'],
     skipped: { 'preventive-care': ['colorectal-screening-due'] },
+    notChecked: { 'rx-sign': 1 },
   },
 ];
 
@@ -212,6 +216,7 @@ describe.skipIf(!tarball)('the CDS Hooks Sandbox in chromium', () => {
           const summaries = (await cards.evaluateAll((els) => els.map((el) => el.querySelector('.MuiTypography-root')?.textContent?.trim() ?? ''))).sort();
           await page.screenshot({ path: join(OUTPUT, `${setup.name}-${screen}.png`), fullPage: true });
           expect(summaries).toEqual([...setup.cards[screen]].sort());
+          expect(await cards.filter({ hasText: 'Not checked: encounters' }).count()).toBe(setup.notChecked[screen] ?? 0);
 
           // Our answers: 200 with the degraded extension naming exactly the rules left out, or
           // 412 where no rule could run.
