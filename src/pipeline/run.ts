@@ -16,6 +16,8 @@ import { type HookRequest, parseHookRequest } from '../protocol/request.ts';
 import type { CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleExplanation, type RuleOutcome } from '../rules/evaluate.ts';
 import { applyAvailability, withUncheckedNote } from './availability.ts';
+import { collectMedications } from './medications.ts';
+import { normalise } from './normalise.ts';
 import { type ResolvedPrefetch, resolvePrefetch, type UnavailableKey } from './prefetch.ts';
 
 export interface PipelineDeps {
@@ -87,6 +89,8 @@ export interface HookResult {
   failed: RuleFailure[];
   /** Prefetch keys fetched from the FHIR server. */
   fetched: string[];
+  /** Medications only referenced in the call's data, read from the FHIR server. */
+  medicationsFetched?: number;
   /** Prefetch keys that could be had neither from the request nor from the FHIR server, and why. */
   unavailable: UnavailableKey[];
   timings: StageTimings;
@@ -132,11 +136,25 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
     const available = applyAvailability(service, resolved.values, resolved.unavailable);
     result.skipped.push(...available.skipped);
 
+    // normalise: one spelling of codes, units and medications for every rule (normalise.ts);
+    // Medications only referenced are read from the FHIR server within the prefetch deadline.
+    const medications = await collectMedications(request, available.values, {
+      fetch: deps.fetch,
+      timeoutMs: deps.limits.prefetchTimeoutMs - since(prefetchStart),
+      maxBytes: deps.limits.prefetchMaxBytes,
+      maxPages: deps.limits.prefetchMaxPages,
+      allowServer: options.allowServer,
+    });
+    result.medicationsFetched = medications.fetched;
+    result.timings.prefetchMs = since(prefetchStart);
+    const context = normalise(request.context, medications.index);
+    const prefetch = Object.fromEntries(Object.entries(available.values).map(([key, value]) => [key, normalise(value, medications.index)]));
+
     // evaluate
     const evaluateStart = performance.now();
     const outcomes = evaluateService(
       available.runnable,
-      { context: request.context, prefetch: available.values, now: at },
+      { context, prefetch, now: at },
       { budgetMs: deps.limits.evaluationBudgetMs, explain: options.explain },
     );
     result.timings.evaluateMs = since(evaluateStart);
