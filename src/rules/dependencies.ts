@@ -7,7 +7,11 @@
  * library define, then a prefetch key; anything else (context variables, fhirpath.js's own) is
  * not prefetch.
  */
-import { type CompiledCondition, type CompiledRule, type CompiledService, variablesOf } from './compile.ts';
+import type { CompiledCondition, CompiledRule, CompiledService } from './compile.ts';
+import { parseFhirPath } from './fhirpath-ast.ts';
+
+/** The `%names` an expression reads, from fhirpath.js's parse tree (it compiled, so it parses). */
+const variablesOf = (expression: string) => parseFhirPath(expression).variables;
 
 const cache = new WeakMap<CompiledService, ReadonlyMap<string, ReadonlySet<string>>>();
 
