@@ -144,7 +144,7 @@ describe('paginated searches', () => {
   });
 
   it('stops at the configured number of pages', async () => {
-    const app = await testApp({ ruleSet: content(1), config: { prefetchMaxPages: 1 } });
+    const app = await testApp({ ruleSet: content(1), config: { prefetchMaxPages: 1, prefetchTimeoutMs: 15_000 } });
     const res = await post(app.app, '/cds-services/obs', request());
     expect(await res.json()).toEqual({ cards: [] });
     await app.close();
