@@ -5,12 +5,13 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../log/logger.ts';
-import { operationOutcome } from '../protocol/errors.ts';
+import { HttpError, operationOutcome, type Problem } from '../protocol/errors.ts';
 import { AuthError, type JwtVerifier, type VerifiedClient } from './verify.ts';
 
 export type AuthEnv = { Variables: { client?: VerifiedClient } };
 
-export const UNAUTHORIZED_BODY = operationOutcome([{ message: 'a valid Bearer JWT from a trusted CDS client is required', code: 'login' }]);
+const UNAUTHORIZED: Problem = { message: 'a valid Bearer JWT from a trusted CDS client is required', code: 'login' };
+export const UNAUTHORIZED_BODY = operationOutcome([UNAUTHORIZED]);
 
 export function requireClient(verify: JwtVerifier, publicUrl: string, log: Logger): MiddlewareHandler<AuthEnv> {
   const base = publicUrl.replace(/\/+$/, '');
@@ -23,7 +24,8 @@ export function requireClient(verify: JwtVerifier, publicUrl: string, log: Logge
       if (!(error instanceof AuthError)) throw error;
       // The reason and path only: never the token.
       log.warn('authentication failed', { path: c.req.path.slice(0, 200), reason: error.reason });
-      return c.json(UNAUTHORIZED_BODY, 401, { 'www-authenticate': 'Bearer realm="cds-services"' });
+      // Answered by the app's one error path, like every other refusal.
+      throw new HttpError(401, UNAUTHORIZED, { 'www-authenticate': 'Bearer realm="cds-services"' });
     }
     await next();
   };

@@ -1,7 +1,8 @@
 /**
- * The one way the service answers with an error: an HttpError becomes its status and an
- * OperationOutcome body. Route handlers, the hook call and feedback throw HttpErrors; the app's
- * error handler, the body limit and the not-found and method-not-allowed answers all come here.
+ * The one way the service answers with an error: an HttpError becomes its status, its headers
+ * and an OperationOutcome body. Route handlers, the JWT gate, the hook call and feedback throw
+ * HttpErrors; the app's error handler, the body limit and the not-found and method-not-allowed
+ * answers all come here.
  */
 import type { ErrorHandler } from 'hono';
 import type { Logger } from '../log/logger.ts';
@@ -10,7 +11,7 @@ import { HttpError, operationOutcome, type Problem } from '../protocol/errors.ts
 export function errorResponse(error: HttpError, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(operationOutcome(error.problems)), {
     status: error.status,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...error.headers, ...headers },
   });
 }
 

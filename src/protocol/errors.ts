@@ -15,16 +15,18 @@ export interface Problem {
   code?: IssueCode;
 }
 
-/** An error with the HTTP status it should be answered with. */
+/** An error with the HTTP status (and any headers, e.g. `www-authenticate`) it should be answered with. */
 export class HttpError extends Error {
   readonly status: number;
   readonly problems: Problem[];
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, problems: Problem | Problem[]) {
+  constructor(status: number, problems: Problem | Problem[], headers: Record<string, string> = {}) {
     const list = Array.isArray(problems) ? problems : [problems];
     super(list.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join('; '));
     this.status = status;
     this.problems = list;
+    this.headers = headers;
   }
 }
 

@@ -91,16 +91,9 @@ export function evaluateService(service: CompiledService, input: EvaluationInput
     .map((rule) => {
       const run: RuleRun = { vars: ruleVariables(serviceVars, rule, reads), ms: 0 };
       reads.start();
-      let state: ConditionState = 'not-evaluated';
-      let trace: ConditionTrace;
-      const overBudget = () => (spent ||= performance.now() > deadline);
-      if (overBudget()) {
-        run.skipped = true;
-        trace = untried(rule.when);
-      } else {
-        trace = evaluate(rule.when, run, overBudget);
-        state = trace.state;
-      }
+      // The budget is checked before every condition; once spent, it stays spent for the call.
+      const trace = evaluate(rule.when, run, () => (spent ||= performance.now() > deadline));
+      const state = trace.state;
       let values: Record<string, unknown[]> | undefined;
       // A rule whose conditions were all met in time also gets its card values (part of its run).
       if (state === 'true' && !run.skipped) {
@@ -180,19 +173,16 @@ function evaluate(condition: CompiledCondition, run: RuleRun, overBudget: () => 
     }
     case 'all':
     case 'any': {
-      // `all` is decided by a false, `any` by a true; anything after the deciding item is not run.
-      const decisive: ConditionState = condition.kind === 'all' ? 'false' : 'true';
-      const items: ConditionTrace[] = [];
-      let state: ConditionState = condition.kind === 'all' ? 'true' : 'false';
-      for (const item of condition.items) {
-        if (state !== (condition.kind === 'all' ? 'true' : 'false')) {
-          items.push(untried(item));
-          continue;
-        }
+      // `all` holds until an item is false, `any` fails until one is true; the first item that
+      // decides (or errs, or runs out of budget) settles it, and the items after it do not run.
+      const undecided: ConditionState = condition.kind === 'all' ? 'true' : 'false';
+      let state: ConditionState = undecided;
+      const items = condition.items.map((item) => {
+        if (state !== undecided) return untried(item);
         const trace = evaluate(item, run, overBudget);
-        items.push(trace);
-        if (trace.state === decisive || trace.state === 'error' || trace.state === 'not-evaluated') state = trace.state;
-      }
+        if (trace.state !== undecided) state = trace.state;
+        return trace;
+      });
       return { kind: condition.kind, state, items };
     }
   }
