@@ -8,6 +8,7 @@ import { cors } from 'hono/cors';
 import { type AuthEnv, requireClient } from './auth/middleware.ts';
 import { createJwtVerifier } from './auth/verify.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
+import { CallCounts } from './http/call-counts.ts';
 import { limitBody } from './http/body-limit.ts';
 import { errorResponse, httpError, onError } from './http/errors.ts';
 import { feedbackRoute } from './http/feedback-route.ts';
@@ -40,6 +41,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
   const config: ServiceConfig = { ...DEFAULT_CONFIG, ...deps.config };
   const log = deps.log ?? createLogger();
+  const counts = new CallCounts();
   const routes: Routes = {
     ruleSet: deps.ruleSet,
     store: deps.store,
@@ -52,6 +54,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       log,
       now: deps.now ?? (() => new Date()),
       newUuid: deps.newUuid ?? (() => crypto.randomUUID()),
+      counts,
     },
     limit: limitBody(config.maxBodyBytes),
     readJson: (req) => readJsonBody(req, config.maxJsonDepth),
@@ -78,7 +81,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
 
   hookRoutes(app, routes);
   feedbackRoute(app, routes);
-  app.get('/health', (c) => c.json({ status: 'ok', content: deps.ruleSet().counts, ...deps.health?.() }));
+  app.get('/health', (c) => c.json({ status: 'ok', content: deps.ruleSet().counts, calls: counts.snapshot(), ...deps.health?.() }));
   for (const path of ['/cds-services', '/cds-services/:id', '/cds-services/:id/feedback']) {
     const allow = path === '/cds-services' ? 'GET, OPTIONS' : 'POST, OPTIONS';
     app.all(path, (c) => errorResponse(httpError(405, `${c.req.method} is not allowed here`, 'not-supported'), { allow }));

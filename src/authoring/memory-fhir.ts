@@ -62,7 +62,33 @@ export class MemoryFhirServer {
     );
     const status = getStatus(outcome);
     if (status >= 300 || !resource) return { status, body: outcome };
-    return { status, body: withNextLink(resource as Resource, url) };
+    return { status, body: await this.withIncludes(withNextLink(resource as Resource, url), url) };
+  }
+
+  /**
+   * `_include=Type:param` (e.g. MedicationRequest:medication), which Medplum's in-memory search
+   * ignores: the resources the matches reference through `param` (or `paramReference`, for a
+   * choice like medication[x]) are added with search mode `include`, as a real server does.
+   */
+  private async withIncludes(resource: Resource, url: string): Promise<Resource> {
+    const includes = new URLSearchParams(url.split('?', 2)[1] ?? '').getAll('_include');
+    if (resource.resourceType !== 'Bundle' || includes.length === 0) return resource;
+    const seen = new Set<string>();
+    const added: NonNullable<Bundle['entry']> = [];
+    for (const include of includes) {
+      const [type, param] = include.split(':');
+      if (!type || !param) continue;
+      for (const entry of resource.entry ?? []) {
+        const match = entry.resource as unknown as Record<string, { reference?: string } | undefined> | undefined;
+        if (!match || (match as unknown as Resource).resourceType !== type) continue;
+        const reference = (match[param] ?? match[`${param}Reference`])?.reference;
+        if (!reference || reference.startsWith('#') || seen.has(reference)) continue;
+        seen.add(reference);
+        const { status, body } = await this.get(`/${reference}`);
+        if (status === 200) added.push({ resource: body as Resource, search: { mode: 'include' } });
+      }
+    }
+    return added.length > 0 ? { ...resource, entry: [...(resource.entry ?? []), ...added] } : resource;
   }
 
   /**

@@ -194,7 +194,9 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
     failures.push(`rule ${e.rule} failed: ${e.message}`);
     unexpected.add(e.rule);
   }
-  if (result.skipped.length > 0) failures.push(`rules skipped for the evaluation budget: ${result.skipped.map((s) => s.rule).join(', ')}`);
+  if (result.skipped.length > 0) {
+    failures.push(`rules skipped: ${result.skipped.map((s) => `${s.rule} (${s.reason === 'budget' ? 'evaluation budget' : `${s.reason}${s.prefetch ? `: ${s.prefetch.join(', ')}` : ''}`})`).join(', ')}`);
+  }
   for (const s of result.skipped) unexpected.add(s.rule);
   for (const [rule, differences] of cardDifferences(test.ruleId, c.expect.cards, cards)) {
     failures.push(...differences);

@@ -7,7 +7,9 @@
 import type { ServiceConfig } from '../config.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CompiledService } from '../rules/compile.ts';
-import type { InvocationRow } from '../store/schema.ts';
+import type { DegradedReasons, InvocationRow } from '../store/schema.ts';
+import { DEGRADED_EXTENSION } from '../protocol/degraded.ts';
+import type { CallCounts } from './call-counts.ts';
 import type { Store } from '../store/store.ts';
 import type { HookResponse } from '../protocol/card.ts';
 import { fhirServerPolicy } from '../protocol/fhir-server-url.ts';
@@ -25,6 +27,8 @@ export interface CallDeps {
   newUuid: () => string;
   /** Hears each rule's outcome as soon as it is known (see PipelineOptions). */
   onRuleOutcome?: PipelineOptions['onRuleOutcome'];
+  /** Counts answers by outcome for `/health` (optional: tools that call the adapter need none). */
+  counts?: CallCounts;
 }
 
 export interface CallMeta {
@@ -87,6 +91,8 @@ async function answered({ deps, start, base }: Call, result: HookResult, raw: un
       outcome: result.failed.length > 0 || skipped.length > 0 ? 'degraded' : 'ok',
       rulesEvaluated: result.rules.filter((r) => r.result !== 'skipped').map((r) => r.ruleId),
       rulesSkipped: skipped,
+      degradedReasons: (response.extension?.[DEGRADED_EXTENSION] as DegradedReasons | undefined) ?? null,
+      prefetchUnavailable: result.unavailable.map((u) => u.key),
       rulesFired: result.rules.filter((r) => r.result === 'fired' && !failedRules.has(r.ruleId)).map((r) => r.ruleId),
       // Class and location only: a message can quote patient data (rule-error.ts).
       ruleErrors: result.failed.map((f) => storedRuleError(f, deps.config.storePayloads)),
@@ -109,7 +115,13 @@ async function answered({ deps, start, base }: Call, result: HookResult, raw: un
 
   const fields = { service: base.serviceId, hookInstance: request.hookInstance };
   for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, error: f.error, at: f.location });
-  if (skipped.length > 0) deps.log.warn('evaluation budget exceeded', { ...fields, budgetMs: deps.config.evaluationBudgetMs, skipped });
+  const skippedFor = (reason: string) => result.skipped.filter((s) => s.reason === reason).map((s) => s.rule);
+  if (skippedFor('budget').length > 0) deps.log.warn('evaluation budget exceeded', { ...fields, budgetMs: deps.config.evaluationBudgetMs, skipped: skippedFor('budget') });
+  if (result.unavailable.length > 0) {
+    // Key names and rule ids only: why a fetch failed can name the FHIR server's answer, never data.
+    deps.log.warn('prefetch unavailable', { ...fields, keys: result.unavailable.map((u) => `${u.key} ${u.why}`), skipped: skippedFor('prefetch-unavailable') });
+  }
+  deps.counts?.answered(result);
   deps.log.info('hook call', {
     ...fields,
     status: 200,
@@ -118,6 +130,7 @@ async function answered({ deps, start, base }: Call, result: HookResult, raw: un
     errors: result.failed.length,
     skipped: skipped.length,
     fetched: result.fetched.length,
+    unavailable: result.unavailable.length,
     prefetchMs: round(result.timings.prefetchMs),
     evaluateMs: round(evaluateMs),
     totalMs: round(totalMs),
@@ -146,6 +159,7 @@ async function refused({ deps, start, base }: Call, error: HttpError, raw?: unkn
       ruleErrors: [],
       cardCount: 0,
       prefetchFetched: result?.fetched ?? [],
+      prefetchUnavailable: result?.unavailable.map((u) => u.key) ?? [],
       prefetchMs: result?.timings.prefetchMs ?? null,
       evaluateMs: null,
       totalMs,
@@ -153,6 +167,7 @@ async function refused({ deps, start, base }: Call, error: HttpError, raw?: unkn
     },
     [],
   );
+  deps.counts?.rejected(error.status);
   deps.log.info('hook call rejected', { service: base.serviceId, hookInstance, status: error.status, fields, totalMs: round(totalMs) });
 }
 

@@ -1,10 +1,11 @@
 /**
  * Resolves a service's prefetch for one call: what the client sent is used as is (`null` means
  * "nothing there"); what it did not send is fetched from `fhirServer` in parallel under one
- * deadline. If a key cannot be had, the call is answered 412 (CDS Hooks 2.0).
+ * deadline. A key that can be had neither way is reported as unavailable (with why, for the
+ * log); what that means for the call is decided per key and rule (availability.ts).
  */
 import type { CompiledService } from '../rules/compile.ts';
-import { HttpError, type Problem } from '../protocol/errors.ts';
+import { HttpError } from '../protocol/errors.ts';
 import { callByteBudget, fetchFhir, type FhirClientOptions, FhirFetchError } from './fhir-client.ts';
 import { expandTemplate } from '../protocol/prefetch-template.ts';
 import type { HookRequest } from '../protocol/request.ts';
@@ -17,10 +18,18 @@ export interface PrefetchOptions extends Omit<FhirClientOptions, 'callBudget'> {
   allowServer?: (url: string) => boolean;
 }
 
+export interface UnavailableKey {
+  key: string;
+  /** Why, for logs and the 412 body: a status or a cause, never data. */
+  why: string;
+}
+
 export interface ResolvedPrefetch {
   values: Record<string, unknown>;
   /** Keys fetched from the FHIR server. */
   fetched: string[];
+  /** Keys neither sent nor fetched. */
+  unavailable: UnavailableKey[];
 }
 
 export async function resolvePrefetch(
@@ -41,17 +50,10 @@ export async function resolvePrefetch(
     if (query === undefined) values[key] = null;
     else missing.push([key, query]);
   }
-  if (missing.length === 0) return { values, fetched: [] };
+  if (missing.length === 0) return { values, fetched: [], unavailable: [] };
 
   if (!request.fhirServer) {
-    throw new HttpError(
-      412,
-      missing.map(([key]) => ({
-        field: `prefetch.${key}`,
-        message: 'was not prefetched and the request names no fhirServer to fetch it from',
-        code: 'incomplete' as const,
-      })),
-    );
+    return { values, fetched: [], unavailable: missing.map(([key]) => ({ key, why: 'was not prefetched and the request names no fhirServer to fetch it from' })) };
   }
   // The request names the host we are about to call: only a server allowed for this client, so
   // the service cannot be used to reach other hosts in the hospital network.
@@ -62,14 +64,16 @@ export async function resolvePrefetch(
   const token = request.fhirAuthorization?.access_token;
   const fetchOptions: FhirClientOptions = { ...options, ...(options.maxTotalBytes !== undefined ? { callBudget: callByteBudget(options.maxTotalBytes) } : {}) };
   const outcomes = await Promise.allSettled(missing.map(([, query]) => fetchFhir(request.fhirServer!, query, token, signal, fetchOptions)));
-  const problems: Problem[] = [];
+  const fetched: string[] = [];
+  const unavailable: UnavailableKey[] = [];
   outcomes.forEach((outcome, i) => {
     const [key] = missing[i]!;
-    if (outcome.status === 'fulfilled') values[key] = outcome.value;
-    else problems.push({ field: `prefetch.${key}`, message: `could not be fetched: ${describe(outcome.reason, options.timeoutMs)}`, code: 'incomplete' });
+    if (outcome.status === 'fulfilled') {
+      values[key] = outcome.value;
+      fetched.push(key);
+    } else unavailable.push({ key, why: `could not be fetched: ${describe(outcome.reason, options.timeoutMs)}` });
   });
-  if (problems.length > 0) throw new HttpError(412, problems);
-  return { values, fetched: missing.map(([key]) => key) };
+  return { values, fetched, unavailable };
 }
 
 /** A prefetch value the client could not satisfy (an OperationOutcome) counts as not sent. */

@@ -16,7 +16,10 @@ import type { InputBounds } from '../protocol/input-bounds.ts';
 import { type HookRequest, parseHookRequest } from '../protocol/request.ts';
 import type { CompiledRule, CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleExplanation, type RuleOutcome } from '../rules/evaluate.ts';
-import { resolvePrefetch } from './prefetch.ts';
+import { applyAvailability, withUncheckedNote } from './availability.ts';
+import { collectMedications } from './medications.ts';
+import { normalise } from './normalise.ts';
+import { type ResolvedPrefetch, resolvePrefetch, type UnavailableKey } from './prefetch.ts';
 
 export interface PipelineDeps {
   /** Used for the FHIR fallback. */
@@ -93,6 +96,10 @@ export interface HookResult {
   failed: RuleFailure[];
   /** Prefetch keys fetched from the FHIR server. */
   fetched: string[];
+  /** Medications only referenced in the call's data, read from the FHIR server. */
+  medicationsFetched?: number;
+  /** Prefetch keys that could be had neither from the request nor from the FHIR server, and why. */
+  unavailable: UnavailableKey[];
   timings: StageTimings;
   /** Each enabled rule's explanation, when `explain` was asked for. */
   explanation?: RuleExplanation[];
@@ -108,7 +115,7 @@ const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
 export async function runHook(deps: PipelineDeps, service: CompiledService, body: unknown, options: PipelineOptions = {}): Promise<HookResult> {
   const start = performance.now();
   const at = deps.now();
-  const result: HookResult = { at, cards: [], systemActions: [], rules: [], skipped: [], failed: [], fetched: [], timings: { requestMs: 0, totalMs: 0 } };
+  const result: HookResult = { at, cards: [], systemActions: [], rules: [], skipped: [], failed: [], fetched: [], unavailable: [], timings: { requestMs: 0, totalMs: 0 } };
   const since = (t: number) => performance.now() - t;
   try {
     // request
@@ -118,9 +125,9 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
 
     // prefetch
     const prefetchStart = performance.now();
-    let prefetch: Record<string, unknown>;
+    let resolved: ResolvedPrefetch;
     try {
-      ({ values: prefetch, fetched: result.fetched } = await resolvePrefetch(service, request, {
+      resolved = await resolvePrefetch(service, request, {
         fetch: deps.fetch,
         timeoutMs: deps.limits.prefetchTimeoutMs,
         maxBytes: deps.limits.prefetchMaxBytes,
@@ -128,16 +135,35 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
         maxTotalBytes: deps.limits.prefetchMaxTotalBytes,
         maxEntries: deps.limits.maxBundleEntries,
         allowServer: options.allowServer,
-      }));
+      });
+      result.fetched = resolved.fetched;
+      result.unavailable = resolved.unavailable;
     } finally {
       result.timings.prefetchMs = since(prefetchStart);
     }
+    // Keys that could not be had leave out the rules that read them (or 412, see availability.ts).
+    const available = applyAvailability(service, resolved.values, resolved.unavailable);
+    result.skipped.push(...available.skipped);
+
+    // normalise: one spelling of codes, units and medications for every rule (normalise.ts);
+    // Medications only referenced are read from the FHIR server within the prefetch deadline.
+    const medications = await collectMedications(request, available.values, {
+      fetch: deps.fetch,
+      timeoutMs: deps.limits.prefetchTimeoutMs - since(prefetchStart),
+      maxBytes: deps.limits.prefetchMaxBytes,
+      maxPages: deps.limits.prefetchMaxPages,
+      allowServer: options.allowServer,
+    });
+    result.medicationsFetched = medications.fetched;
+    result.timings.prefetchMs = since(prefetchStart);
+    const context = normalise(request.context, medications.index);
+    const prefetch = Object.fromEntries(Object.entries(available.values).map(([key, value]) => [key, normalise(value, medications.index)]));
 
     // evaluate
     const evaluateStart = performance.now();
     const outcomes = evaluateService(
-      service,
-      { context: request.context, prefetch, now: at },
+      available.runnable,
+      { context, prefetch, now: at },
       { budgetMs: deps.limits.evaluationBudgetMs, explain: options.explain, onOutcome: options.onRuleOutcome && ((outcome, rule) => options.onRuleOutcome!(outcome, rule, request)) },
     );
     result.timings.evaluateMs = since(evaluateStart);
@@ -145,6 +171,16 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
     // render
     const renderStart = performance.now();
     render(service, request, outcomes, deps.newUuid, result);
+    for (const entry of result.cards) {
+      const unchecked = available.assumedEmpty.get(entry.ruleId);
+      if (unchecked) entry.card = withUncheckedNote(entry.card, unchecked);
+    }
+    if (available.skipped.length > 0) {
+      // Rules left out for their prefetch are reported in file order with the others.
+      const order = new Map(service.rules.map((r, i) => [r.id, i]));
+      result.rules.push(...available.skipped.map((s) => ({ ruleId: s.rule, result: 'skipped' as const, ms: 0 })));
+      result.rules.sort((a, b) => order.get(a.ruleId)! - order.get(b.ruleId)!);
+    }
     result.timings.renderMs = since(renderStart);
 
     if (options.explain) result.explanation = outcomes.map((o) => o.explanation!);

@@ -53,6 +53,21 @@ const bundleSchema = z.looseObject({
   entry: z.array(z.looseObject({ resource: resourceSchema.optional() })).optional(),
 });
 
+/**
+ * Resources an EHR may send bare where CDS Hooks asks for a Bundle of them (draftOrders,
+ * appointments): the order and appointment types the hooks name. One such resource is read as
+ * a Bundle holding it; anything else that is not a Bundle is refused (400 naming the field).
+ */
+export const BARE_BUNDLE_MEMBERS: ReadonlySet<string> = new Set([
+  'MedicationRequest', 'ServiceRequest', 'NutritionOrder', 'DeviceRequest', 'VisionPrescription',
+  'CommunicationRequest', 'SupplyRequest', 'ImmunizationRecommendation', 'Appointment',
+]);
+
+function asBundle(value: unknown): unknown {
+  const type = value && typeof value === 'object' && !Array.isArray(value) ? (value as { resourceType?: unknown }).resourceType : undefined;
+  return typeof type === 'string' && BARE_BUNDLE_MEMBERS.has(type) ? { resourceType: 'Bundle', type: 'collection', entry: [{ resource: value }] } : value;
+}
+
 function fieldSchema(field: ContextField): z.ZodType {
   switch (field.kind) {
     case 'id':
@@ -68,7 +83,7 @@ function fieldSchema(field: ContextField): z.ZodType {
     case 'selections':
       return z.array(z.string().regex(RELATIVE_REFERENCE, 'must be a relative reference {type}/{id}')).min(1, 'must not be empty');
     case 'bundle':
-      return bundleSchema;
+      return z.preprocess(asBundle, bundleSchema);
   }
 }
 

@@ -35,6 +35,8 @@ export function compileService(
   const included = resolveIncludes(source, spec.include ?? [], shared.libraries, problems);
   for (const library of included) prefetch.add(library.source, library.spec.prefetch);
   prefetch.add(source, spec.prefetch);
+  for (const library of included) prefetch.addAbsence(library.source, library.spec.prefetch, library.spec.ifUnavailable);
+  prefetch.addAbsence(source, spec.prefetch, spec.ifUnavailable);
 
   const defineNames = defineNamespace([...included.map((l) => [l.source, l.spec.define] as const), [source, spec.define] as const], problems);
   const allDefines = Object.assign({}, ...included.map((l) => l.spec.define ?? {}), spec.define ?? {}) as Record<string, string>;
@@ -69,6 +71,7 @@ export function compileService(
     }
     ruleIds.set(rule.id, ruleFile.path);
     prefetch.add(ruleSource, rule.prefetch);
+    prefetch.addAbsence(ruleSource, rule.prefetch, rule.ifUnavailable);
     // Every declared define is in scope, compiled or not: one that does not compile has its own
     // error, and "%x is not a define" about it would be a second, misleading one.
     const compiled = compileRule(ruleSource, rule, {
@@ -87,6 +90,7 @@ export function compileService(
     description: spec.description,
     ...(spec.usageRequirements ? { usageRequirements: spec.usageRequirements } : {}),
     prefetch: prefetch.templates,
+    ifUnavailable: prefetch.ifUnavailable,
     defines,
     rules,
     path: file.path,

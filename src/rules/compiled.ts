@@ -5,7 +5,7 @@
 import type { HookName } from '../protocol/hooks.ts';
 import type { ActionTemplate, CardTemplate } from '../cards/schema.ts';
 import type { CompiledExpression } from './fhirpath.ts';
-import type { RuleFile } from './schema.ts';
+import type { PrefetchAbsence, RuleFile } from './schema.ts';
 import type { ContentProblem } from './source.ts';
 import type { ValueSetIndex } from './valuesets.ts';
 
@@ -45,6 +45,8 @@ export interface CompiledService {
   usageRequirements?: string;
   /** The union of the service's and its rules' prefetch templates. */
   prefetch: Record<string, string>;
+  /** What the absence of a prefetch key means, where an author said (otherwise `skip`). */
+  ifUnavailable: Record<string, PrefetchAbsence>;
   defines: CompiledExpr[];
   rules: CompiledRule[];
   path: string;

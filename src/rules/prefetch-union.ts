@@ -5,11 +5,14 @@
  */
 import type { HookName } from '../protocol/hooks.ts';
 import { tokenProblem, tokensOf } from '../protocol/prefetch-template.ts';
-import { type ContentProblem, problem, type YamlSource } from './source.ts';
+import type { PrefetchAbsence } from './schema.ts';
+import { type ContentProblem, didYouMean, problem, type YamlSource } from './source.ts';
 
 export class PrefetchUnion {
   /** Key -> template, the service's `prefetch` in discovery. */
   readonly templates: Record<string, string> = {};
+  /** Key -> what its absence means, where the declaring file said (otherwise skip). */
+  readonly ifUnavailable: Record<string, PrefetchAbsence> = {};
   private readonly origin: Record<string, string> = {};
 
   constructor(
@@ -40,6 +43,17 @@ export class PrefetchUnion {
       }
       this.templates[key] = template;
       this.origin[key] ??= src.path;
+    }
+  }
+
+  /** A file's `ifUnavailable`: each key must be one of that same file's prefetch keys. */
+  addAbsence(src: YamlSource, own: Record<string, string> | undefined, entries: Record<string, PrefetchAbsence> | undefined): void {
+    for (const [key, absence] of Object.entries(entries ?? {})) {
+      if (!own || !Object.hasOwn(own, key)) {
+        this.problems.push(src.problemAt(['ifUnavailable', key], `ifUnavailable names '${key}', which is not a prefetch key of this file${didYouMean(key, Object.keys(own ?? {}))}`, 'error', true));
+      } else if (this.ifUnavailable[key] !== undefined && this.ifUnavailable[key] !== absence) {
+        this.problems.push(src.problemAt(['ifUnavailable', key], `prefetch key '${key}' is already '${this.ifUnavailable[key]}' when unavailable in ${this.origin[key]}`));
+      } else this.ifUnavailable[key] = absence;
     }
   }
 }

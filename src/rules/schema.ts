@@ -40,6 +40,22 @@ const defineSchema = z
   .meta({ examples: [{ adult: '%patient.birthDate.ageInYears() >= 18' }] });
 
 /**
+ * What it means when a prefetch key can be had neither from the request nor from the FHIR
+ * server (an error status, an unsupported type, an OperationOutcome in its place):
+ * - `skip` (the default): the rules that read it, directly or through defines, are left out
+ *   and named in the response; the others run.
+ * - `empty`: it is treated as an empty result (for exclusion-only data); the cards of rules
+ *   that read it say what could not be checked.
+ * - `fail`: the whole call is answered 412.
+ */
+export const PREFETCH_ABSENCE = ['skip', 'empty', 'fail'] as const;
+export type PrefetchAbsence = (typeof PREFETCH_ABSENCE)[number];
+const ifUnavailableSchema = z
+  .record(variableName, z.enum(PREFETCH_ABSENCE, { error: `must be one of ${PREFETCH_ABSENCE.join(', ')}` }))
+  .describe("Per prefetch key of this file, what it means when the EHR can give it neither in the request nor from its FHIR server: skip the rules that read it (default), treat it as empty (exclusion-only data; cards say it was not checked), or fail the call with 412")
+  .meta({ examples: [{ encounters: 'empty' }] });
+
+/**
  * Each object needs at least one of `keys`: checked by the loader (refine) and stated in the
  * editor's JSON Schema (anyOf required), from this one list.
  */
@@ -57,6 +73,7 @@ export const referenceSchema = z.strictObject({
 export const libraryFileSchema = z.strictObject({
   description: z.string().min(1).optional().describe('What the library offers'),
   prefetch: prefetchSchema.optional().describe('Queries every including service gets'),
+  ifUnavailable: ifUnavailableSchema.optional(),
   define: defineSchema.optional().describe('FHIRPath every including service gets, as if it were its own defines'),
 });
 
@@ -71,6 +88,7 @@ export const serviceFileSchema = z.strictObject({
   description: z.string().min(1).describe('What the service checks, in discovery'),
   usageRequirements: z.string().min(1).optional().describe('What an EHR must do to use the service, in discovery'),
   prefetch: prefetchSchema.optional().describe('Queries shared by every rule of the service'),
+  ifUnavailable: ifUnavailableSchema.optional(),
   define: defineSchema.optional().describe('FHIRPath shared by every rule of the service, computed at most once per call'),
 });
 
@@ -82,6 +100,7 @@ export const ruleFileSchema = atLeastOneOf(
     references: z.array(referenceSchema).min(1, 'cite at least one source').describe('Guidelines, labels or papers the rule implements; at least one'),
     enabled: z.boolean().optional().describe('false keeps the rule loaded and checked but never evaluated'),
     prefetch: prefetchSchema.optional(),
+    ifUnavailable: ifUnavailableSchema.optional(),
     define: defineSchema.optional(),
     when: conditionSchema
       .describe('When the rule fires: a FHIRPath yes/no, or all/any/not of such conditions')

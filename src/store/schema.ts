@@ -4,6 +4,13 @@
  */
 import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
+/** The org.cds-rules.degraded extension's content (src/protocol/degraded.ts), as stored. */
+export interface DegradedReasons {
+  skipped: { rule: string; reason: string; prefetch?: string[] }[];
+  failed: { rule: string; error: string }[];
+  budgetMs?: number;
+}
+
 /** One row per hook call that reached a known service, whatever its status. */
 export const invocations = sqliteTable(
   'invocations',
@@ -19,7 +26,7 @@ export const invocations = sqliteTable(
     userId: text('user_id'),
     encounterId: text('encounter_id'),
     status: integer('status').notNull(),
-    /** ok | degraded (a rule failed or was skipped for the evaluation budget) | rejected (4xx) */
+    /** ok | degraded (a rule failed, or was skipped for the evaluation budget or unavailable prefetch) | rejected (4xx) */
     outcome: text('outcome').notNull(),
     /** The 4xx reason, field names only. */
     error: text('error'),
@@ -27,8 +34,15 @@ export const invocations = sqliteTable(
     rulesFired: text('rules_fired', { mode: 'json' }).$type<string[]>().notNull(),
     /** Per failed rule: an error class and the expression's file:line:col; the message (it may quote data) only with CDS_STORE_PAYLOADS. */
     ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; class: string; location?: string; message?: string }[]>().notNull(),
-    /** Rules not evaluated because the call's evaluation budget ran out. */
+    /** Rules not evaluated: the call's evaluation budget ran out, or a prefetch key they read was unavailable. */
     rulesSkipped: text('rules_skipped', { mode: 'json' }).$type<string[]>().notNull().default([]),
+    /**
+     * Why the answer is degraded, as the response's org.cds-rules.degraded extension says it
+     * (rule ids, reasons, prefetch keys and error classes: no data), or null when it is not.
+     */
+    degradedReasons: text('degraded_reasons', { mode: 'json' }).$type<DegradedReasons>(),
+    /** Prefetch keys that could be had neither from the request nor from the FHIR server. */
+    prefetchUnavailable: text('prefetch_unavailable', { mode: 'json' }).$type<string[]>().notNull().default([]),
     cardCount: integer('card_count').notNull(),
     prefetchFetched: text('prefetch_fetched', { mode: 'json' }).$type<string[]>().notNull(),
     prefetchMs: real('prefetch_ms'),

@@ -18,7 +18,8 @@ beforeAll(async () => {
   [fhir, slow, t] = await Promise.all([
     startFhirServer({ FHIR_REQUIRE_TOKEN: TOKEN }),
     startFhirServer({ FHIR_DELAY_MS: '1500' }),
-    testApp({ config: { prefetchTimeoutMs: 3000 } }),
+    // Generous: the machine may be busy, and a timeout here would only skip rules.
+    testApp({ config: { prefetchTimeoutMs: 15_000 } }),
   ]);
 });
 afterAll(async () => {
@@ -92,11 +93,15 @@ describe('prefetch fallback to the FHIR server', () => {
     expect(((await res.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toContain('could not be reached');
   });
 
-  it('412 when a response exceeds the size cap', async () => {
-    const capped = await testApp({ config: { prefetchMaxBytes: 2000 } });
-    const res = await post(capped.app, '/cds-services/drug-interactions', alprazolamOrder());
-    expect(res.status).toBe(412);
-    expect(((await res.json()) as { issue: { diagnostics: string }[] }).issue.map((i) => i.diagnostics).join(' ')).toContain('2000-byte cap');
+  it('a response over the size cap makes its key unavailable: the rules that read it are left out and named', async () => {
+    // Cher's Patient resource is over 2000 bytes; her active medications and potassium are not.
+    const capped = await testApp({ config: { prefetchMaxBytes: 2000, prefetchTimeoutMs: 15_000 } });
+    const request = alprazolamOrder();
+    const res = await post(capped.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { extension: Record<string, { skipped: unknown[] }> };
+    expect(body.extension['org.cds-rules.degraded']!.skipped).toEqual([{ rule: 'opioid-benzodiazepine', reason: 'prefetch-unavailable', prefetch: ['patient'] }]);
+    expect(capped.logs.find((l) => l.includes('"prefetch unavailable"'))).toContain('patient could not be fetched: FHIR response exceeds the 2000-byte cap');
     await capped.close();
   });
 
@@ -139,7 +144,7 @@ describe('paginated searches', () => {
   });
 
   it('stops at the configured number of pages', async () => {
-    const app = await testApp({ ruleSet: content(1), config: { prefetchMaxPages: 1 } });
+    const app = await testApp({ ruleSet: content(1), config: { prefetchMaxPages: 1, prefetchTimeoutMs: 15_000 } });
     const res = await post(app.app, '/cds-services/obs', request());
     expect(await res.json()).toEqual({ cards: [] });
     await app.close();

@@ -1,0 +1,148 @@
+/**
+ * One normalisation pass over a call's data (the context's resources and every prefetch value)
+ * before any rule sees it, so rules are written against one spelling of what FHIR lets EHRs say
+ * several ways:
+ *
+ * - Coding systems under an older or alternative URI get the canonical one (code-systems.ts);
+ *   a v2-0078 interpretation coding also gets its v3 ObservationInterpretation twin.
+ * - A Quantity with only a `unit` that is itself a valid UCUM code gets `system` and `code`
+ *   (`{ value: 5.4, unit: 'mmol/L' }` -> `code: 'mmol/L'`), unless the unit is all capitals
+ *   and means something else in lower case (`MG` is UCUM megagram; an EHR means milligram).
+ * - A medication given by reference (`medicationReference` of a MedicationRequest,
+ *   MedicationDispense, MedicationStatement or MedicationAdministration) is replaced by the
+ *   referenced Medication's `code` as `medicationCodeableConcept`: found contained (`#id`), in
+ *   any prefetch Bundle or draftOrders (by `Medication/id`, absolute URL or fullUrl), or read
+ *   from the FHIR server beforehand (medications.ts). Rules and value-set tests then see the code
+ *   wherever they look at `medication`. One that cannot be found is left as it is.
+ *
+ * Copy on write: the request's own objects are never changed (they may be stored as sent);
+ * only the objects on the way to a change are copied, the rest is shared.
+ */
+import ucum from '@lhncbc/ucum-lhc';
+import { canonicalSystem, INTERPRETATION_SAME_CODES, UCUM, V2_0078, V3_OBSERVATION_INTERPRETATION } from './code-systems.ts';
+
+type Json = Record<string, unknown>;
+
+/** Resource types whose `medication[x]` may be a reference to a Medication. */
+export const MEDICATION_USERS: ReadonlySet<string> = new Set(['MedicationRequest', 'MedicationDispense', 'MedicationStatement', 'MedicationAdministration']);
+
+/** Medications by every name a reference may use: `Medication/id`, an absolute URL, a fullUrl. */
+export class MedicationIndex {
+  private readonly byRef = new Map<string, Json>();
+
+  add(medication: Json, fullUrl?: string): void {
+    if (typeof medication.id === 'string') this.byRef.set(`Medication/${medication.id}`, medication);
+    if (fullUrl) this.byRef.set(fullUrl, medication);
+  }
+
+  /** Every Medication in a value (a resource or a Bundle, entries and their `contained` aside). */
+  addFrom(value: unknown): void {
+    if (!isObject(value)) return;
+    if (value.resourceType === 'Medication') this.add(value);
+    if (value.resourceType === 'Bundle' && Array.isArray(value.entry)) {
+      for (const entry of value.entry) {
+        if (isObject(entry) && isObject(entry.resource) && entry.resource.resourceType === 'Medication') {
+          this.add(entry.resource, typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined);
+        }
+      }
+    }
+  }
+
+  /** The Medication a (non-contained) reference names, if known. */
+  find(reference: string): Json | undefined {
+    return this.byRef.get(reference) ?? this.byRef.get(relativeMedicationReference(reference) ?? '');
+  }
+}
+
+/** `Medication/id` for `Medication/id`, `https://x/fhir/Medication/id` or `.../Medication/id/_history/2`. */
+export function relativeMedicationReference(reference: string): string | undefined {
+  const match = /(?:^|\/)Medication\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
+  return match ? `Medication/${match[1]}` : undefined;
+}
+
+/** The normalised view of one value; the same object when nothing in it needed a change. */
+export function normalise<T>(value: T, medications: MedicationIndex): T {
+  return walk(value, medications) as T;
+}
+
+function walk(value: unknown, medications: MedicationIndex): unknown {
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const next = walk(item, medications);
+      if (next !== item) (copy ??= [...value])[i] = next;
+    });
+    return copy ?? value;
+  }
+  if (!isObject(value)) return value;
+  let copy: Json | undefined;
+  for (const [key, child] of Object.entries(value)) {
+    if (child === null || typeof child !== 'object') continue;
+    const next = walk(child, medications);
+    if (next !== child) (copy ??= { ...value })[key] = next;
+  }
+  let out = copy ?? value;
+  out = withMedicationResolved(out, medications);
+  out = withCanonicalCodings(out);
+  out = withUcumCode(out);
+  return out;
+}
+
+function withMedicationResolved(value: Json, medications: MedicationIndex): Json {
+  if (typeof value.resourceType !== 'string' || !MEDICATION_USERS.has(value.resourceType) || value.medicationCodeableConcept !== undefined) return value;
+  const reference = isObject(value.medicationReference) ? value.medicationReference.reference : undefined;
+  if (typeof reference !== 'string') return value;
+  const medication = reference.startsWith('#') ? containedMedication(value, reference.slice(1)) : medications.find(reference);
+  if (!medication || !isObject(medication.code)) return value;
+  // Its code gets the same normalisation as everything else (a contained one already had it).
+  const code = walk(medication.code, medications) as Json;
+  const display = (value.medicationReference as Json).display;
+  const { medicationReference: _reference, ...rest } = value;
+  return { ...rest, medicationCodeableConcept: code.text === undefined && typeof display === 'string' ? { ...code, text: display } : code };
+}
+
+function containedMedication(resource: Json, id: string): Json | undefined {
+  if (!Array.isArray(resource.contained)) return undefined;
+  return resource.contained.find((c): c is Json => isObject(c) && c.resourceType === 'Medication' && c.id === id);
+}
+
+/** A Coding's system, or a CodeableConcept's codings, in canonical form. */
+function withCanonicalCodings(value: Json): Json {
+  let out = value;
+  if (typeof value.system === 'string' && typeof value.code === 'string') {
+    const system = canonicalSystem(value.system);
+    if (system !== value.system) out = { ...value, system };
+  }
+  if (Array.isArray(value.coding)) {
+    const codings = value.coding as unknown[];
+    const twins = codings.filter((c): c is Json => isObject(c) && c.system === V2_0078 && typeof c.code === 'string' && INTERPRETATION_SAME_CODES.has(c.code));
+    const missing = twins.filter((t) => !codings.some((c) => isObject(c) && c.system === V3_OBSERVATION_INTERPRETATION && c.code === t.code));
+    if (missing.length > 0) out = { ...out, coding: [...codings, ...missing.map((t) => ({ ...t, system: V3_OBSERVATION_INTERPRETATION }))] };
+  }
+  return out;
+}
+
+const ucumUtils = ucum.UcumLhcUtils.getInstance();
+const ucumVerdicts = new Map<string, boolean>();
+
+/** Whether a unit string can be taken as its UCUM code (cached: EHRs send few distinct units). */
+export function isUnambiguousUcum(unit: string): boolean {
+  let verdict = ucumVerdicts.get(unit);
+  if (verdict === undefined) {
+    const valid = (u: string) => ucumUtils.validateUnitString(u, false).status === 'valid';
+    const shouting = /[A-Z]/.test(unit) && unit === unit.toUpperCase() && unit !== unit.toLowerCase();
+    verdict = unit.length > 0 && unit.length <= 64 && valid(unit) && !(shouting && valid(unit.toLowerCase()));
+    if (ucumVerdicts.size < 10_000) ucumVerdicts.set(unit, verdict);
+  }
+  return verdict;
+}
+
+function withUcumCode(value: Json): Json {
+  if (typeof value.value !== 'number' || typeof value.unit !== 'string' || value.code !== undefined) return value;
+  if (value.system !== undefined && value.system !== UCUM) return value;
+  return isUnambiguousUcum(value.unit) ? { ...value, system: UCUM, code: value.unit } : value;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
