@@ -13,7 +13,8 @@ import { test } from './test.ts';
 
 const USAGE = `usage: cds-rules <command> [options]
 
-  check [dir]                          validate services, rules, cards, value sets and tests
+  check [dir] [--strict]               validate services, rules, cards, value sets and tests;
+                                       --strict also refuses an active rule without approval
   test [dir] [--rule <id>]             run the rules' example patients
   new <service>/<rule> [--hook <hook>] [--dir <dir>]
                                        scaffold a rule, its card and its test
@@ -32,7 +33,7 @@ async function run(argv: string[]): Promise<number> {
   const dir = stringOption(args, 'dir');
   switch (command) {
     case 'check':
-      return check(args.positionals[0] ?? dir ?? '.');
+      return check(args.positionals[0] ?? dir ?? '.', args.options.strict === true);
     case 'test':
       return test(args.positionals[0] ?? dir ?? '.', stringOption(args, 'rule'));
     case 'new':

@@ -12,6 +12,7 @@ import type { Store } from '../store/store.ts';
 import type { HookResponse } from '../protocol/card.ts';
 import { normalizeUrl } from '../auth/clients.ts';
 import { HttpError } from '../protocol/errors.ts';
+import { isExposed } from '../pipeline/exposure.ts';
 import { type HookResult, runHook } from '../pipeline/run.ts';
 import { type HookRequest, UUID } from '../protocol/request.ts';
 
@@ -56,7 +57,7 @@ export async function callService(deps: CallDeps, service: CompiledService, read
     await refused(call, error, raw, result);
     throw error;
   }
-  await answered(call, result, raw);
+  await answered(call, service, result, raw);
   return result.response!;
 }
 
@@ -67,10 +68,14 @@ interface Call {
   base: Pick<InvocationRow, 'id' | 'receivedAt' | 'serviceId' | 'hook' | 'client'>;
 }
 
-async function answered({ deps, start, base }: Call, result: HookResult, raw: unknown): Promise<void> {
+async function answered({ deps, start, base }: Call, service: CompiledService, result: HookResult, raw: unknown): Promise<void> {
   const request = result.request!;
   const response = result.response!;
   const failedRules = new Set(result.failed.map((f) => f.rule));
+  const rules = new Map(service.rules.map((r) => [r.id, r]));
+  const ran = result.rules.filter((r) => r.result !== 'skipped').map((r) => rules.get(r.ruleId)!);
+  const firedRules = result.rules.filter((r) => r.result === 'fired' && !failedRules.has(r.ruleId)).map((r) => rules.get(r.ruleId)!);
+  const exposed = (rule: CompiledService['rules'][number]) => isExposed(rule, request.context as Record<string, unknown>);
   const skipped = result.skipped.map((s) => s.rule);
   // The stored evaluate time has always covered rendering too.
   const evaluateMs = (result.timings.evaluateMs ?? 0) + (result.timings.renderMs ?? 0);
@@ -83,33 +88,45 @@ async function answered({ deps, start, base }: Call, result: HookResult, raw: un
       outcome: result.failed.length > 0 || skipped.length > 0 ? 'degraded' : 'ok',
       rulesEvaluated: result.rules.filter((r) => r.result !== 'skipped').map((r) => r.ruleId),
       rulesSkipped: skipped,
-      rulesFired: result.rules.filter((r) => r.result === 'fired' && !failedRules.has(r.ruleId)).map((r) => r.ruleId),
+      rulesFired: firedRules.filter(exposed).map((r) => r.id),
+      rulesSilent: firedRules.filter((r) => !exposed(r)).map((r) => r.id),
       ruleErrors: result.failed.map((f) => ({ rule: f.rule, message: f.message })),
-      cardCount: result.cards.length,
+      cardCount: response.cards.length,
+      serviceVersion: service.version,
       prefetchFetched: result.fetched,
       prefetchMs: result.timings.prefetchMs,
       evaluateMs,
       totalMs,
-      ...(deps.config.storePayloads ? { requestBody: JSON.stringify(raw), responseBody: JSON.stringify(response) } : {}),
+      ...(deps.config.storePayloads
+        ? { requestBody: JSON.stringify(raw), responseBody: JSON.stringify(response), prefetchBody: JSON.stringify(result.prefetch ?? {}) }
+        : {}),
     },
-    result.cards.map(({ card, ruleId }) => ({
+    result.cards.map(({ card, ruleId, silent }) => ({
       cardUuid: card.uuid,
       invocationId: base.id,
       serviceId: base.serviceId,
       ruleId,
+      ruleVersion: rules.get(ruleId)!.version,
+      silent,
       indicator: card.indicator,
       suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
+      suggestionLabels: (card.suggestions ?? []).map((s) => s.label),
+      ...(deps.config.storePayloads ? { cardBody: JSON.stringify(card) } : {}),
     })),
+    ran.map((r) => ({ version: r.version, serviceId: service.id, ruleId: r.id, authorVersion: r.authorVersion, sources: r.sources })),
   );
 
-  const fields = { service: base.serviceId, hookInstance: request.hookInstance };
-  for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, error: f.error });
+  const fields = { service: base.serviceId, serviceVersion: service.version, hookInstance: request.hookInstance };
+  for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, version: rules.get(f.rule)?.version, error: f.error });
   if (skipped.length > 0) deps.log.warn('evaluation budget exceeded', { ...fields, budgetMs: deps.config.evaluationBudgetMs, skipped });
   deps.log.info('hook call', {
     ...fields,
     status: 200,
     rules: result.rules.length,
-    fired: result.cards.length,
+    fired: response.cards.length,
+    // rule@version of every rule that fired, so a log line leads to the exact rule text.
+    firedRules: firedRules.filter(exposed).map((r) => `${r.id}@${r.version}`),
+    silentRules: firedRules.filter((r) => !exposed(r)).map((r) => `${r.id}@${r.version}`),
     errors: result.failed.length,
     skipped: skipped.length,
     fetched: result.fetched.length,

@@ -15,6 +15,7 @@ import { HttpError, type Problem } from '../protocol/errors.ts';
 import { type HookRequest, parseHookRequest } from '../protocol/request.ts';
 import type { CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleExplanation, type RuleOutcome } from '../rules/evaluate.ts';
+import { isExposed } from './exposure.ts';
 import { resolvePrefetch } from './prefetch.ts';
 
 export interface PipelineDeps {
@@ -46,6 +47,8 @@ export interface PipelineOptions {
 export interface RuleCard {
   ruleId: string;
   card: Card;
+  /** Recorded but not returned: the rule is silent, or the call is outside its rollout share. */
+  silent: boolean;
 }
 
 /** A rule that ran and failed: its error class for the response, its message for the operator. */
@@ -86,6 +89,8 @@ export interface HookResult {
   failed: RuleFailure[];
   /** Prefetch keys fetched from the FHIR server. */
   fetched: string[];
+  /** The prefetch the rules saw, by key (sent and fetched; null where nothing was there). */
+  prefetch?: Record<string, unknown>;
   timings: StageTimings;
   /** Each enabled rule's explanation, when `explain` was asked for. */
   explanation?: RuleExplanation[];
@@ -120,6 +125,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
         maxPages: deps.limits.prefetchMaxPages,
         allowServer: options.allowServer,
       }));
+      result.prefetch = prefetch;
     } finally {
       result.timings.prefetchMs = since(prefetchStart);
     }
@@ -141,7 +147,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
     if (options.explain) result.explanation = outcomes.map((o) => o.explanation!);
     const extension = degradedExtension(result.skipped, result.failed, deps.limits.evaluationBudgetMs);
     result.response = {
-      cards: result.cards.map((c) => c.card),
+      cards: result.cards.filter((c) => !c.silent).map((c) => c.card),
       ...(result.systemActions.length > 0 ? { systemActions: result.systemActions } : {}),
       ...(extension ? { extension } : {}),
     };
@@ -167,8 +173,9 @@ function render(service: CompiledService, request: HookRequest, outcomes: RuleOu
         // Render both before keeping either.
         const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid) : undefined;
         const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
-        if (card) into.cards.push({ ruleId: rule.id, card });
-        into.systemActions.push(...actions);
+        const silent = !isExposed(rule, request.context as Record<string, unknown>);
+        if (card) into.cards.push({ ruleId: rule.id, card, silent });
+        if (!silent) into.systemActions.push(...actions);
       } catch (error) {
         if (!(error instanceof CardRenderError)) throw error;
         fail('card-render', error.message);

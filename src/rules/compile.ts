@@ -14,9 +14,10 @@ import { type CompiledExpression, createFhirPathCompiler, type FhirPathCompiler,
 import { FUNCTION_DATA_TABLES } from './functions.ts';
 import { codeOnly, lintExpression } from './lint.ts';
 import { dataTableProblem } from './mme.ts';
-import { type Condition, type LibraryFile, libraryFileSchema, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
+import { type Condition, type LibraryFile, type RuleStatus, libraryFileSchema, type RuleFile, ruleFileSchema, type ServiceFile, serviceFileSchema } from './schema.ts';
 import { type ContentProblem, didYouMean, formatProblem, parseContentFile, problem, type SourceFile, YamlSource } from './source.ts';
 import { conceptsOf, ValueSetIndex, valueSetFileSchema } from './valuesets.ts';
+import { indexContent, stampVersions, type VersionSource } from './version.ts';
 
 export interface CompiledExpr {
   name: string;
@@ -34,7 +35,19 @@ export interface CompiledRule {
   title: string;
   description?: string;
   references: RuleFile['references'];
+  /** False for a retired rule: loaded and checked, never evaluated. */
   enabled: boolean;
+  /** Lifecycle: active answers, silent is evaluated and recorded only, retired is not evaluated. */
+  status: RuleStatus;
+  /** An active rule's share of patients (or users), 0-100; the others see it as silent. */
+  rollout?: { percent: number; by: 'patient' | 'user' };
+  approval?: { by: string; on: string; review?: string };
+  /** The author's version label, when the file gives one. */
+  authorVersion?: string;
+  /** Content version (src/rules/version.ts), set once the whole content has compiled. */
+  version: string;
+  /** The files the version is made of. */
+  sources: VersionSource[];
   /** The file it came from, for logs and authoring output. */
   path: string;
   defines: CompiledExpr[];
@@ -59,6 +72,8 @@ export interface CompiledService {
   path: string;
   /** The libraries it includes. */
   includes: string[];
+  /** Hash of its rules' versions (discovery's `version`). */
+  version: string;
 }
 
 export interface RuleSet {
@@ -141,6 +156,7 @@ export function compileContent(files: readonly SourceFile[]): CompileResult {
   problems.length = 0;
   problems.push(...distinct.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.column - b.column));
   const hasErrors = problems.some((p) => p.severity === 'error');
+  if (!hasErrors) stampVersions(services.values(), indexContent(files));
   const ruleCount = [...services.values()].reduce((n, s) => n + s.rules.length, 0);
   return {
     problems,
@@ -346,6 +362,7 @@ function compileService(
     rules,
     path: file.path,
     includes: included.map((l) => l.name),
+    version: '',
   };
 }
 
@@ -422,7 +439,7 @@ function compileRule(source: YamlSource, rule: RuleFile, { scope, serviceDefines
     title: rule.title,
     ...(rule.description ? { description: rule.description } : {}),
     references: rule.references,
-    enabled: rule.enabled ?? true,
+    ...lifecycle(rule),
     path: source.path,
     defines,
     when,
@@ -553,4 +570,18 @@ function valueSetUses(expression: string): { id: string; offset: number }[] {
     id: m[1]!,
     offset: m.index + m[0].indexOf("'") + 1,
   }));
+}
+
+/** Status, rollout and approval as the pipeline reads them; version fields are stamped later. */
+function lifecycle(rule: RuleFile): Pick<CompiledRule, 'enabled' | 'status' | 'rollout' | 'approval' | 'authorVersion' | 'version' | 'sources'> {
+  const status: RuleStatus = rule.status ?? (rule.enabled === false ? 'retired' : 'active');
+  return {
+    enabled: status !== 'retired',
+    status,
+    ...(rule.rollout ? { rollout: { percent: Number(rule.rollout.slice(0, -1)), by: rule.rolloutBy ?? 'patient' } } : {}),
+    ...(rule.approvedBy && rule.approvedOn ? { approval: { by: rule.approvedBy, on: rule.approvedOn, ...(rule.review ? { review: rule.review } : {}) } } : {}),
+    ...(rule.version ? { authorVersion: rule.version } : {}),
+    version: '',
+    sources: [],
+  };
 }
