@@ -8,6 +8,7 @@ import { importValueSet } from './import-valueset.ts';
 import { scaffold } from './new.ts';
 import { eprintln, println } from './output.ts';
 import { preview } from './preview.ts';
+import { replayCommand } from './replay.ts';
 import { writeSchemas } from './schemas.ts';
 import { test } from './test.ts';
 
@@ -24,12 +25,15 @@ const USAGE = `usage: cds-rules <command> [options]
   import-valueset <file.json> [--id <id>] [--force] [--dir <dir>]
                                        add a FHIR ValueSet (e.g. a VSAC expansion) to rules/valuesets/
   schemas [--out <dir>]                write the editor JSON Schemas (default schemas/)
+  replay [--since 7d] [--service <id>] [--content <dir>] [--db <path>] [--json]
+                                       run recorded calls (CDS_STORE_PAYLOADS=true) against the
+                                       content: per rule, cards added, removed and changed
 
 [dir] and --dir name the folder holding rules/ and cards/ (default: the current folder).`;
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const args = parseArgs(rest, ['hook', 'dir', 'service', 'case', 'id', 'out', 'rule', 'why']);
+  const args = parseArgs(rest, ['hook', 'dir', 'service', 'case', 'id', 'out', 'rule', 'why', 'since', 'content', 'db', 'recent']);
   const dir = stringOption(args, 'dir');
   switch (command) {
     case 'check':
@@ -45,6 +49,14 @@ async function run(argv: string[]): Promise<number> {
     case 'import-valueset':
       if (!args.positionals[0]) throw new UsageError('import-valueset needs a file');
       return importValueSet(dir ?? '.', args.positionals[0], { id: stringOption(args, 'id'), force: args.options.force === true });
+    case 'replay':
+      return replayCommand({
+        since: stringOption(args, 'since'),
+        service: stringOption(args, 'service'),
+        content: stringOption(args, 'content') ?? dir,
+        db: stringOption(args, 'db'),
+        json: args.options.json === true,
+      });
     case 'schemas':
       return writeSchemas(stringOption(args, 'out') ?? 'schemas');
     case undefined:
