@@ -9,6 +9,7 @@ import { scaffold } from './new.ts';
 import { eprintln, println } from './output.ts';
 import { preview } from './preview.ts';
 import { replayCommand } from './replay.ts';
+import { statsCommand } from './stats.ts';
 import { writeSchemas } from './schemas.ts';
 import { test } from './test.ts';
 
@@ -28,6 +29,9 @@ const USAGE = `usage: cds-rules <command> [options]
   replay [--since 7d] [--service <id>] [--content <dir>] [--db <path>] [--json]
                                        run recorded calls (CDS_STORE_PAYLOADS=true) against the
                                        content: per rule, cards added, removed and changed
+  stats [--since 30d] [--service <id>] [--recent 7d] [--db <path>] [--json]
+                                       per-rule calls, firing, silent, acceptance, override
+                                       reasons, time to feedback, and firing-rate alarms
 
 [dir] and --dir name the folder holding rules/ and cards/ (default: the current folder).`;
 
@@ -54,6 +58,14 @@ async function run(argv: string[]): Promise<number> {
         since: stringOption(args, 'since'),
         service: stringOption(args, 'service'),
         content: stringOption(args, 'content') ?? dir,
+        db: stringOption(args, 'db'),
+        json: args.options.json === true,
+      });
+    case 'stats':
+      return statsCommand({
+        since: stringOption(args, 'since'),
+        recent: stringOption(args, 'recent'),
+        service: stringOption(args, 'service'),
         db: stringOption(args, 'db'),
         json: args.options.json === true,
       });
