@@ -8,13 +8,17 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type AuthEnv, requireClient } from './auth/middleware.ts';
+import { findAdminToken } from './auth/admin.ts';
 import { createJwtVerifier } from './auth/verify.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import { discovery } from './http/discovery.ts';
 import { HttpError, operationOutcome } from './protocol/errors.ts';
 import { parseFeedback } from './http/feedback.ts';
 import { type CallDeps, type CallMeta, callService } from './http/invoke.ts';
+import { adminApi } from './http/admin.ts';
 import { readJsonBody } from './http/json-body.ts';
+import { auditRefusals } from './http/refusals.ts';
+import { Metrics } from './observe/metrics.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { RuleSet } from './rules/compile.ts';
 import type { Store } from './store/store.ts';
@@ -31,12 +35,16 @@ export interface AppDeps {
   newUuid?: () => string;
   /** Extra facts for `GET /health` from the shell (reload state, database). */
   health?: () => Record<string, unknown>;
+  /** Where `GET /metrics` counts; one per app by default. */
+  metrics?: Metrics;
 }
 
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
   const config: ServiceConfig = { ...DEFAULT_CONFIG, ...deps.config };
   const log = deps.log ?? createLogger();
+  const metrics = deps.metrics ?? new Metrics();
   const callDeps: CallDeps = {
+    metrics,
     store: deps.store,
     config,
     fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
@@ -51,6 +59,10 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     });
 
   const app = new Hono<AuthEnv>();
+
+  // Before the JWT gate and the body limit, so their refusals (401, 413) are audited too. One
+  // registration: '/cds-services/*' matches '/cds-services' too.
+  app.use('/cds-services/*', auditRefusals(deps.store, metrics, callDeps.now));
 
   app.use(
     '*',
@@ -104,6 +116,8 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   app.post('/cds-services/:id', limit, async (c) => {
     const service = deps.ruleSet().services.get(c.req.param('id'));
     if (!service) return fail(404, `no CDS service '${c.req.param('id').slice(0, 100)}'`, 'not-found');
+    // callService records the call whatever its answer: no second audit row.
+    c.set('recorded', true);
     return c.json(await callService(callDeps, service, () => readJson(c.req.raw), metaOf(c)), 200);
   });
 
@@ -127,6 +141,10 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
         client: metaOf(c).client ?? null,
       })),
     );
+    for (const outcome of ['accepted', 'overridden']) {
+      const n = items.filter((i) => i.outcome === outcome).length;
+      if (n > 0) metrics.feedback(serviceId, outcome, n);
+    }
     log.info('feedback', { service: serviceId, items: result.stored, unknownCards: result.unknownCards });
     return c.json({ stored: result.stored, unknownCards: result.unknownCards }, 200);
   });
@@ -142,6 +160,45 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     const { counts } = deps.ruleSet();
     return c.json({ status: 'ok', content: counts, ...deps.health?.() });
   });
+
+  /** Alive: the process answers. */
+  app.get('/healthz', (c) => c.json({ status: 'alive' }));
+
+  /** Ready: content is loaded and the database takes a write. 503 naming what is not. */
+  app.get('/readyz', async (c) => {
+    const checks: Record<string, string> = {};
+    try {
+      checks.content = deps.ruleSet().services.size > 0 ? 'loaded' : 'no services';
+    } catch {
+      checks.content = 'not loaded';
+    }
+    try {
+      await deps.store.probeWritable(callDeps.now().getTime());
+      checks.database = 'writable';
+    } catch (error) {
+      log.error('readiness: database not writable', { error: (error as Error).name });
+      checks.database = 'not writable';
+    }
+    const ready = checks.content === 'loaded' && checks.database === 'writable';
+    return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+  });
+
+  /**
+   * Prometheus text format. Open when no admin tokens are configured (development); with them,
+   * any admin token (viewer and up) may scrape it: it holds rule ids and counts, no patient data.
+   */
+  app.get('/metrics', async (c) => {
+    if (config.adminTokens.length > 0) {
+      const secret = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      if (!secret || !(await findAdminToken(config.adminTokens, secret))) {
+        c.header('www-authenticate', 'Bearer realm="cds-rules admin"');
+        return fail(401, 'GET /metrics needs an admin API token (any role)', 'invalid');
+      }
+    }
+    return c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  app.route('/admin', adminApi({ ruleSet: deps.ruleSet, store: deps.store, config, log, now: callDeps.now }));
 
   app.notFound(() => fail(404, 'not found', 'not-found'));
 

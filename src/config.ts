@@ -1,3 +1,4 @@
+import type { AdminToken } from './auth/admin.ts';
 import type { TrustedClient } from './auth/clients.ts';
 
 /**
@@ -30,6 +31,8 @@ export interface ServiceConfig {
   maxJsonDepth: number;
   /** Time all rules of one call may take; rules not yet evaluated when it runs out are skipped. */
   evaluationBudgetMs: number;
+  /** Bearer tokens (hashed) of the admin API, with roles; none: the admin API answers 401. */
+  adminTokens: AdminToken[];
 }
 
 export const DEFAULT_CONFIG: ServiceConfig = {
@@ -43,4 +46,5 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   jwksCooldownMs: 30_000,
   maxJsonDepth: 64,
   evaluationBudgetMs: 300,
+  adminTokens: [],
 };

@@ -6,6 +6,7 @@
  */
 import type { ServiceConfig } from '../config.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import type { CompiledService } from '../rules/compile.ts';
 import type { InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -23,6 +24,7 @@ export interface CallDeps {
   log: Logger;
   now: () => Date;
   newUuid: () => string;
+  metrics?: Metrics;
 }
 
 export interface CallMeta {
@@ -116,6 +118,16 @@ async function answered({ deps, start, base }: Call, service: CompiledService, r
     ran.map((r) => ({ version: r.version, serviceId: service.id, ruleId: r.id, authorVersion: r.authorVersion, sources: r.sources })),
   );
 
+  deps.metrics?.call({
+    service: base.serviceId,
+    hook: base.hook,
+    status: 200,
+    outcome: result.failed.length > 0 || skipped.length > 0 ? 'degraded' : 'ok',
+    stagesMs: { ...result.timings, totalMs },
+    cards: result.cards.map((c) => ({ rule: c.ruleId, version: rules.get(c.ruleId)!.version, silent: c.silent })),
+    failed: result.failed,
+    skipped: result.skipped,
+  });
   const fields = { service: base.serviceId, serviceVersion: service.version, hookInstance: request.hookInstance };
   for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, version: rules.get(f.rule)?.version, error: f.error });
   if (skipped.length > 0) deps.log.warn('evaluation budget exceeded', { ...fields, budgetMs: deps.config.evaluationBudgetMs, skipped });
@@ -165,6 +177,7 @@ async function refused({ deps, start, base }: Call, error: HttpError, raw?: unkn
     },
     [],
   );
+  deps.metrics?.call({ service: base.serviceId, hook: base.hook, status: error.status, outcome: 'rejected', stagesMs: { ...result?.timings, totalMs } });
   deps.log.info('hook call rejected', { service: base.serviceId, hookInstance, status: error.status, fields, totalMs: round(totalMs) });
 }
 
