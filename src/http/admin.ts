@@ -9,14 +9,13 @@
  */
 import { and, desc, eq, gte } from 'drizzle-orm';
 import { Hono } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type AdminRole, type AdminToken, findAdminToken, roleAtLeast } from '../auth/admin.ts';
 import type { ServiceConfig } from '../config.ts';
 import { parsePeriod, PeriodError } from '../governance/period.ts';
 import { replay } from '../governance/replay.ts';
 import { DEFAULT_ALARM, ruleStats } from '../governance/stats.ts';
 import type { Logger } from '../log/logger.ts';
-import { badRequest, HttpError, operationOutcome } from '../protocol/errors.ts';
+import { badRequest, HttpError } from '../protocol/errors.ts';
 import type { RuleSet } from '../rules/compile.ts';
 import { accessAudit, contentTexts, invocations, ruleVersions } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -157,9 +156,5 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
     return c.json({ audit: rows.map((r) => ({ ...r, receivedAt: new Date(r.receivedAt).toISOString() })) });
   });
 
-  admin.onError((error, c) => {
-    if (error instanceof HttpError) return c.json(operationOutcome(error.problems), error.status as ContentfulStatusCode);
-    throw error;
-  });
   return admin;
 }
