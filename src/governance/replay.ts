@@ -184,7 +184,9 @@ function compare(before: Recorded | undefined, after: Recorded | undefined): { k
   const b = after ? cardText(after) : '';
   if (a === b) return undefined;
   const kind = !before ? 'added' : !after ? 'removed' : 'changed';
-  return { kind, diff: createTwoFilesPatch('recorded', 'replayed', a, b, undefined, undefined, { context: 2 }).split('\n').slice(2).join('\n') };
+  const patch = createTwoFilesPatch('recorded', 'replayed', a, b, undefined, undefined, { context: 2 }).split('\n');
+  // The hunks only: the file headers name nothing the report does not already say.
+  return { kind, diff: patch.slice(patch.findIndex((l) => l.startsWith('@@'))).join('\n') };
 }
 
 /** The card as text to compare: fresh uuids left out (they differ on every call). */
