@@ -7,7 +7,7 @@
  * - admin: also invocations (with patient and user ids) and the access audit.
  */
 import { z } from 'zod';
-import { fieldPath } from '../protocol/problems.ts';
+import { parseSetting } from '../protocol/problems.ts';
 
 export const ADMIN_ROLES = ['viewer', 'author', 'admin'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
@@ -32,12 +32,7 @@ const adminTokensSchema = z.array(adminTokenSchema).superRefine((tokens, ctx) =>
 
 /** @throws Error naming the entry and field when the list is malformed. */
 export function parseAdminTokens(data: unknown, where: string): AdminToken[] {
-  const parsed = adminTokensSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${where}: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseSetting(adminTokensSchema, data, where);
 }
 
 export const roleAtLeast = (role: AdminRole, needed: AdminRole) => ADMIN_ROLES.indexOf(role) >= ADMIN_ROLES.indexOf(needed);

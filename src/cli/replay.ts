@@ -10,7 +10,7 @@ import { type ReplayReport, replay } from '../governance/replay.ts';
 import { formatProblem } from '../rules/source.ts';
 import { UsageError } from './args.ts';
 import { openServiceDatabase } from './database.ts';
-import { bold, dim, green, println, red } from './output.ts';
+import { bold, dim, green, println, printTable, red } from './output.ts';
 
 export interface ReplayCliOptions {
   since?: string;
@@ -53,10 +53,7 @@ export function printReplay(report: ReplayReport, diffsPerRule: number): void {
   if (report.withoutPayload > 0 && report.calls === 0) println(red('nothing to replay: calls are stored with their payloads only when CDS_STORE_PAYLOADS=true'));
   const header = ['rule', 'calls', 'fired before', 'fired after', 'added', 'removed', 'changed'];
   const rows = report.rules.map((r) => [`${r.serviceId}/${r.ruleId}`, r.calls, r.firedBefore, r.firedAfter, r.added, r.removed, r.changed].map(String));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  println(line(header));
-  for (const row of rows) println(line(row));
+  printTable(header, rows);
   for (const rule of report.rules.filter((r) => r.changes.length > 0)) {
     println();
     println(bold(`${rule.serviceId}/${rule.ruleId}: ${rule.added} added, ${rule.removed} removed, ${rule.changed} changed`));

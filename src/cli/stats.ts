@@ -6,7 +6,7 @@ import { parsePeriod, PeriodError } from '../governance/period.ts';
 import { DEFAULT_ALARM, ruleStats, type StatsReport } from '../governance/stats.ts';
 import { UsageError } from './args.ts';
 import { openServiceDatabase } from './database.ts';
-import { bold, dim, println, red } from './output.ts';
+import { bold, dim, println, printTable, red } from './output.ts';
 
 export interface StatsCliOptions {
   since?: string;
@@ -57,10 +57,7 @@ export function printStats(report: StatsReport): void {
     String(r.errors),
     String(r.skips),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  println(line(header));
-  for (const row of rows) println(line(row));
+  printTable(header, rows);
   for (const r of report.rules.filter((x) => x.overrideReasons.length > 0 || x.suggestions.length > 0)) {
     println();
     println(bold(`${r.serviceId}/${r.ruleId}`) + dim(` versions ${r.versions.join(', ') || '-'}`));
