@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CardRenderError, placeholdersOf, readable, renderCard } from './render.ts';
+import { placeholdersOf } from './placeholders.ts';
+import { CardRenderError, readable, renderCard } from './render.ts';
 import type { CardTemplate } from './schema.ts';
 
 let n = 0;

@@ -4,33 +4,11 @@
  * a placeholder that is a whole value inside a FHIR resource keeps its JSON shape.
  */
 import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '../protocol/card.ts';
+import { fillPlaceholders, wholePlaceholder } from './placeholders.ts';
 import type { ActionTemplate, CardTemplate } from './schema.ts';
-
-const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}/g;
-const WHOLE = /^\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}$/;
 
 /** Values for placeholders: FHIRPath results by name. `context.x` is looked up in `context`. */
 export type CardValues = Record<string, unknown[]>;
-
-export interface PlaceholderUse {
-  name: string;
-  /** Where in the template it appears, for error positions. */
-  path: (string | number)[];
-}
-
-/** Every placeholder a template uses, with where it stands (including `if:` names). */
-export function placeholdersOf(template: unknown): PlaceholderUse[] {
-  const uses: PlaceholderUse[] = [];
-  const walk = (value: unknown, path: (string | number)[]) => {
-    if (typeof value === 'string') {
-      if (path[path.length - 1] === 'if') uses.push({ name: value, path });
-      else for (const m of value.matchAll(PLACEHOLDER)) uses.push({ name: m[1]!, path });
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
-  };
-  walk(template, []);
-  return uses;
-}
 
 export class CardRenderError extends Error {}
 
@@ -124,7 +102,7 @@ function filler(values: CardValues, context: Record<string, unknown>) {
     }
     return values[name] ?? [];
   };
-  const text = (s: string) => s.replace(PLACEHOLDER, (_, name: string) => lookup(name).map(readable).join(', '));
+  const text = (s: string) => fillPlaceholders(s, (name) => lookup(name).map(readable).join(', '));
   const present = (name: string | undefined) => name === undefined || lookup(name).length > 0;
   return { lookup, text, present };
 }
@@ -133,17 +111,17 @@ function renderAction(a: ActionTemplate, lookup: Lookup, text: (s: string) => st
   return {
     type: a.type,
     description: text(a.description),
-    ...(a.resource !== undefined ? { resource: fill(a.resource, lookup, text) } : {}),
-    ...(a.resourceId !== undefined ? { resourceId: text(a.resourceId) } : {}),
+    ...('resource' in a ? { resource: fill(a.resource, lookup, text) } : {}),
+    ...('resourceId' in a ? { resourceId: text(a.resourceId) } : {}),
   };
 }
 
 /** Fills placeholders inside a JSON value; a string that is one placeholder becomes its value. */
 function fill(value: unknown, lookup: (name: string) => unknown[], text: (s: string) => string): unknown {
   if (typeof value === 'string') {
-    const whole = WHOLE.exec(value);
-    if (!whole) return text(value);
-    const items = lookup(whole[1]!);
+    const whole = wholePlaceholder(value);
+    if (whole === undefined) return text(value);
+    const items = lookup(whole);
     return items.length === 0 ? undefined : items.length === 1 ? items[0] : items;
   }
   if (Array.isArray(value)) return value.map((v) => fill(v, lookup, text)).filter((v) => v !== undefined);
