@@ -40,6 +40,8 @@ export interface RuleVersion {
 /** Where each card, value set, data table and library lives, by id. */
 interface ContentIndex {
   texts: ReadonlyMap<string, string>;
+  /** Each path's text hash, computed once (a value set is shared by many rules). */
+  hashes: Map<string, string>;
   paths: Record<'card' | 'valueset' | 'data' | 'library', Map<string, string>>;
 }
 
@@ -49,7 +51,7 @@ export function indexContent(files: readonly SourceFile[]): ContentIndex {
     const kind = classifyContentPath(file.path);
     if (kind && kind.kind in paths) paths[kind.kind as keyof ContentIndex['paths']].set(kind.id, file.path);
   }
-  return { texts: new Map(files.map((f) => [f.path, f.text])), paths };
+  return { texts: new Map(files.map((f) => [f.path, f.text])), hashes: new Map(), paths };
 }
 
 /**
@@ -67,7 +69,9 @@ export function stampVersions(services: Iterable<CompiledService>, index: Conten
       const paths = [...new Set([...own, ...named])].sort();
       const sources = paths.map((path) => {
         const text = index.texts.get(path) ?? '';
-        return { path, sha256: textHash(text), text };
+        let sha256 = index.hashes.get(path);
+        if (sha256 === undefined) index.hashes.set(path, (sha256 = textHash(text)));
+        return { path, sha256, text };
       });
       const hash = textHash(JSON.stringify(sources.map((s) => [s.path, s.sha256]))).slice(0, VERSION_HEX);
       rule.version = rule.authorVersion ? `${rule.authorVersion}+${hash}` : hash;
