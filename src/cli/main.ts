@@ -8,8 +8,6 @@ import { importValueSet } from './import-valueset.ts';
 import { scaffold } from './new.ts';
 import { eprintln, println } from './output.ts';
 import { preview } from './preview.ts';
-import { replayCommand } from './replay.ts';
-import { statsCommand } from './stats.ts';
 import { writeSchemas } from './schemas.ts';
 import { test } from './test.ts';
 
@@ -53,8 +51,9 @@ async function run(argv: string[]): Promise<number> {
     case 'import-valueset':
       if (!args.positionals[0]) throw new UsageError('import-valueset needs a file');
       return importValueSet(dir ?? '.', args.positionals[0], { id: stringOption(args, 'id'), force: args.options.force === true });
+    // Loaded on use: the database side (SQLite, drizzle, diff) would slow every other command's start.
     case 'replay':
-      return replayCommand({
+      return (await import('./replay.ts')).replayCommand({
         since: stringOption(args, 'since'),
         service: stringOption(args, 'service'),
         content: stringOption(args, 'content') ?? dir,
@@ -62,7 +61,7 @@ async function run(argv: string[]): Promise<number> {
         json: args.options.json === true,
       });
     case 'stats':
-      return statsCommand({
+      return (await import('./stats.ts')).statsCommand({
         since: stringOption(args, 'since'),
         recent: stringOption(args, 'recent'),
         service: stringOption(args, 'service'),
