@@ -33,6 +33,15 @@ export interface ServiceConfig {
   evaluationBudgetMs: number;
   /** Bearer tokens (hashed) of the admin API, with roles; none: the admin API answers 401. */
   adminTokens: AdminToken[];
+  /**
+   * Open mode only: whether `fhirServer` may be a loopback or private-network address (a local
+   * FHIR server in development). Link-local and cloud metadata addresses are refused regardless.
+   */
+  allowPrivateFhirServers: boolean;
+  /** Most items one feedback call may carry (also the most accepted suggestions of one item). */
+  feedbackMaxItems: number;
+  /** Longest free text of a feedback item (userComment, a reason's display), in characters. */
+  feedbackMaxText: number;
 }
 
 export const DEFAULT_CONFIG: ServiceConfig = {
@@ -47,4 +56,8 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   maxJsonDepth: 64,
   evaluationBudgetMs: 300,
   adminTokens: [],
+  // Safe for anyone embedding createApp; the shells turn it on outside production (settings.ts).
+  allowPrivateFhirServers: false,
+  feedbackMaxItems: 100,
+  feedbackMaxText: 4000,
 };

@@ -28,7 +28,8 @@ export const invocations = sqliteTable(
     rulesFired: text('rules_fired', { mode: 'json' }).$type<string[]>().notNull(),
     /** Rules that fired but were held back (silent, or outside their rollout share). */
     rulesSilent: text('rules_silent', { mode: 'json' }).$type<string[]>().notNull().default([]),
-    ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; message: string }[]>().notNull(),
+    /** Per failed rule: an error class and the expression's file:line:col; the message (it may quote data) only with CDS_STORE_PAYLOADS. */
+    ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; class: string; location?: string; message?: string }[]>().notNull(),
     /** Rules not evaluated because the call's evaluation budget ran out. */
     rulesSkipped: text('rules_skipped', { mode: 'json' }).$type<string[]>().notNull().default([]),
     cardCount: integer('card_count').notNull(),
@@ -43,8 +44,17 @@ export const invocations = sqliteTable(
     prefetchBody: text('prefetch_body'),
     /** The service's content version (hash of its rules' versions) at the time of the call. */
     serviceVersion: text('service_version'),
+    /**
+     * The first earlier call of the same service with the same hookInstance: this one is a retry
+     * (or a client reusing ids). Both are answered and kept; counts exclude rows with retry_of.
+     */
+    retryOf: text('retry_of'),
   },
-  (t) => [index('invocations_received_at').on(t.receivedAt), index('invocations_service').on(t.serviceId, t.receivedAt)],
+  (t) => [
+    index('invocations_received_at').on(t.receivedAt),
+    index('invocations_service').on(t.serviceId, t.receivedAt),
+    index('invocations_hook_instance').on(t.serviceId, t.hookInstance),
+  ],
 );
 
 /** Every card returned, so feedback can be tied to the call and rule that produced it. */

@@ -56,7 +56,8 @@ export async function testApp(options: { ruleSet?: RuleSet | (() => RuleSet); co
   const app = createApp({
     ruleSet: typeof options.ruleSet === 'function' ? options.ruleSet : () => (options.ruleSet as RuleSet | undefined) ?? shipped!,
     store: database.store,
-    config: options.config,
+    // As `npm start` outside production: the test FHIR servers listen on 127.0.0.1.
+    config: { allowPrivateFhirServers: true, ...options.config },
     fetch: options.fetch,
     now: options.now,
     log: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
