@@ -3,7 +3,8 @@
  * so the CLI (SQLite file) and the admin API (SQLite or D1) give the same numbers.
  *
  * Definitions (docs/governance.md says the same for readers):
- * - calls: answered calls (200) of the rule's service in which the rule was evaluated.
+ * - calls: answered calls (200) of the rule's service in which the rule was evaluated; a retry
+ *   of a hookInstance (retry_of) is not counted again.
  * - fired: calls in which its card or actions went to the EHR; silentWouldFire: calls in which
  *   it fired but was held back (status silent, or outside its rollout share).
  * - per 1,000 calls: fired / calls x 1000 (and the same for silent).
@@ -110,7 +111,8 @@ async function all<T>(db: Database, query: SQL): Promise<T[]> {
 
 /** Per rule: calls, shown firings, silent firings, skips and errors in [from, to). */
 async function ruleCounts(db: Database, from: number, to: number, serviceId?: string): Promise<Counts> {
-  const where = sql`i.status = 200 and i.received_at >= ${from} and i.received_at < ${to}${serviceId ? sql` and i.service_id = ${serviceId}` : sql``}`;
+  // A retried hookInstance (retry_of) is one call, counted once.
+  const where = sql`i.status = 200 and i.retry_of is null and i.received_at >= ${from} and i.received_at < ${to}${serviceId ? sql` and i.service_id = ${serviceId}` : sql``}`;
   const rows = await all<Count>(
     db,
     sql`select i.service_id, j.value as rule, 'calls' as what, count(*) as n from invocations i, json_each(i.rules_evaluated) j where ${where} group by 1, 2
