@@ -15,6 +15,10 @@ import { feedbackRoute } from './http/feedback-route.ts';
 import { hookRoutes } from './http/hook-route.ts';
 import { readJsonBody } from './http/json-body.ts';
 import type { Routes, RunCall } from './http/routes.ts';
+import { opsRoutes } from './http/ops-routes.ts';
+import { auditRefusals } from './http/refusals.ts';
+import { adminApi } from './http/admin.ts';
+import { Metrics } from './observe/metrics.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { RuleSet } from './rules/compile.ts';
 import type { Store } from './store/store.ts';
@@ -36,12 +40,17 @@ export interface AppDeps {
    * stop a call that overruns). Gets the raw request; default: `callService` here.
    */
   runCall?: RunCall;
+  /** Where `GET /metrics` counts; one per app by default. */
+  metrics?: Metrics;
+  /** Where `/health`'s call counts are kept; one per app by default. */
+  counts?: CallCounts;
 }
 
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
   const config: ServiceConfig = { ...DEFAULT_CONFIG, ...deps.config };
   const log = deps.log ?? createLogger();
-  const counts = new CallCounts();
+  const counts = deps.counts ?? new CallCounts();
+  const metrics = deps.metrics ?? new Metrics();
   const routes: Routes = {
     ruleSet: deps.ruleSet,
     store: deps.store,
@@ -55,6 +64,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       now: deps.now ?? (() => new Date()),
       newUuid: deps.newUuid ?? (() => crypto.randomUUID()),
       counts,
+      metrics,
     },
     limit: limitBody(config.maxBodyBytes),
     readJson: (req) => readJsonBody(req, config.maxJsonDepth),
@@ -62,6 +72,9 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   };
 
   const app = new Hono<AuthEnv>();
+  // Before the JWT gate and the body limit, so their refusals (401, 413) are audited too. One
+  // registration: '/cds-services/*' matches '/cds-services' too.
+  app.use('/cds-services/*', auditRefusals(deps.store, metrics, routes.call.now));
   app.use('*', cors({ origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins, allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['authorization', 'content-type'], maxAge: 600 }));
   // With trusted clients configured, every discovery, hook and feedback call needs their JWT.
   // Registered after CORS, which answers preflights itself.
@@ -86,6 +99,8 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     const allow = path === '/cds-services' ? 'GET, OPTIONS' : 'POST, OPTIONS';
     app.all(path, (c) => errorResponse(httpError(405, `${c.req.method} is not allowed here`, 'not-supported'), { allow }));
   }
+  opsRoutes(app, routes, metrics);
+  app.route('/admin', adminApi({ ruleSet: deps.ruleSet, store: deps.store, config, log, now: routes.call.now }));
   app.notFound(() => errorResponse(httpError(404, 'not found', 'not-found')));
   app.onError(onError(log));
   return app;

@@ -1,3 +1,4 @@
+import type { AdminToken } from './auth/admin.ts';
 import type { TrustedClient } from './auth/clients.ts';
 import type { InputBounds } from './protocol/input-bounds.ts';
 
@@ -33,6 +34,8 @@ export interface ServiceConfig extends InputBounds {
   maxJsonDepth: number;
   /** Time all rules of one call may take; rules not yet evaluated when it runs out are skipped. */
   evaluationBudgetMs: number;
+  /** Bearer tokens (hashed) of the admin API, with roles; none: the admin API answers 401. */
+  adminTokens: AdminToken[];
   /**
    * Open mode only: whether `fhirServer` may be a loopback or private-network address (a local
    * FHIR server in development). Link-local and cloud metadata addresses are refused regardless.
@@ -59,6 +62,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   jwksCooldownMs: 30_000,
   maxJsonDepth: 64,
   evaluationBudgetMs: 300,
+  adminTokens: [],
   // Safe for anyone embedding createApp; the shells turn it on outside production (settings.ts).
   allowPrivateFhirServers: false,
   feedbackMaxItems: 100,

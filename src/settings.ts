@@ -3,6 +3,7 @@
  * Runtime-neutral so both shells read the same names the same way: Node passes `process.env`,
  * the Worker passes its `vars` (wrangler.toml `[vars]` or `wrangler secret`).
  */
+import { type AdminToken, parseAdminTokens } from './auth/admin.ts';
 import type { TrustedClient } from './auth/clients.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import type { LogLevel } from './log/logger.ts';
@@ -80,12 +81,30 @@ export function serviceConfigFromVars(vars: Vars, trustedClients: TrustedClient[
     jwksCooldownMs: intVar(vars, 'CDS_JWKS_COOLDOWN_MS', DEFAULT_CONFIG.jwksCooldownMs, 0, 3_600_000),
     maxJsonDepth: intVar(vars, 'CDS_MAX_JSON_DEPTH', DEFAULT_CONFIG.maxJsonDepth, 8, 1000),
     evaluationBudgetMs: intVar(vars, 'CDS_EVAL_BUDGET_MS', DEFAULT_CONFIG.evaluationBudgetMs, 1, 60_000),
+    adminTokens: adminTokensVar(vars, 'CDS_ADMIN_TOKENS'),
     feedbackMaxItems: intVar(vars, 'CDS_FEEDBACK_MAX_ITEMS', DEFAULT_CONFIG.feedbackMaxItems, 1, 10_000),
     feedbackMaxText: intVar(vars, 'CDS_FEEDBACK_MAX_TEXT', DEFAULT_CONFIG.feedbackMaxText, 1, 1_000_000),
     // A local FHIR server is normal in development; in production, open mode is refused anyway.
     allowPrivateFhirServers:
       oneOfVar(vars, 'CDS_ALLOW_PRIVATE_FHIR_SERVERS', stringVar(vars, 'NODE_ENV') === 'production' ? 'false' : 'true', ['true', 'false'] as const) === 'true',
   };
+}
+
+/** The admin API's tokens: a JSON list of {name, role, sha256}; none when unset. */
+function adminTokensVar(vars: Vars, name: string): AdminToken[] {
+  const raw = stringVar(vars, name);
+  if (raw === undefined) return [];
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    throw new SettingsError(`${name}: expected JSON, a list of {"name", "role", "sha256"}`);
+  }
+  try {
+    return parseAdminTokens(data, name);
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
 }
 
 export function logLevelFromVars(vars: Vars): LogLevel {

@@ -14,9 +14,10 @@ const WORKER_SHELL = 'src/worker';
 /** Floors from the bottom up; a unit is a folder under src/ or a file directly in it. */
 const FLOORS: readonly (readonly string[])[] = [
   ['protocol'],
-  ['store', 'auth', 'log', 'config.ts', 'settings.ts'],
+  ['store', 'auth', 'log', 'observe', 'config.ts', 'settings.ts'],
   ['rules', 'cards'],
   ['pipeline'],
+  ['governance'],
   ['app.ts', 'http'],
   ['node', 'worker', 'cli', 'authoring'],
 ];

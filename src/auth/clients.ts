@@ -4,7 +4,7 @@
  * the Worker shell from a binding; both validate it with this one schema.
  */
 import { z } from 'zod';
-import { fieldPath } from '../protocol/problems.ts';
+import { fieldPath, parseSetting } from '../protocol/problems.ts';
 import { addressKind, fhirServerUrlProblem } from '../protocol/fhir-server-url.ts';
 
 /** http is only acceptable on the loopback interface (tests, a local EHR simulator). */
@@ -60,12 +60,7 @@ export const trustedClientsSchema = z
  * @throws Error whose message starts with `where` and names the offending entry and field.
  */
 export function parseTrustedClients(data: unknown, where: string): TrustedClient[] {
-  const parsed = trustedClientsSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${where}: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseSetting(trustedClientsSchema, data, where);
 }
 
 export type TrustedClientInput = z.input<typeof trustedClientSchema>;

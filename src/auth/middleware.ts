@@ -8,7 +8,8 @@ import type { Logger } from '../log/logger.ts';
 import { HttpError, operationOutcome, type Problem } from '../protocol/errors.ts';
 import { AuthError, type JwtVerifier, type VerifiedClient } from './verify.ts';
 
-export type AuthEnv = { Variables: { client?: VerifiedClient } };
+/** `recorded`: the call already has its audit row (an invocation), so the refusal audit skips it. */
+export type AuthEnv = { Variables: { client?: VerifiedClient; recorded?: boolean } };
 
 const UNAUTHORIZED: Problem = { message: 'a valid Bearer JWT from a trusted CDS client is required', code: 'login' };
 export const UNAUTHORIZED_BODY = operationOutcome([UNAUTHORIZED]);

@@ -4,6 +4,7 @@
  */
 import { readContentFiles } from '../node/content-files.ts';
 import { compileContent, type RuleSet } from '../rules/compile.ts';
+import { approvalProblems as unapproved } from '../rules/approval.ts';
 import { type ContentProblem, didYouMean, problem } from '../rules/source.ts';
 import { classifyContentPath } from '../rules/content.ts';
 import { misspeltRelativeDates } from './relative-dates.ts';
@@ -16,9 +17,15 @@ export interface CheckResult {
   files: number;
 }
 
-export async function checkContent(root: string): Promise<CheckResult> {
+export interface CheckOptions {
+  /** Refuse an active rule that has no approval (approvedBy and approvedOn). */
+  strict?: boolean;
+}
+
+export async function checkContent(root: string, options: CheckOptions = {}): Promise<CheckResult> {
   const files = await readContentFiles(root);
   const { ruleSet, problems, ruleIds } = compileContent(files);
+  if (options.strict && ruleSet) problems.push(...unapproved(ruleSet));
   const loaded = loadRuleTests(files, root);
   problems.push(...loaded.problems);
   for (const file of files) if (classifyContentPath(file.path)?.kind === 'test') problems.push(...misspeltRelativeDates(file));

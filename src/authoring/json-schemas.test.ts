@@ -16,7 +16,7 @@ describe('editor JSON Schemas', () => {
 
   it('a rule schema knows every rule key and the condition tree', () => {
     const rule = JSON.parse(jsonSchemas()['rule.schema.json']!);
-    expect(Object.keys(rule.properties)).toEqual(['id', 'title', 'description', 'references', 'enabled', 'prefetch', 'ifUnavailable', 'define', 'when', 'card', 'systemActions', 'with']);
+    expect(Object.keys(rule.properties)).toEqual(['id', 'title', 'description', 'references', 'version', 'status', 'enabled', 'rollout', 'rolloutBy', 'approvedBy', 'approvedOn', 'review', 'prefetch', 'ifUnavailable', 'define', 'when', 'card', 'systemActions', 'with']);
     expect(rule.additionalProperties).toBe(false);
     expect(JSON.stringify(rule.$defs)).toContain('"all"');
   });

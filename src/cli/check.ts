@@ -3,8 +3,8 @@ import { checkContent } from '../authoring/check.ts';
 import { formatProblem } from '../rules/source.ts';
 import { green, println, red, yellow } from './output.ts';
 
-export async function check(root: string): Promise<number> {
-  const { ruleSet, problems, tests, files } = await checkContent(root);
+export async function check(root: string, strict = false): Promise<number> {
+  const { ruleSet, problems, tests, files } = await checkContent(root, { strict });
   for (const p of problems) println(p.severity === 'error' ? red(formatProblem(p)) : yellow(formatProblem(p)));
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;

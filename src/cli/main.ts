@@ -14,7 +14,8 @@ import { test } from './test.ts';
 
 const USAGE = `usage: cds-rules <command> [options]
 
-  check [dir]                          validate services, rules, cards, value sets and tests
+  check [dir] [--strict]               validate services, rules, cards, value sets and tests;
+                                       --strict also refuses an active rule without approval
   test [dir] [--rule <id>]             run the rules' example patients
   new <service>/<rule> [--hook <hook>] [--dir <dir>]
                                        scaffold a rule, its card and its test
@@ -26,16 +27,22 @@ const USAGE = `usage: cds-rules <command> [options]
   import-rxnorm <release dir> [--ingredients <rxcui,...>] [--version <v>] [--dir <dir>]
                                        refresh rules/data/rxnorm-products.json from RXNCONSO.RRF/RXNREL.RRF
   schemas [--out <dir>]                write the editor JSON Schemas (default schemas/)
+  replay [--since 7d] [--service <id>] [--content <dir>] [--db <path>] [--json]
+                                       run recorded calls (CDS_STORE_PAYLOADS=true) against the
+                                       content: per rule, cards added, removed and changed
+  stats [--since 30d] [--service <id>] [--recent 7d] [--db <path>] [--json]
+                                       per-rule calls, firing, silent, acceptance, override
+                                       reasons, time to feedback, and firing-rate alarms
 
 [dir] and --dir name the folder holding rules/ and cards/ (default: the current folder).`;
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const args = parseArgs(rest, ['hook', 'dir', 'service', 'case', 'id', 'out', 'rule', 'why', 'ingredients', 'version']);
+  const args = parseArgs(rest, ['hook', 'dir', 'service', 'case', 'id', 'out', 'rule', 'why', 'ingredients', 'version', 'since', 'content', 'db', 'recent']);
   const dir = stringOption(args, 'dir');
   switch (command) {
     case 'check':
-      return check(args.positionals[0] ?? dir ?? '.');
+      return check(args.positionals[0] ?? dir ?? '.', args.options.strict === true);
     case 'test':
       return test(args.positionals[0] ?? dir ?? '.', stringOption(args, 'rule'));
     case 'new':
@@ -50,6 +57,23 @@ async function run(argv: string[]): Promise<number> {
     case 'import-rxnorm':
       if (!args.positionals[0]) throw new UsageError('import-rxnorm needs the folder of an RxNorm release');
       return importRxNorm(dir ?? '.', args.positionals[0], { ingredients: stringOption(args, 'ingredients'), version: stringOption(args, 'version') });
+    // Loaded on use: the database side (SQLite, drizzle, diff) would slow every other command's start.
+    case 'replay':
+      return (await import('./replay.ts')).replayCommand({
+        since: stringOption(args, 'since'),
+        service: stringOption(args, 'service'),
+        content: stringOption(args, 'content') ?? dir,
+        db: stringOption(args, 'db'),
+        json: args.options.json === true,
+      });
+    case 'stats':
+      return (await import('./stats.ts')).statsCommand({
+        since: stringOption(args, 'since'),
+        recent: stringOption(args, 'recent'),
+        service: stringOption(args, 'service'),
+        db: stringOption(args, 'db'),
+        json: args.options.json === true,
+      });
     case 'schemas':
       return writeSchemas(stringOption(args, 'out') ?? 'schemas');
     case undefined:

@@ -22,3 +22,11 @@ export function brief(value: unknown, max = 160): string {
   const text = JSON.stringify(value) ?? 'undefined';
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/** Columns padded to their widest cell: the first left-aligned, the others (numbers) right-aligned. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  println(line(header));
+  for (const row of rows) println(line(row));
+}

@@ -8,6 +8,8 @@ export interface DiscoveryService {
   description: string;
   prefetch?: Record<string, string>;
   usageRequirements?: string;
+  /** CDS Hooks 3.0 (ballot): the service's content version, a hash of its rules' versions. */
+  version: string;
 }
 
 const cache = new WeakMap<RuleSet, { services: DiscoveryService[] }>();
@@ -23,6 +25,7 @@ export function discovery(ruleSet: RuleSet): { services: DiscoveryService[] } {
         description: s.description,
         ...(Object.keys(s.prefetch).length > 0 ? { prefetch: s.prefetch } : {}),
         ...(s.usageRequirements ? { usageRequirements: s.usageRequirements } : {}),
+        version: s.version,
       })),
     };
     cache.set(ruleSet, doc);

@@ -31,6 +31,10 @@ export function feedbackRoute(app: Hono<AuthEnv>, routes: Routes): void {
       })),
       known,
     );
+    for (const outcome of ['accepted', 'overridden'] as const) {
+      const n = items.filter((i) => i.outcome === outcome).length;
+      if (n > 0) routes.call.metrics?.feedback(serviceId, outcome, n);
+    }
     routes.log.info('feedback', { service: serviceId, items: result.stored, unknownCards: result.unknownCards });
     return c.json({ stored: result.stored, unknownCards: result.unknownCards }, 200);
   });

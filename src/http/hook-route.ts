@@ -11,6 +11,8 @@ export function hookRoutes(app: Hono<AuthEnv>, routes: Routes): void {
   app.post('/cds-services/:id', routes.limit, async (c) => {
     const ruleSet = routes.ruleSet();
     const service = serviceOf(routes, c.req.param('id'), ruleSet);
+    // The call is recorded whatever its answer (here or in the worker): the refusal audit leaves it alone.
+    c.set('recorded', true);
     if (routes.runCall) {
       const answer = await routes.runCall(service, ruleSet, c.req.raw, metaOf(c));
       return c.json(answer.body, answer.status as ContentfulStatusCode);

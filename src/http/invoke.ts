@@ -6,6 +6,7 @@
  */
 import type { ServiceConfig } from '../config.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import type { CompiledService } from '../rules/compile.ts';
 import type { DegradedReasons, InvocationRow } from '../store/schema.ts';
 import { DEGRADED_EXTENSION } from '../protocol/degraded.ts';
@@ -14,6 +15,7 @@ import type { Store } from '../store/store.ts';
 import type { HookResponse } from '../protocol/card.ts';
 import { fhirServerPolicy } from '../protocol/fhir-server-url.ts';
 import { HttpError } from '../protocol/errors.ts';
+import { isExposed } from '../pipeline/exposure.ts';
 import { type HookResult, type PipelineOptions, runHook } from '../pipeline/run.ts';
 import { type HookRequest, UUID } from '../protocol/request.ts';
 import { storedRuleError } from '../rules/rule-error.ts';
@@ -29,6 +31,7 @@ export interface CallDeps {
   onRuleOutcome?: PipelineOptions['onRuleOutcome'];
   /** Counts answers by outcome for `/health` (optional: tools that call the adapter need none). */
   counts?: CallCounts;
+  metrics?: Metrics;
 }
 
 export interface CallMeta {
@@ -64,7 +67,7 @@ export async function callService(deps: CallDeps, service: CompiledService, read
     await refused(call, error, raw, result);
     throw error;
   }
-  await answered(call, result, raw);
+  await answered(call, service, result, raw);
   return result.response!;
 }
 
@@ -75,10 +78,14 @@ interface Call {
   base: Pick<InvocationRow, 'id' | 'receivedAt' | 'serviceId' | 'hook' | 'client'>;
 }
 
-async function answered({ deps, start, base }: Call, result: HookResult, raw: unknown): Promise<void> {
+async function answered({ deps, start, base }: Call, service: CompiledService, result: HookResult, raw: unknown): Promise<void> {
   const request = result.request!;
   const response = result.response!;
   const failedRules = new Set(result.failed.map((f) => f.rule));
+  const rules = new Map(service.rules.map((r) => [r.id, r]));
+  const ran = result.rules.filter((r) => r.result !== 'skipped').map((r) => rules.get(r.ruleId)!);
+  const firedRules = result.rules.filter((r) => r.result === 'fired' && !failedRules.has(r.ruleId)).map((r) => rules.get(r.ruleId)!);
+  const exposed = (rule: CompiledService['rules'][number]) => isExposed(rule, request.context as Record<string, unknown>);
   const skipped = result.skipped.map((s) => s.rule);
   // The stored evaluate time has always covered rendering too.
   const evaluateMs = (result.timings.evaluateMs ?? 0) + (result.timings.renderMs ?? 0);
@@ -93,28 +100,47 @@ async function answered({ deps, start, base }: Call, result: HookResult, raw: un
       rulesSkipped: skipped,
       degradedReasons: (response.extension?.[DEGRADED_EXTENSION] as DegradedReasons | undefined) ?? null,
       prefetchUnavailable: result.unavailable.map((u) => u.key),
-      rulesFired: result.rules.filter((r) => r.result === 'fired' && !failedRules.has(r.ruleId)).map((r) => r.ruleId),
+      rulesFired: firedRules.filter(exposed).map((r) => r.id),
+      rulesSilent: firedRules.filter((r) => !exposed(r)).map((r) => r.id),
       // Class and location only: a message can quote patient data (rule-error.ts).
       ruleErrors: result.failed.map((f) => storedRuleError(f, deps.config.storePayloads)),
-      cardCount: result.cards.length,
+      cardCount: response.cards.length,
+      serviceVersion: service.version,
       prefetchFetched: result.fetched,
       prefetchMs: result.timings.prefetchMs,
       evaluateMs,
       totalMs,
-      ...(deps.config.storePayloads ? { requestBody: JSON.stringify(raw), responseBody: JSON.stringify(response) } : {}),
+      ...(deps.config.storePayloads
+        ? { requestBody: JSON.stringify(raw), responseBody: JSON.stringify(response), prefetchBody: JSON.stringify(result.prefetch ?? {}) }
+        : {}),
     },
-    result.cards.map(({ card, ruleId }) => ({
+    result.cards.map(({ card, ruleId, silent }) => ({
       cardUuid: card.uuid,
       invocationId: base.id,
       serviceId: base.serviceId,
       ruleId,
+      ruleVersion: rules.get(ruleId)!.version,
+      silent,
       indicator: card.indicator,
       suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
+      suggestionLabels: (card.suggestions ?? []).map((s) => s.label),
+      ...(deps.config.storePayloads ? { cardBody: JSON.stringify(card) } : {}),
     })),
+    ran.map((r) => ({ version: r.version, serviceId: service.id, ruleId: r.id, authorVersion: r.authorVersion, sources: r.sources })),
   );
 
-  const fields = { service: base.serviceId, hookInstance: request.hookInstance };
-  for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, error: f.error, at: f.location });
+  deps.metrics?.call({
+    service: base.serviceId,
+    hook: base.hook,
+    status: 200,
+    outcome: result.failed.length > 0 || skipped.length > 0 ? 'degraded' : 'ok',
+    stagesMs: { ...result.timings, totalMs },
+    cards: result.cards.map((c) => ({ rule: c.ruleId, version: rules.get(c.ruleId)!.version, silent: c.silent })),
+    failed: result.failed,
+    skipped: result.skipped,
+  });
+  const fields = { service: base.serviceId, serviceVersion: service.version, hookInstance: request.hookInstance };
+  for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, version: rules.get(f.rule)?.version, error: f.error, at: f.location });
   const skippedFor = (reason: string) => result.skipped.filter((s) => s.reason === reason).map((s) => s.rule);
   if (skippedFor('budget').length > 0) deps.log.warn('evaluation budget exceeded', { ...fields, budgetMs: deps.config.evaluationBudgetMs, skipped: skippedFor('budget') });
   if (result.unavailable.length > 0) {
@@ -126,7 +152,10 @@ async function answered({ deps, start, base }: Call, result: HookResult, raw: un
     ...fields,
     status: 200,
     rules: result.rules.length,
-    fired: result.cards.length,
+    fired: response.cards.length,
+    // rule@version of every rule that fired, so a log line leads to the exact rule text.
+    firedRules: firedRules.filter(exposed).map((r) => `${r.id}@${r.version}`),
+    silentRules: firedRules.filter((r) => !exposed(r)).map((r) => `${r.id}@${r.version}`),
     errors: result.failed.length,
     skipped: skipped.length,
     fetched: result.fetched.length,
@@ -168,6 +197,7 @@ async function refused({ deps, start, base }: Call, error: HttpError, raw?: unkn
     [],
   );
   deps.counts?.rejected(error.status);
+  deps.metrics?.call({ service: base.serviceId, hook: base.hook, status: error.status, outcome: 'rejected', stagesMs: { ...result?.timings, totalMs } });
   deps.log.info('hook call rejected', { service: base.serviceId, hookInstance, status: error.status, fields, totalMs: round(totalMs) });
 }
 

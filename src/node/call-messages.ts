@@ -6,6 +6,21 @@ import type { Card } from '../protocol/card.ts';
 import type { RuleErrorClass } from '../protocol/degraded.ts';
 import type { SourceFile } from '../rules/source.ts';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
+import type { ServedVersion } from '../store/store.ts';
+import type { CallFigures } from '../observe/metrics.ts';
+import type { HookResult } from '../pipeline/run.ts';
+
+/** The rows of one call: invocation, its cards, the rule versions it served. */
+export type CallRecord = [InvocationRow, InvocationCardRow[], ServedVersion[]];
+
+/**
+ * What a call tells the counters of the main thread (`/metrics`, `/health`): they live there,
+ * one per process, not in the worker that ran the call.
+ */
+export type Observation =
+  | { kind: 'metric'; figures: CallFigures }
+  | { kind: 'answered'; result: Pick<HookResult, 'skipped' | 'failed'> }
+  | { kind: 'rejected'; status: number };
 
 export type ToWorker =
   /** New content: compile it; calls that follow use it. */
@@ -38,6 +53,7 @@ export type FromWorker =
   | { type: 'outcome'; id: number; finished: FinishedRule }
   | { type: 'log'; id: number; level: LogLevel; msg: string; fields?: LogFields }
   /** The answer, and the rows to record before it is sent. */
-  | { type: 'done'; id: number; result: CallResult; records: [InvocationRow, InvocationCardRow[]][] }
+  | { type: 'done'; id: number; result: CallResult; records: CallRecord[] }
+  | { type: 'observe'; id: number; observation: Observation }
   /** The call threw something that is not an HTTP answer (a bug): its error name. */
   | { type: 'failed'; id: number; error: string };

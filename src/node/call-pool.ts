@@ -33,7 +33,7 @@ import type { Card } from '../protocol/card.ts';
 const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
 /** A generous floor for JSON parsing speed (V8 parses well over 100 MB/s on one idle core). */
 const PARSE_BYTES_PER_MS = 10_000;
-import type { CallerFields, FinishedRule, FromWorker, ToWorker } from './call-messages.ts';
+import type { CallerFields, CallRecord, FinishedRule, FromWorker, Observation, ToWorker } from './call-messages.ts';
 import { degradedExtension } from '../protocol/degraded.ts';
 
 export interface CallPoolOptions {
@@ -47,12 +47,14 @@ export interface CallPoolOptions {
   filesOf: (ruleSet: RuleSet) => SourceFile[] | undefined;
   now?: () => Date;
   newUuid?: () => string;
+  /** Hears what each call tells the main thread's counters (`/metrics`, `/health`). */
+  observe?: (observation: Observation) => void;
 }
 
 export interface PooledCall {
   result: CallResult;
   /** Rows to record (durably) before the answer is sent. */
-  records: [InvocationRow, InvocationCardRow[]][];
+  records: CallRecord[];
 }
 
 interface Job {
@@ -123,7 +125,7 @@ export class CallPool {
   async call(ruleSet: RuleSet, service: CompiledService, req: Request, meta: CallMeta, store: Store): Promise<CallResult> {
     const body = await req.arrayBuffer();
     const { result, records } = await this.run(ruleSet, service, body, req.headers.get('content-type') ?? undefined, meta);
-    for (const [invocation, cards] of records) await store.recordInvocation(invocation, cards);
+    for (const [invocation, cards, versions] of records) await store.recordInvocation(invocation, cards, versions);
     return result;
   }
 
@@ -208,6 +210,9 @@ export class CallPool {
         return;
       case 'log':
         this.options.log[message.level](message.msg, message.fields);
+        return;
+      case 'observe':
+        this.options.observe?.(message.observation);
         return;
       case 'done':
         this.finish(slot);
@@ -312,7 +317,7 @@ export class CallPool {
     };
     if (!job.who) {
       const problem = { message: `the call could not be processed within ${Math.round(ms)} ms`, code: 'too-costly' as const };
-      return { result: { status: 503, body: operationOutcome([problem]) }, records: [[{ ...base, status: 503, outcome: 'rejected', error: 'deadline' }, []]] };
+      return { result: { status: 503, body: operationOutcome([problem]) }, records: [[{ ...base, status: 503, outcome: 'rejected', error: 'deadline' }, [], []]] };
     }
     const body = { cards: fired.map((f) => f.card), extension: degradedExtension(skipped, failed, config.evaluationBudgetMs) };
     const cards: InvocationCardRow[] = fired.map(({ card, rule }) => ({
@@ -323,6 +328,6 @@ export class CallPool {
       indicator: card.indicator,
       suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
     }));
-    return { result: { status: 200, body }, records: [[{ ...base, status: 200, outcome: 'degraded' }, cards]] };
+    return { result: { status: 200, body }, records: [[{ ...base, status: 200, outcome: 'degraded' }, cards, []]] };
   }
 }

@@ -17,9 +17,10 @@ import { readJsonBody } from '../http/json-body.ts';
 import type { LogFields, Logger, LogLevel } from '../log/logger.ts';
 import { compileContent, type RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
-import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
+import type { CallCounts } from '../http/call-counts.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
-import type { FinishedRule, FromWorker, ToWorker } from './call-messages.ts';
+import type { CallRecord, FinishedRule, FromWorker, Observation, ToWorker } from './call-messages.ts';
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
@@ -40,10 +41,13 @@ const log = (id: number): Logger => {
 };
 
 /** The rows of the call, kept for the main thread, which writes them before answering. */
-function recorder(records: [InvocationRow, InvocationCardRow[]][]): Store {
+function recorder(records: CallRecord[]): Store {
   const mainThreadOnly = () => Promise.reject(new Error('only hook calls run in an evaluation worker'));
   return {
-    recordInvocation: async (invocation, cards) => void records.push([invocation, cards]),
+    db: undefined as never,
+    recordInvocation: async (invocation, cards, versions = []) => void records.push([invocation, cards, [...versions]]),
+    recordAccess: mainThreadOnly,
+    probeWritable: mainThreadOnly,
     findCards: mainThreadOnly,
     recordFeedback: mainThreadOnly,
     claimJti: mainThreadOnly,
@@ -64,7 +68,8 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   const { id, serviceId, body, contentType, meta } = message;
   const service = content!.ruleSet.services.get(serviceId);
   if (!service) throw new Error(`service '${serviceId}' is not in the worker's content`);
-  const records: [InvocationRow, InvocationCardRow[]][] = [];
+  const records: CallRecord[] = [];
+  const observe = (observation: Observation) => post({ type: 'observe', id, observation });
   // (one call at a time per worker: the pool sends the next only after 'done')
   let fetching = false;
   const deps: CallDeps = {
@@ -77,6 +82,12 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
         return fetch(input, init);
       },
     log: log(id),
+    // The counters live on the main thread (one per process): tell them, do not keep them here.
+    metrics: { call: (figures) => observe({ kind: 'metric', figures }) } as Pick<Metrics, 'call'> as Metrics,
+    counts: {
+      answered: (result) => observe({ kind: 'answered', result: { skipped: result.skipped, failed: result.failed } }),
+      rejected: (status) => observe({ kind: 'rejected', status }),
+    } as Pick<CallCounts, 'answered' | 'rejected'> as CallCounts,
     now: () => new Date(),
     newUuid: () => crypto.randomUUID(),
     // Each rule's result as soon as it is known, its card rendered: should the call be cut at

@@ -1,12 +1,13 @@
 /** The main thread's side of the invocation writer thread (sqlite-writer.ts). */
 import type { Worker } from 'node:worker_threads';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
+import type { ServedVersion } from '../store/store.ts';
 import type { FromWriter, ToWriter } from './sqlite-writer.ts';
 import { startTsWorker } from './ts-worker.ts';
 
 export interface InvocationWriter {
   /** Resolves once the rows are committed (durable with synchronous=FULL). */
-  recordInvocation(invocation: InvocationRow, cards: InvocationCardRow[]): Promise<void>;
+  recordInvocation(invocation: InvocationRow, cards: InvocationCardRow[], versions?: readonly ServedVersion[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,12 +35,12 @@ export async function startInvocationWriter(path: string, synchronous: 'FULL' | 
     }
   });
   return {
-    recordInvocation(invocation, cards) {
+    recordInvocation(invocation, cards, versions = []) {
       if (stopped) return Promise.reject(stopped);
       const id = nextId++;
       return new Promise((resolve, reject) => {
         waiting[id] = { resolve, reject };
-        worker.postMessage({ id, invocation, cards } satisfies ToWriter);
+        worker.postMessage({ id, invocation, cards, versions: [...versions] } satisfies ToWriter);
       });
     },
     async close() {

@@ -9,6 +9,9 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
 import { createLogger } from '../log/logger.ts';
 import { formatProblem } from '../rules/source.ts';
+import { CallCounts } from '../http/call-counts.ts';
+import { Metrics } from '../observe/metrics.ts';
+import type { Observation } from './call-messages.ts';
 import { CallPool } from './call-pool.ts';
 import { startInvocationWriter } from './invocation-writer.ts';
 import { contentFilesOf, loadContent } from './content-files.ts';
@@ -53,7 +56,18 @@ async function main(): Promise<void> {
   // With workers, calls are recorded by a writer thread: an fsync never holds the main thread.
   const writer = settings.workers > 0 ? await startInvocationWriter(settings.dbPath, settings.dbSynchronous) : undefined;
   const callStore = writer ? { ...database.store, recordInvocation: writer.recordInvocation } : database.store;
-  const pool = settings.workers > 0 ? new CallPool({ size: settings.workers, config: settings.service, marginMs: settings.hardDeadlineMarginMs, log, filesOf: contentFilesOf }) : undefined;
+  // One set of counters per process: calls that run in the workers report to them (observe).
+  const metrics = new Metrics();
+  const counts = new CallCounts();
+  const observe = (o: Observation) => {
+    if (o.kind === 'metric') metrics.call(o.figures);
+    else if (o.kind === 'answered') counts.answered(o.result);
+    else counts.rejected(o.status);
+  };
+  const pool =
+    settings.workers > 0
+      ? new CallPool({ size: settings.workers, config: settings.service, marginMs: settings.hardDeadlineMarginMs, log, filesOf: contentFilesOf, observe })
+      : undefined;
   // Not awaited: the service listens as soon as its own compile is done; calls that come before
   // a worker has compiled the content wait for it in the queue.
   void pool?.start(ruleSet);
@@ -62,6 +76,8 @@ async function main(): Promise<void> {
     store: database.store,
     config: settings.service,
     log,
+    metrics,
+    counts,
     ...(pool ? { runCall: (service, ruleSet, req, meta) => pool.call(ruleSet, service, req, meta, callStore) } : {}),
     health: () => ({
       database: 'sqlite',

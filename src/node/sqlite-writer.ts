@@ -9,9 +9,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
+import type { ServedVersion } from '../store/store.ts';
 import { openSqliteStore } from './sqlite.ts';
 
-export type ToWriter = { id: number; invocation: InvocationRow; cards: InvocationCardRow[] };
+export type ToWriter = { id: number; invocation: InvocationRow; cards: InvocationCardRow[]; versions: ServedVersion[] };
 export type FromWriter = { type: 'ready' } | { type: 'written'; id: number } | { type: 'failed'; id: number; error: string };
 
 const port = parentPort!;
@@ -20,8 +21,8 @@ const { path, synchronous } = workerData as { path: string; synchronous: 'FULL' 
 const { store } = openSqliteStore(path, { synchronous, migrate: false });
 const post = (message: FromWriter) => port.postMessage(message);
 
-port.on('message', ({ id, invocation, cards }: ToWriter) => {
-  store.recordInvocation(invocation, cards).then(
+port.on('message', ({ id, invocation, cards, versions }: ToWriter) => {
+  store.recordInvocation(invocation, cards, versions).then(
     () => post({ type: 'written', id }),
     // The name only: a constraint message can quote the row.
     (error: unknown) => post({ type: 'failed', id, error: error instanceof Error ? error.name : 'Error' }),

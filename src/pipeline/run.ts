@@ -17,6 +17,7 @@ import { type HookRequest, parseHookRequest } from '../protocol/request.ts';
 import type { CompiledRule, CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleExplanation, type RuleOutcome } from '../rules/evaluate.ts';
 import { applyAvailability, withUncheckedNote } from './availability.ts';
+import { isExposed } from './exposure.ts';
 import { collectMedications } from './medications.ts';
 import { normalise } from './normalise.ts';
 import { type ResolvedPrefetch, resolvePrefetch, type UnavailableKey } from './prefetch.ts';
@@ -54,6 +55,8 @@ export interface PipelineOptions {
 export interface RuleCard {
   ruleId: string;
   card: Card;
+  /** Recorded but not returned: the rule is silent, or the call is outside its rollout share. */
+  silent: boolean;
 }
 
 /** A rule that ran and failed: its error class for the response, its message for the operator. */
@@ -100,6 +103,8 @@ export interface HookResult {
   medicationsFetched?: number;
   /** Prefetch keys that could be had neither from the request nor from the FHIR server, and why. */
   unavailable: UnavailableKey[];
+  /** The prefetch the rules saw, by key (sent and fetched; null where nothing was there). */
+  prefetch?: Record<string, unknown>;
   timings: StageTimings;
   /** Each enabled rule's explanation, when `explain` was asked for. */
   explanation?: RuleExplanation[];
@@ -138,6 +143,8 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
       });
       result.fetched = resolved.fetched;
       result.unavailable = resolved.unavailable;
+      // What the rules were given (before normalising), so replay can run the call again.
+      result.prefetch = resolved.values;
     } finally {
       result.timings.prefetchMs = since(prefetchStart);
     }
@@ -186,7 +193,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
     if (options.explain) result.explanation = outcomes.map((o) => o.explanation!);
     const extension = degradedExtension(result.skipped, result.failed, deps.limits.evaluationBudgetMs);
     result.response = {
-      cards: result.cards.map((c) => c.card),
+      cards: result.cards.filter((c) => !c.silent).map((c) => c.card),
       ...(result.systemActions.length > 0 ? { systemActions: result.systemActions } : {}),
       ...(extension ? { extension } : {}),
     };
@@ -213,8 +220,9 @@ function render(service: CompiledService, request: HookRequest, outcomes: RuleOu
         // Render both before keeping either.
         const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid) : undefined;
         const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
-        if (card) into.cards.push({ ruleId: rule.id, card });
-        into.systemActions.push(...actions);
+        const silent = !isExposed(rule, request.context as Record<string, unknown>);
+        if (card) into.cards.push({ ruleId: rule.id, card, silent });
+        if (!silent) into.systemActions.push(...actions);
       } catch (error) {
         if (!(error instanceof CardRenderError)) throw error;
         fail('card-render', error.message, rules.get(outcome.ruleId)!.path);

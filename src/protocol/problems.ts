@@ -23,3 +23,16 @@ export function zodProblems(error: z.ZodError, prefix = ''): Problem[] {
     return { field: field || undefined, message, code: 'invalid' as const };
   });
 }
+
+/**
+ * A setting's value checked against its schema, or an Error whose message starts with `where`
+ * and names the first offending field (for start-up errors: trusted clients, admin tokens).
+ */
+export function parseSetting<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${where}: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
+  }
+  return parsed.data;
+}

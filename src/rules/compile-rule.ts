@@ -5,6 +5,7 @@ import { checkPlaceholders, resolveCard } from './rule-card-checks.ts';
 import type { RuleFile } from './schema.ts';
 import type { ContentProblem, YamlSource } from './source.ts';
 import { defineTypes, type Scope, unknownType } from './scope.ts';
+import { lifecycle } from './lifecycle.ts';
 
 /** The reference `cds-rules new` writes, for the author to replace. */
 export const PLACEHOLDER_REFERENCE = 'https://www.example.org/replace-with-the-source';
@@ -46,7 +47,7 @@ export function compileRule(source: YamlSource, rule: RuleFile, { scope, service
     title: rule.title,
     ...(rule.description ? { description: rule.description } : {}),
     references: rule.references,
-    enabled: rule.enabled ?? true,
+    ...lifecycle(rule),
     path: source.path,
     defines,
     when,

@@ -95,6 +95,7 @@ export function compileService(
     rules,
     path: file.path,
     includes: included.map((l) => l.name),
+    version: '',
   };
 }
 

@@ -15,6 +15,7 @@ import { type ParsedFhirPath, parseFhirPath } from './fhirpath-ast.ts';
 import { valueSetCoverageWarnings } from './ingredient-coverage.ts';
 import { filesByKind, loadCards, loadData, loadLibraries, loadValueSets } from './load-content.ts';
 import { type ContentProblem, formatProblem, problem, type SourceFile } from './source.ts';
+import { indexContent, stampVersions } from './version.ts';
 
 export type { CompiledCondition, CompiledExpr, CompiledRule, CompiledService, CompileResult, RuleSet } from './compiled.ts';
 export { PLACEHOLDER_REFERENCE } from './compile-rule.ts';
@@ -81,6 +82,7 @@ export function compileContent(files: readonly SourceFile[], options: FhirPathCo
   const distinct = [...new Map(problems.map((p) => [formatProblem(p), p])).values()];
   distinct.sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.column - b.column);
   const hasErrors = distinct.some((p) => p.severity === 'error');
+  if (!hasErrors) stampVersions(services.values(), indexContent(files));
   const ruleCount = [...services.values()].reduce((n, s) => n + s.rules.length, 0);
   return {
     problems: distinct,

@@ -5,9 +5,10 @@
 import type { HookName } from '../protocol/hooks.ts';
 import type { ActionTemplate, CardTemplate } from '../cards/schema.ts';
 import type { CompiledExpression } from './fhirpath.ts';
-import type { PrefetchAbsence, RuleFile } from './schema.ts';
+import type { PrefetchAbsence, RuleFile, RuleStatus } from './schema.ts';
 import type { ContentProblem } from './source.ts';
 import type { ValueSetIndex } from './valuesets.ts';
+import type { VersionSource } from './version.ts';
 
 export interface CompiledExpr {
   name: string;
@@ -25,7 +26,19 @@ export interface CompiledRule {
   title: string;
   description?: string;
   references: RuleFile['references'];
+  /** False for a retired rule: loaded and checked, never evaluated. */
   enabled: boolean;
+  /** Lifecycle: active answers, silent is evaluated and recorded only, retired is not evaluated. */
+  status: RuleStatus;
+  /** An active rule's share of patients (or users), 0-100; the others see it as silent. */
+  rollout?: { percent: number; by: 'patient' | 'user' };
+  approval?: { by: string; on: string; review?: string };
+  /** The author's version label, when the file gives one. */
+  authorVersion?: string;
+  /** Content version (src/rules/version.ts), set once the whole content has compiled. */
+  version: string;
+  /** The files the version is made of. */
+  sources: VersionSource[];
   /** The file it came from, for logs and authoring output. */
   path: string;
   defines: CompiledExpr[];
@@ -52,6 +65,8 @@ export interface CompiledService {
   path: string;
   /** The libraries it includes. */
   includes: string[];
+  /** Hash of its rules' versions (discovery's `version`), set once the whole content has compiled. */
+  version: string;
 }
 
 export interface RuleSet {

@@ -17,6 +17,17 @@ export const ruleIdSchema = z
   .describe('The rule id: lower-case letters, digits, ., _ and -; unique in its service')
   .meta({ examples: ['warfarin-nsaid'] });
 
+export const RULE_STATUSES = ['active', 'silent', 'retired'] as const;
+export type RuleStatus = (typeof RULE_STATUSES)[number];
+
+/** A calendar date written YYYY-MM-DD that exists (no 2026-02-30). */
+const isoDate = z.string().refine((s) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === s;
+}, 'a date that exists, written YYYY-MM-DD');
+
 const expression = z.string().min(1, 'must be a FHIRPath expression');
 
 export type Condition = string | { all: Condition[] } | { any: Condition[] } | { not: Condition };
@@ -98,7 +109,27 @@ export const ruleFileSchema = atLeastOneOf(
     title: z.string().min(1).describe('What the rule checks, in one line'),
     description: z.string().min(1).optional().describe('The clinical reasoning, for reviewers'),
     references: z.array(referenceSchema).min(1, 'cite at least one source').describe('Guidelines, labels or papers the rule implements; at least one'),
-    enabled: z.boolean().optional().describe('false keeps the rule loaded and checked but never evaluated'),
+    version: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'a short label: letters, digits, ., _ and - (e.g. 2.1)')
+      .optional()
+      .describe("The author's own version label; the content version becomes <label>+<hash>")
+      .meta({ examples: ['2.1'] }),
+    status: z
+      .enum(RULE_STATUSES, { error: `must be one of ${RULE_STATUSES.join(', ')}` })
+      .optional()
+      .describe('active (default) answers the EHR; silent is evaluated and recorded but returns nothing; retired is checked, never evaluated'),
+    enabled: z.boolean().optional().describe('Older spelling: false is status: retired'),
+    rollout: z
+      .string()
+      .regex(/^(100|[1-9]?[0-9])(\.[0-9]+)?%$/, 'a percentage from 0% to 100%, e.g. 10%')
+      .optional()
+      .describe('The share of patients (or users) an active rule answers; the rest is recorded as silent')
+      .meta({ examples: ['10%'] }),
+    rolloutBy: z.enum(['patient', 'user'], { error: 'must be patient or user' }).optional().describe("Whose id decides the rollout share: the patient's (default) or the user's"),
+    approvedBy: z.string().min(1).optional().describe('Who approved the rule for use (check --strict requires it of active rules)'),
+    approvedOn: isoDate.optional().describe('The approval date, YYYY-MM-DD').meta({ examples: ['2026-11-02'] }),
+    review: z.string().min(1).optional().describe('Where the review is recorded: a URL or a ticket id'),
     prefetch: prefetchSchema.optional(),
     ifUnavailable: ifUnavailableSchema.optional(),
     define: defineSchema.optional(),
@@ -114,7 +145,15 @@ export const ruleFileSchema = atLeastOneOf(
   }),
   ['card', 'systemActions'],
   'a rule needs a card, systemActions, or both',
-);
+)
+  .refine((rule) => !(rule.enabled === false && rule.status !== undefined && rule.status !== 'retired'), {
+    message: 'false means status: retired; give status alone',
+    path: ['enabled'],
+  })
+  .refine((rule) => (rule.approvedBy === undefined) === (rule.approvedOn === undefined), {
+    message: 'approvedBy and approvedOn go together',
+    path: ['approvedOn'],
+  });
 
 export type ServiceFile = z.infer<typeof serviceFileSchema>;
 export type LibraryFile = z.infer<typeof libraryFileSchema>;

@@ -31,7 +31,10 @@ export const invocations = sqliteTable(
     /** The 4xx reason, field names only. */
     error: text('error'),
     rulesEvaluated: text('rules_evaluated', { mode: 'json' }).$type<string[]>().notNull(),
+    /** Rules whose output went to the EHR. */
     rulesFired: text('rules_fired', { mode: 'json' }).$type<string[]>().notNull(),
+    /** Rules that fired but were held back (silent, or outside their rollout share). */
+    rulesSilent: text('rules_silent', { mode: 'json' }).$type<string[]>().notNull().default([]),
     /** Per failed rule: an error class and the expression's file:line:col; the message (it may quote data) only with CDS_STORE_PAYLOADS. */
     ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; class: string; location?: string; message?: string }[]>().notNull(),
     /** Rules not evaluated: the call's evaluation budget ran out, or a prefetch key they read was unavailable. */
@@ -51,6 +54,10 @@ export const invocations = sqliteTable(
     /** Request and response bodies, only when the operator opts in (CDS_STORE_PAYLOADS). */
     requestBody: text('request_body'),
     responseBody: text('response_body'),
+    /** The prefetch the rules saw (sent and fetched), by key: payload opt-in, for replay. */
+    prefetchBody: text('prefetch_body'),
+    /** The service's content version (hash of its rules' versions) at the time of the call. */
+    serviceVersion: text('service_version'),
     /**
      * The first earlier call of the same service with the same hookInstance: this one is a retry
      * (or a client reusing ids). Both are answered and kept; counts exclude rows with retry_of.
@@ -76,8 +83,16 @@ export const invocationCards = sqliteTable(
     ruleId: text('rule_id').notNull(),
     indicator: text('indicator').notNull(),
     suggestionUuids: text('suggestion_uuids', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The version of the rule that made it (rule_versions); null on rows older than versions. */
+    ruleVersion: text('rule_version'),
+    /** Made by a silent rule (or outside an active rule's rollout): recorded, never returned. */
+    silent: integer('silent', { mode: 'boolean' }).notNull().default(false),
+    /** Suggestion labels in the order of suggestion_uuids, for suggestion-level figures. */
+    suggestionLabels: text('suggestion_labels', { mode: 'json' }).$type<string[]>(),
+    /** The card as rendered: payload opt-in (it may quote patient data), for replay diffs. */
+    cardBody: text('card_body'),
   },
-  (t) => [index('invocation_cards_invocation').on(t.invocationId)],
+  (t) => [index('invocation_cards_invocation').on(t.invocationId), index('invocation_cards_rule').on(t.ruleId)],
 );
 
 /** One row per feedback item; the same card may be reported many times. */
@@ -119,6 +134,54 @@ export const jwtReplay = sqliteTable(
   (t) => [primaryKey({ columns: [t.iss, t.jti] }), index('jwt_replay_expires').on(t.expiresAt)],
 );
 
+/**
+ * Each rule version, stored when it first serves: the files it was made of by their hash, so a
+ * past card leads to the exact texts (content_texts) that produced it.
+ */
+export const ruleVersions = sqliteTable('rule_versions', {
+  version: text('version').primaryKey(),
+  serviceId: text('service_id').notNull(),
+  ruleId: text('rule_id').notNull(),
+  authorVersion: text('author_version'),
+  firstServedAt: integer('first_served_at').notNull(),
+  sources: text('sources', { mode: 'json' }).$type<{ path: string; sha256: string }[]>().notNull(),
+});
+
+/** File texts by their SHA-256, shared by every version that uses the same text. */
+export const contentTexts = sqliteTable('content_texts', {
+  sha256: text('sha256').primaryKey(),
+  text: text('text').notNull(),
+});
+
+/**
+ * Calls that never became an invocation (refused by the JWT gate, too large, unknown service,
+ * wrong method) and every admin API call: method, path, status, who; never a body.
+ */
+export const accessAudit = sqliteTable(
+  'access_audit',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    receivedAt: integer('received_at').notNull(),
+    /** refused (a hook/discovery/feedback call answered 4xx before it was recorded) | admin */
+    kind: text('kind').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    status: integer('status').notNull(),
+    /** The admin token's name; null for refused calls. */
+    principal: text('principal'),
+    role: text('role'),
+  },
+  (t) => [index('access_audit_received_at').on(t.receivedAt)],
+);
+
+/** One row the readiness probe rewrites, to prove the database takes writes. */
+export const healthProbe = sqliteTable('health_probe', {
+  id: integer('id').primaryKey(),
+  checkedAt: integer('checked_at').notNull(),
+});
+
 export type InvocationRow = typeof invocations.$inferInsert;
 export type InvocationCardRow = typeof invocationCards.$inferInsert;
 export type FeedbackRow = typeof feedback.$inferInsert;
+export type RuleVersionRow = typeof ruleVersions.$inferInsert;
+export type AccessAuditRow = typeof accessAudit.$inferInsert;

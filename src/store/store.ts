@@ -9,13 +9,22 @@
  */
 import { count, inArray, lt, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
-import { feedback, type FeedbackRow, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay } from './schema.ts';
+import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions } from './schema.ts';
 
 // biome-ignore lint: drizzle's database type is generic over sync (better-sqlite3) and async (D1).
 export type Database = BaseSQLiteDatabase<'sync' | 'async', any, any>;
 
 /** Runs insert statements so that all or none land (transaction on SQLite, batch on D1). */
 export type Atomic = (statements: { run(): unknown }[]) => Promise<void>;
+
+/** A rule version the call ran, with its files' texts, kept the first time it serves. */
+export interface ServedVersion {
+  version: string;
+  serviceId: string;
+  ruleId: string;
+  authorVersion?: string;
+  sources: readonly { path: string; sha256: string; text: string }[];
+}
 
 /** A card this store returned: whose it is, and what could be accepted of it. */
 export interface KnownCard {
@@ -26,8 +35,17 @@ export interface KnownCard {
 }
 
 export interface Store {
-  /** Resolves once the rows are durable. */
-  recordInvocation(invocation: InvocationRow, cards: InvocationCardRow[]): Promise<void>;
+  /** The database, for the read-only figures (src/governance/) that run SQL over it. */
+  readonly db: Database;
+  /**
+   * Resolves once the rows are durable. Rule versions not yet stored (insert-or-ignore, so two
+   * nodes serving the same version agree) land in the same atomic write.
+   */
+  recordInvocation(invocation: InvocationRow, cards: InvocationCardRow[], versions?: readonly ServedVersion[]): Promise<void>;
+  /** Audit of a call that never became an invocation, or of an admin call: no body. */
+  recordAccess(row: AccessAuditRow): Promise<void>;
+  /** Rewrites the probe row: resolves when the database takes writes, throws when it does not. */
+  probeWritable(now: number): Promise<void>;
   /** The cards among `uuids` this store returned. */
   findCards(uuids: readonly string[]): Promise<Map<string, KnownCard>>;
   /**
@@ -65,17 +83,45 @@ export function createStore(db: Database, atomic: Atomic): Store {
     return byCard;
   }
 
+  /** Versions this process knows are stored: each is written once per process, not per call. */
+  const stored = new Set<string>();
   return {
-    async recordInvocation(invocation, cards) {
+    db,
+    async recordInvocation(invocation, cards, versions = []) {
+      const fresh = versions.filter((v) => !stored.has(v.version));
+      const texts = new Map(fresh.flatMap((v) => v.sources.map((s) => [s.sha256, s.text] as const)));
       // A hookInstance seen before on this service links to its first call, in the same
       // statement as the insert (so two concurrent retries cannot both be "first").
       const retryOf = invocation.hookInstance
         ? sql`(select ${invocations.id} from ${invocations} where ${invocations.serviceId} = ${invocation.serviceId} and ${invocations.hookInstance} = ${invocation.hookInstance} and ${invocations.retryOf} is null order by ${invocations.receivedAt} limit 1)`
         : null;
       await atomic([
+        ...[...texts].map(([sha256, text]) => db.insert(contentTexts).values({ sha256, text }).onConflictDoNothing()),
+        ...fresh.map((v) =>
+          db
+            .insert(ruleVersions)
+            .values({
+              version: v.version,
+              serviceId: v.serviceId,
+              ruleId: v.ruleId,
+              authorVersion: v.authorVersion ?? null,
+              firstServedAt: invocation.receivedAt,
+              sources: v.sources.map(({ path, sha256 }) => ({ path, sha256 })),
+            })
+            .onConflictDoNothing(),
+        ),
         db.insert(invocations).values({ ...invocation, retryOf }),
-        ...chunked(cards, 6).map((rows) => db.insert(invocationCards).values(rows)),
+        ...chunked(cards, 10).map((rows) => db.insert(invocationCards).values(rows)),
       ]);
+      for (const v of fresh) stored.add(v.version);
+    },
+
+    async recordAccess(row) {
+      await atomic([db.insert(accessAudit).values(row)]);
+    },
+
+    async probeWritable(now) {
+      await atomic([db.insert(healthProbe).values({ id: 1, checkedAt: now }).onConflictDoUpdate({ target: healthProbe.id, set: { checkedAt: now } })]);
     },
 
     findCards,
@@ -116,6 +162,7 @@ export function createStore(db: Database, atomic: Atomic): Store {
         db.delete(invocationCards).where(inArray(invocationCards.invocationId, db.select({ id: invocations.id }).from(invocations).where(lt(invocations.receivedAt, cutoff)))),
         db.delete(invocations).where(lt(invocations.receivedAt, cutoff)),
         db.delete(feedback).where(lt(feedback.receivedAt, cutoff)),
+        db.delete(accessAudit).where(lt(accessAudit.receivedAt, cutoff)),
       ]);
       return { invocations: old[0]?.n ?? 0, feedback: oldFeedback[0]?.n ?? 0 };
     },

@@ -61,7 +61,8 @@ describe('GET /cds-services', () => {
       ]),
     });
     const { services } = (await (await app.app.request('/cds-services')).json()) as { services: Record<string, unknown>[] };
-    expect(services).toEqual([{ hook: 'patient-view', id: 'hello', title: 'Hello', description: 'Says hello' }]);
+    // A service with no rules still has a content version (the hash of an empty list).
+    expect(services).toEqual([{ hook: 'patient-view', id: 'hello', title: 'Hello', description: 'Says hello', version: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
     await app.close();
   });
 

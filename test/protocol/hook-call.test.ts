@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardSchema } from '../../src/protocol/card.ts';
-import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
+import { compileInline, post, shippedRuleSet, type TestApp, testApp } from '../support/app.ts';
 import { bundle, medicationRequest, patientViewRequest, warfarinIbuprofenRequest } from '../support/requests.ts';
 
 let t: TestApp;
@@ -68,6 +68,9 @@ describe('POST /cds-services/{id}: a valid call', () => {
     expect(JSON.parse(row.prefetch_fetched)).toEqual([]);
     for (const timing of ['prefetch_ms', 'evaluate_ms', 'total_ms']) expect(row[timing]).toBeGreaterThanOrEqual(0);
     expect(row.total_ms).toBeGreaterThanOrEqual(row.evaluate_ms);
+    const service = (await shippedRuleSet()).services.get('drug-interactions')!;
+    const rule = service.rules.find((r) => r.id === 'warfarin-nsaid')!;
+    expect(row.service_version).toBe(service.version);
     const cardRows = await t.rows('select * from invocation_cards where invocation_id = ?', row.id);
     expect(cardRows).toEqual([
       {
@@ -75,10 +78,22 @@ describe('POST /cds-services/{id}: a valid call', () => {
         invocation_id: row.id,
         service_id: 'drug-interactions',
         rule_id: 'warfarin-nsaid',
+        rule_version: rule.version,
+        silent: 0,
         indicator: 'critical',
         suggestion_uuids: JSON.stringify([cards[0]!.suggestions[0]!.uuid]),
+        suggestion_labels: JSON.stringify(['Cancel the Ibuprofen 400 MG Oral Tablet order']),
+        // Card bodies are payload: only with CDS_STORE_PAYLOADS.
+        card_body: null,
       },
     ]);
+    // The version's files are kept: the rule file itself among them, text and all.
+    const [version] = await t.rows('select * from rule_versions where version = ?', rule.version);
+    const sources = JSON.parse(version!.sources) as { path: string; sha256: string }[];
+    expect(sources.map((s) => s.path)).toContain('rules/drug-interactions/warfarin-nsaid.yaml');
+    const own = sources.find((s) => s.path === 'rules/drug-interactions/warfarin-nsaid.yaml')!;
+    const [text] = await t.rows('select text from content_texts where sha256 = ?', own.sha256);
+    expect(text!.text).toContain('id: warfarin-nsaid');
   });
 
   it('answers {"cards": []} when no rule fires', async () => {

@@ -43,24 +43,27 @@ export interface TestApp {
   /** Which runtime and database the app runs on ('node' with SQLite, 'workerd' with D1). */
   runtime: TestRuntime['name'];
   logs: string[];
+  /** The app's store (its `db` is what the governance figures query). */
+  store: import('../../src/store/store.ts').Store;
   /** Rows of a SELECT, read outside the app's store (a second SQLite connection; the D1 binding). */
   rows<T = Record<string, any>>(sql: string, ...params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
-export async function testApp(options: { ruleSet?: RuleSet; config?: Partial<ServiceConfig>; fetch?: typeof fetch } = {}): Promise<TestApp> {
+export async function testApp(options: { ruleSet?: RuleSet | (() => RuleSet); config?: Partial<ServiceConfig>; fetch?: typeof fetch; now?: () => Date } = {}): Promise<TestApp> {
   const database = await runtime.openDatabase();
   const logs: string[] = [];
   const app = createApp({
-    ruleSet: () => options.ruleSet ?? shipped!,
+    ruleSet: typeof options.ruleSet === 'function' ? options.ruleSet : () => (options.ruleSet as RuleSet | undefined) ?? shipped!,
     store: database.store,
     // As `npm start` outside production: the test FHIR servers listen on 127.0.0.1.
     config: { allowPrivateFhirServers: true, ...options.config },
     fetch: options.fetch,
+    now: options.now,
     log: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
   });
   if (!options.ruleSet) await shippedRuleSet();
-  return { app, runtime: runtime.name, logs, rows: database.rows, close: database.close };
+  return { app, runtime: runtime.name, logs, store: database.store, rows: database.rows, close: database.close };
 }
 
 /** POSTs JSON to the app. */

@@ -1,0 +1,160 @@
+/**
+ * The admin API (`/admin/...`): figures, versions, replay and audit detail for the informatics
+ * team, behind its own bearer tokens with roles (src/auth/admin.ts); hook endpoints keep their
+ * JWT auth. 401 without a known token, 403 when the role is not enough. Every admin call,
+ * refused or not, is recorded in access_audit (who, what, status; never a body).
+ *
+ * Works the same on SQLite and D1: every figure is SQL through drizzle over the store. Replay
+ * runs against the content in force (the CLI can name another folder).
+ */
+import { and, desc, eq, gte } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { type AdminRole, type AdminToken, findAdminToken, roleAtLeast } from '../auth/admin.ts';
+import type { ServiceConfig } from '../config.ts';
+import { parsePeriod, PeriodError } from '../governance/period.ts';
+import { replay } from '../governance/replay.ts';
+import { DEFAULT_ALARM, ruleStats } from '../governance/stats.ts';
+import type { Logger } from '../log/logger.ts';
+import { badRequest, HttpError } from '../protocol/errors.ts';
+import type { RuleSet } from '../rules/compile.ts';
+import { accessAudit, contentTexts, invocations, ruleVersions } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+
+export interface AdminDeps {
+  ruleSet: () => RuleSet;
+  store: Store;
+  config: ServiceConfig;
+  log: Logger;
+  now: () => Date;
+}
+
+type AdminEnv = { Variables: { admin: AdminToken } };
+
+/** Rows one admin call returns at most. */
+const MAX_ROWS = 1000;
+
+export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
+  const admin = new Hono<AdminEnv>();
+  const db = deps.store.db;
+
+  // Audit first, so refusals (401, 403) are recorded too.
+  admin.use('*', async (c, next) => {
+    const receivedAt = deps.now().getTime();
+    try {
+      await next();
+    } finally {
+      const who = c.get('admin');
+      await deps.store.recordAccess({
+        receivedAt,
+        kind: 'admin',
+        method: c.req.method,
+        path: new URL(c.req.url).pathname.slice(0, 300),
+        status: c.res.status,
+        principal: who?.name ?? null,
+        role: who?.role ?? null,
+      });
+      deps.log.info('admin call', { method: c.req.method, path: c.req.path, status: c.res.status, principal: who?.name });
+    }
+  });
+
+  admin.use('*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const secret = /^Bearer (.+)$/i.exec(header)?.[1];
+    const token = secret ? await findAdminToken(deps.config.adminTokens, secret) : undefined;
+    if (!token) {
+      c.header('www-authenticate', 'Bearer realm="cds-rules admin"');
+      throw new HttpError(401, { message: 'the admin API needs a bearer token configured in CDS_ADMIN_TOKENS', code: 'login' });
+    }
+    c.set('admin', token);
+    await next();
+  });
+
+  const needs = (role: AdminRole) => async (c: { get(k: 'admin'): AdminToken }, next: () => Promise<void>) => {
+    if (!roleAtLeast(c.get('admin').role, role)) throw new HttpError(403, { message: `this needs the ${role} role`, code: 'forbidden' });
+    await next();
+  };
+
+  const period = (value: string | undefined, fallback: string, name: string) => {
+    try {
+      return parsePeriod(value ?? fallback, name);
+    } catch (error) {
+      if (error instanceof PeriodError) throw badRequest(error.message, name);
+      throw error;
+    }
+  };
+  const knownService = (id: string | undefined) => {
+    if (id !== undefined && !deps.ruleSet().services.has(id)) throw badRequest(`no CDS service '${id.slice(0, 100)}'`, 'service');
+    return id;
+  };
+
+  admin.get('/stats', needs('viewer'), async (c) => {
+    const now = deps.now().getTime();
+    const since = period(c.req.query('since'), '30d', 'since');
+    const recentMs = c.req.query('recent') ? period(c.req.query('recent'), '7d', 'recent') : DEFAULT_ALARM.recentMs;
+    return c.json(await ruleStats(db, { since: now - since, until: now, serviceId: knownService(c.req.query('service')), alarm: { recentMs, baselineMs: 4 * recentMs } }));
+  });
+
+  admin.get('/versions', needs('viewer'), async (c) => {
+    const rows = await db
+      .select({ version: ruleVersions.version, serviceId: ruleVersions.serviceId, ruleId: ruleVersions.ruleId, authorVersion: ruleVersions.authorVersion, firstServedAt: ruleVersions.firstServedAt })
+      .from(ruleVersions)
+      .orderBy(desc(ruleVersions.firstServedAt))
+      .limit(MAX_ROWS);
+    const inForce = new Set([...deps.ruleSet().services.values()].flatMap((s) => s.rules.map((r) => r.version)));
+    return c.json({ versions: rows.map((r) => ({ ...r, firstServedAt: new Date(r.firstServedAt).toISOString(), inForce: inForce.has(r.version) })) });
+  });
+
+  admin.get('/versions/:version', needs('author'), async (c) => {
+    const [row] = await db.select().from(ruleVersions).where(eq(ruleVersions.version, c.req.param('version'))).limit(1);
+    if (!row) throw new HttpError(404, { message: 'no such rule version', field: 'version', code: 'not-found' });
+    const files = [];
+    for (const source of row.sources) {
+      const [text] = await db.select({ text: contentTexts.text }).from(contentTexts).where(eq(contentTexts.sha256, source.sha256)).limit(1);
+      files.push({ ...source, text: text?.text ?? null });
+    }
+    return c.json({ ...row, firstServedAt: new Date(row.firstServedAt).toISOString(), sources: files });
+  });
+
+  admin.post('/replay', needs('author'), async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { since?: unknown; service?: unknown };
+    if (body.since !== undefined && typeof body.since !== 'string') throw badRequest('must be a period such as 7d', 'since');
+    if (body.service !== undefined && typeof body.service !== 'string') throw badRequest('must be a service id', 'service');
+    const since = period(body.since as string | undefined, '7d', 'since');
+    const now = deps.now().getTime();
+    return c.json(await replay(db, deps.ruleSet(), { since: now - since, serviceId: knownService(body.service as string | undefined), limits: deps.config }));
+  });
+
+  admin.get('/invocations', needs('admin'), async (c) => {
+    const since = period(c.req.query('since'), '1d', 'since');
+    const service = knownService(c.req.query('service'));
+    const rows = await db
+      .select({
+        id: invocations.id,
+        receivedAt: invocations.receivedAt,
+        serviceId: invocations.serviceId,
+        serviceVersion: invocations.serviceVersion,
+        hookInstance: invocations.hookInstance,
+        client: invocations.client,
+        patientId: invocations.patientId,
+        userId: invocations.userId,
+        status: invocations.status,
+        outcome: invocations.outcome,
+        rulesFired: invocations.rulesFired,
+        rulesSilent: invocations.rulesSilent,
+        totalMs: invocations.totalMs,
+      })
+      .from(invocations)
+      .where(and(gte(invocations.receivedAt, deps.now().getTime() - since), service ? eq(invocations.serviceId, service) : undefined))
+      .orderBy(desc(invocations.receivedAt))
+      .limit(MAX_ROWS);
+    return c.json({ invocations: rows.map((r) => ({ ...r, receivedAt: new Date(r.receivedAt).toISOString() })) });
+  });
+
+  admin.get('/audit', needs('admin'), async (c) => {
+    const since = period(c.req.query('since'), '1d', 'since');
+    const rows = await db.select().from(accessAudit).where(gte(accessAudit.receivedAt, deps.now().getTime() - since)).orderBy(desc(accessAudit.id)).limit(MAX_ROWS);
+    return c.json({ audit: rows.map((r) => ({ ...r, receivedAt: new Date(r.receivedAt).toISOString() })) });
+  });
+
+  return admin;
+}
