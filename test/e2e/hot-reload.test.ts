@@ -1,5 +1,6 @@
 /** Hot reload under a running server: real files, a real process, real HTTP. */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,4 +105,52 @@ describe('hot reload', () => {
     const rejected = server.output.filter((l) => l.includes('content reload rejected'));
     expect(rejected.length).toBeGreaterThan(0);
   });
+});
+
+/**
+ * Each way a tool saves a file: the fix of a rejected edit must go live. `fs.watch` (recursive)
+ * lost a file once a tool had replaced it (rename-over, as vim, `sed -i` and git do), and the
+ * old error stayed on /health until another file changed.
+ */
+describe('hot reload sees every way of saving a fix', () => {
+  const relative = 'rules/drug-interactions/duplicate-nsaid.yaml';
+  const rule = () => join(dir, relative);
+  let good: string;
+  const broken = () => good.replace('"%nsaidDrafts.exists()"', '"%nsaidDraft.exists()"');
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', ...args], { cwd: dir, stdio: 'pipe' });
+
+  beforeAll(() => {
+    good = readFileSync(rule(), 'utf8');
+    git('init', '-q');
+    git('add', 'rules', 'cards');
+    git('commit', '-q', '-m', 'content');
+  });
+
+  const fixes: [string, () => void][] = [
+    ['an in-place write', () => writeFileSync(rule(), good)],
+    ['a rename over the file (vim, sed -i)', () => {
+      writeFileSync(`${rule()}.tmp`, good);
+      renameSync(`${rule()}.tmp`, rule());
+    }],
+    ['sed -i', () => execFileSync('sed', ['-i', 's/%nsaidDraft\\.exists()/%nsaidDrafts.exists()/', rule()])],
+    ['cp over the file', () => {
+      writeFileSync(join(dir, 'good-copy.yaml'), good);
+      execFileSync('cp', [join(dir, 'good-copy.yaml'), rule()]);
+    }],
+    ['git checkout', () => git('checkout', '--', relative)],
+  ];
+
+  // Twice round: a way of saving that works once and loses the file after shows in the second round.
+  for (const round of [1, 2]) {
+    for (const [how, fix] of fixes) {
+      it(`round ${round}: a fix saved by ${how} goes live`, async () => {
+        writeFileSync(rule(), broken());
+        await eventually(async () => (await health()).reload.status === 'error', 10_000);
+        fix();
+        expect(readFileSync(rule(), 'utf8')).toBe(good);
+        const ms = await eventually(async () => (await health()).reload.status === 'ok', 10_000);
+        console.log(`fix by ${how} live after ${ms.toFixed(0)} ms`);
+      });
+    }
+  }
 });
