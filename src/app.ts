@@ -11,6 +11,7 @@ import { type AuthEnv, requireClient } from './auth/middleware.ts';
 import { createJwtVerifier } from './auth/verify.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
 import { discovery } from './http/discovery.ts';
+import { type HealthFacts, healthAnswer } from './http/health.ts';
 import { HttpError, operationOutcome } from './protocol/errors.ts';
 import { parseFeedback } from './http/feedback.ts';
 import { type CallDeps, type CallMeta, callService } from './http/invoke.ts';
@@ -29,8 +30,8 @@ export interface AppDeps {
   log?: Logger;
   now?: () => Date;
   newUuid?: () => string;
-  /** Extra facts for `GET /health` from the shell (reload state, database). */
-  health?: () => Record<string, unknown>;
+  /** Facts for `GET /health` from the shell (reload state, database, auth); degraded when a reload failed. */
+  health?: () => HealthFacts;
 }
 
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
@@ -140,8 +141,8 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   }
 
   app.get('/health', (c) => {
-    const { counts } = deps.ruleSet();
-    return c.json({ status: 'ok', content: counts, ...deps.health?.() });
+    const { status, body } = healthAnswer(deps.ruleSet().counts, deps.health?.());
+    return c.json(body, status);
   });
 
   app.notFound(() => fail(404, 'not found', 'not-found'));

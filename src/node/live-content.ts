@@ -6,18 +6,14 @@
  */
 import { type FSWatcher, watch as chokidarWatch } from 'chokidar';
 import { join } from 'node:path';
+import type { ReloadFacts } from '../http/health.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RuleSet } from '../rules/compile.ts';
 import { formatProblem } from '../rules/source.ts';
 import { loadContent } from './content-files.ts';
 
-export interface ReloadState {
-  status: 'ok' | 'error';
-  /** When the last attempt finished (ISO time). */
-  at: string;
-  /** `path:line:col: message` of the last failed attempt; empty when it succeeded. */
-  problems: string[];
-}
+/** The last reload attempt, as `/health` shows it (src/http/health.ts). */
+export type ReloadState = Omit<ReloadFacts, 'watching'>;
 
 export class LiveContent {
   private current: RuleSet;

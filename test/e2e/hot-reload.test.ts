@@ -88,6 +88,10 @@ describe('hot reload', () => {
     const good = readFileSync(rule, 'utf8');
     writeFileSync(rule, good.replace('"%nsaidDrafts.exists()"', '"%nsaidDraft.exists()"'));
     await eventually(async () => (await health()).reload.status === 'error');
+    // Stale content is something a monitor must see: 503 and status "degraded".
+    const degraded = await fetch(`${base}/health`);
+    expect(degraded.status).toBe(503);
+    expect(((await degraded.json()) as { status: string }).status).toBe('degraded');
     expect((await health()).reload.problems).toEqual([
       expect.stringMatching(/duplicate-nsaid\.yaml:\d+:\d+: %nsaidDraft is not a define, prefetch key or context variable here \(did you mean 'nsaidDrafts'\?\)$/),
     ]);
@@ -98,6 +102,9 @@ describe('hot reload', () => {
 
     writeFileSync(rule, good);
     await eventually(async () => (await health()).reload.status === 'ok');
+    const healthy = await fetch(`${base}/health`);
+    expect(healthy.status).toBe(200);
+    expect(((await healthy.json()) as { status: string }).status).toBe('ok');
     expect(await duplicateSummary()).toMatch(/^Two NSAIDs:/);
   });
 
