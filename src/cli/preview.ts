@@ -4,7 +4,7 @@
  * export, previewed at patient-view), or a rule test file (each case, or `--case <text>`).
  */
 import { readFile } from 'node:fs/promises';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { parse as parseYaml } from 'yaml';
 import { checkContent } from '../authoring/check.ts';
 import { MemoryFhirServer } from '../authoring/memory-fhir.ts';
@@ -61,6 +61,7 @@ export async function preview(root: string, file: string, options: { service?: s
 
   const services = [...ruleSet.services.values()].filter((s) => (options.service ? s.id === options.service : s.hook === body.hook));
   if (services.length === 0) throw new UsageError(options.service ? `no service '${options.service}'` : `no service answers '${String(body.hook)}'`);
+  const notRun: string[] = [];
   for (const service of services) {
     const call = { ...body, hook: service.hook, hookInstance: crypto.randomUUID() };
     let outcomes: RuleOutcome[] = [];
@@ -78,6 +79,13 @@ export async function preview(root: string, file: string, options: { service?: s
       service,
       async () => call,
     );
+    // Without --service every service of the hook is tried; one the request has no data for
+    // is listed at the end with the reason, not shown as a raw error.
+    const lacking = options.service ? undefined : whyNotRun(service, result);
+    if (lacking) {
+      notRun.push(`not run: ${service.id}: ${lacking}`);
+      continue;
+    }
     println(bold(`── ${service.id} (${service.hook})`));
     if (result.status !== 200) {
       println(red(`   answered ${result.status}: ${JSON.stringify(result.body)}`));
@@ -85,7 +93,29 @@ export async function preview(root: string, file: string, options: { service?: s
     }
     show(service, (result.body as { cards: Card[] }).cards, outcomes);
   }
+  for (const line of notRun) println(dim(line));
   return 0;
+}
+
+/**
+ * Why a service could not run on this request, or undefined when it ran: 412 (prefetch it
+ * lacks), or every enabled rule skipped for want of prefetch (the degraded answer's
+ * `org.cds-rules.degraded` extension, once a missing key degrades instead of failing the call).
+ */
+function whyNotRun(service: CompiledService, result: { status: number; body: unknown }): string | undefined {
+  if (result.status === 200) {
+    const degraded = (result.body as { extension?: Record<string, { skipped?: { rule: string; reason: string; prefetch?: string[] }[] }> }).extension?.['org.cds-rules.degraded'];
+    const skipped = (degraded?.skipped ?? []).filter((s) => s.reason === 'prefetch-unavailable');
+    const enabled = service.rules.filter((r) => r.enabled);
+    if (enabled.length === 0 || !enabled.every((r) => skipped.some((s) => s.rule === r.id))) return undefined;
+    return `the request lacks prefetch ${[...new Set(skipped.flatMap((s) => s.prefetch ?? []))].join(', ')} (every rule needs it)`;
+  }
+  if (result.status !== 412) return undefined;
+  const issues = (result.body as OperationOutcome).issue ?? [];
+  const keys = issues.flatMap((i) => i.expression ?? []).map((e) => e.replace(/^prefetch\./, ''));
+  const reasons = [...new Set(issues.map((i) => i.diagnostics?.replace(/^prefetch\.\S+: /, '') ?? ''))];
+  const fromServer = reasons.every((r) => r.includes('names no fhirServer'));
+  return `the request lacks prefetch ${keys.join(', ')} (${fromServer ? 'no fhirServer to fetch it from' : reasons.join('; ')})`;
 }
 
 const ICON = { critical: red('■ CRITICAL'), warning: yellow('▲ WARNING'), info: '● INFO' } as const;
