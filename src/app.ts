@@ -105,8 +105,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   app.post('/cds-services/:id', limit, async (c) => {
     const service = deps.ruleSet().services.get(c.req.param('id'));
     if (!service) return fail(404, `no CDS service '${c.req.param('id').slice(0, 100)}'`, 'not-found');
-    const result = await callService(callDeps, service, () => readJson(c.req.raw), metaOf(c));
-    return c.json(result.body, result.status as ContentfulStatusCode);
+    return c.json(await callService(callDeps, service, () => readJson(c.req.raw), metaOf(c)), 200);
   });
 
   app.post('/cds-services/:id/feedback', limit, async (c) => {

@@ -2,26 +2,35 @@
  * `cds-rules preview <file>`: the cards as a clinician would read them, and the time each rule
  * took. The file is a hook request (JSON), a patient record (a FHIR Bundle such as a Synthea
  * export, previewed at patient-view), or a rule test file (each case, or `--case <text>`).
+ * `--why <rule>` adds that rule's explanation: its conditions, the defines it read, their values.
+ * Each call goes through the pure pipeline (src/pipeline/run.ts), as the service's calls do.
  */
 import { readFile } from 'node:fs/promises';
-import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { parse as parseYaml } from 'yaml';
 import { checkContent } from '../authoring/check.ts';
 import { MemoryFhirServer } from '../authoring/memory-fhir.ts';
-import { recordingStore, runCase } from '../authoring/rule-tests.ts';
+import { runCase } from '../authoring/rule-tests.ts';
 import type { Card } from '../protocol/card.ts';
-import { callService } from '../http/invoke.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
-import { silentLogger } from '../log/logger.ts';
+import { type HookResult, type RuleFailure, type RuleReport, runHook } from '../pipeline/run.ts';
 import type { CompiledService, RuleSet } from '../rules/compile.ts';
-import type { RuleOutcome } from '../rules/evaluate.ts';
+import type { RuleExplanation } from '../rules/evaluate.ts';
 import { formatProblem } from '../rules/source.ts';
 import { UsageError } from './args.ts';
 import { bold, dim, println, red, yellow } from './output.ts';
+import { printExplanation } from './why.ts';
 
 const FHIR_BASE = 'http://preview.fhir.test/r4';
 
-export async function preview(root: string, file: string, options: { service?: string; case?: string }): Promise<number> {
+export interface PreviewOptions {
+  service?: string;
+  case?: string;
+  /** A rule whose explanation to print. */
+  why?: string;
+}
+
+export async function preview(root: string, file: string, options: PreviewOptions): Promise<number> {
   const { ruleSet, problems, tests } = await checkContent(root);
   if (!ruleSet) {
     for (const p of problems.filter((x) => x.severity === 'error')) println(red(formatProblem(p)));
@@ -35,9 +44,11 @@ export async function preview(root: string, file: string, options: { service?: s
     const test = tests.find((t) => file.endsWith(t.path) || t.path.endsWith(file.replace(/^\.\//, '')));
     if (!test) throw new UsageError(`${file} is not a rule test file under rules/ of ${root}`);
     for (const testCase of test.cases.filter((c) => !options.case || c.name.includes(options.case))) {
+      const service = ruleSet.services.get(test.serviceId)!;
+      checkWhy(service, options.why);
       const result = await runCase(ruleSet, test, testCase);
       println(bold(`── ${test.serviceId}: ${testCase.name}`));
-      show(ruleSet.services.get(test.serviceId)!, result.cards.map((c) => c.card), result.rules);
+      show(service, { cards: result.cards.map((c) => c.card), rules: result.rules, failed: result.ruleErrors, explanation: result.explanation }, options.why);
     }
     return 0;
   }
@@ -61,23 +72,21 @@ export async function preview(root: string, file: string, options: { service?: s
 
   const services = [...ruleSet.services.values()].filter((s) => (options.service ? s.id === options.service : s.hook === body.hook));
   if (services.length === 0) throw new UsageError(options.service ? `no service '${options.service}'` : `no service answers '${String(body.hook)}'`);
+  for (const service of services) checkWhy(service, options.why);
   const notRun: string[] = [];
   for (const service of services) {
     const call = { ...body, hook: service.hook, hookInstance: crypto.randomUUID() };
-    let outcomes: RuleOutcome[] = [];
-    const result = await callService(
+    const result = await runHook(
       {
-        store: recordingStore().store,
-        // A preview shows every rule's result and time; no budget cuts it short.
-        config: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
         fetch: body.fhirServer === FHIR_BASE ? fhir.fetchFor(FHIR_BASE) : fetch,
-        log: silentLogger,
         now: () => new Date(),
         newUuid: () => crypto.randomUUID(),
-        inspect: (details) => (outcomes = details.outcomes),
+        // A preview shows every rule's result and time; no budget cuts it short.
+        limits: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
       },
       service,
-      async () => call,
+      call,
+      { explain: options.why !== undefined },
     );
     // Without --service every service of the hook is tried; one the request has no data for
     // is listed at the end with the reason, not shown as a raw error.
@@ -87,11 +96,11 @@ export async function preview(root: string, file: string, options: { service?: s
       continue;
     }
     println(bold(`── ${service.id} (${service.hook})`));
-    if (result.status !== 200) {
-      println(red(`   answered ${result.status}: ${JSON.stringify(result.body)}`));
+    if (result.rejected) {
+      println(red(`   answered ${result.rejected.status}: ${result.rejected.problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join('; ')}`));
       continue;
     }
-    show(service, (result.body as { cards: Card[] }).cards, outcomes);
+    show(service, { cards: result.response!.cards, rules: result.rules, failed: result.failed, explanation: result.explanation ?? [] }, options.why);
   }
   for (const line of notRun) println(dim(line));
   return 0;
@@ -99,28 +108,40 @@ export async function preview(root: string, file: string, options: { service?: s
 
 /**
  * Why a service could not run on this request, or undefined when it ran: 412 (prefetch it
- * lacks), or every enabled rule skipped for want of prefetch (the degraded answer's
- * `org.cds-rules.degraded` extension, once a missing key degrades instead of failing the call).
+ * lacks), or every enabled rule skipped for want of prefetch (once a missing key degrades the
+ * answer instead of failing the call).
  */
-function whyNotRun(service: CompiledService, result: { status: number; body: unknown }): string | undefined {
-  if (result.status === 200) {
-    const degraded = (result.body as { extension?: Record<string, { skipped?: { rule: string; reason: string; prefetch?: string[] }[] }> }).extension?.['org.cds-rules.degraded'];
-    const skipped = (degraded?.skipped ?? []).filter((s) => s.reason === 'prefetch-unavailable');
-    const enabled = service.rules.filter((r) => r.enabled);
-    if (enabled.length === 0 || !enabled.every((r) => skipped.some((s) => s.rule === r.id))) return undefined;
-    return `the request lacks prefetch ${[...new Set(skipped.flatMap((s) => s.prefetch ?? []))].join(', ')} (every rule needs it)`;
+function whyNotRun(service: CompiledService, result: HookResult): string | undefined {
+  if (result.rejected) {
+    if (result.rejected.status !== 412) return undefined;
+    const keys = result.rejected.problems.map((p) => p.field?.replace(/^prefetch\./, '') ?? '?');
+    const reasons = [...new Set(result.rejected.problems.map((p) => p.message))];
+    const noServer = reasons.every((r) => r.includes('names no fhirServer'));
+    return `the request lacks prefetch ${keys.join(', ')} (${noServer ? 'no fhirServer to fetch it from' : reasons.join('; ')})`;
   }
-  if (result.status !== 412) return undefined;
-  const issues = (result.body as OperationOutcome).issue ?? [];
-  const keys = issues.flatMap((i) => i.expression ?? []).map((e) => e.replace(/^prefetch\./, ''));
-  const reasons = [...new Set(issues.map((i) => i.diagnostics?.replace(/^prefetch\.\S+: /, '') ?? ''))];
-  const fromServer = reasons.every((r) => r.includes('names no fhirServer'));
-  return `the request lacks prefetch ${keys.join(', ')} (${fromServer ? 'no fhirServer to fetch it from' : reasons.join('; ')})`;
+  const skipped = result.skipped.filter((s) => s.reason === 'prefetch-unavailable');
+  const enabled = service.rules.filter((r) => r.enabled);
+  if (enabled.length === 0 || !enabled.every((r) => skipped.some((s) => s.rule === r.id))) return undefined;
+  return `the request lacks prefetch ${[...new Set(skipped.flatMap((s) => s.prefetch ?? []))].join(', ')} (every rule needs it)`;
+}
+
+/** `--why` names a rule of the service previewed, or the author mistyped it. */
+function checkWhy(service: CompiledService, why: string | undefined): void {
+  if (why !== undefined && !service.rules.some((r) => r.id === why)) {
+    throw new UsageError(`--why: no rule '${why}' in service '${service.id}' (it has ${service.rules.map((r) => r.id).join(', ')})`);
+  }
+}
+
+interface Shown {
+  cards: Card[];
+  rules: RuleReport[];
+  failed: RuleFailure[];
+  explanation: RuleExplanation[];
 }
 
 const ICON = { critical: red('■ CRITICAL'), warning: yellow('▲ WARNING'), info: '● INFO' } as const;
 
-function show(service: CompiledService, cards: Card[], outcomes: RuleOutcome[]): void {
+function show(service: CompiledService, { cards, rules, failed, explanation }: Shown, why: string | undefined): void {
   if (cards.length === 0) println(dim('   no cards'));
   for (const card of cards) {
     println();
@@ -137,11 +158,18 @@ function show(service: CompiledService, cards: Card[], outcomes: RuleOutcome[]):
   println();
   println(dim('   rule                                       result      ms'));
   for (const rule of service.rules) {
-    const o = outcomes.find((x) => x.ruleId === rule.id);
-    const result = !rule.enabled ? 'disabled' : !o ? '-' : o.error ? red('error') : o.fired ? 'fired' : 'quiet';
-    println(`   ${rule.id.padEnd(42)} ${result.padEnd(8)} ${o ? o.ms.toFixed(2).padStart(7) : ''}${o?.error ? red(`  ${o.error}`) : ''}`);
+    const report = rules.find((x) => x.ruleId === rule.id);
+    const error = failed.find((f) => f.rule === rule.id);
+    const result = !rule.enabled ? 'disabled' : !report ? '-' : error ? red('error') : report.result;
+    println(`   ${rule.id.padEnd(42)} ${result.padEnd(8)} ${report ? report.ms.toFixed(2).padStart(7) : ''}${error ? red(`  ${error.message}`) : ''}`);
   }
   println();
+  const asked = why === undefined ? undefined : explanation.find((e) => e.rule === why);
+  if (why !== undefined) {
+    if (asked) printExplanation(asked);
+    else println(dim(`   why ${why}: disabled, not evaluated`));
+    println();
+  }
 }
 
 export type { RuleSet };
