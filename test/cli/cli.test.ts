@@ -1,7 +1,7 @@
 /** The authoring command line, run as authors run it: `node bin/cds-rules.mjs <command>`. */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkContent } from '../../src/authoring/check.ts';
 import { spawn } from 'node:child_process';
@@ -56,6 +56,26 @@ function contentDir(copy = true): string {
   }
   return dir;
 }
+
+describe('the cds-rules launcher', () => {
+  it('runs a bundle of the sources, built again when a source changes (never a stale one)', async () => {
+    const copy = contentDir(false);
+    cpSync('bin', join(copy, 'bin'), { recursive: true });
+    cpSync('src', join(copy, 'src'), { recursive: true });
+    symlinkSync(resolve('node_modules'), join(copy, 'node_modules'));
+    const run = () => runToEnd([join(copy, 'bin', 'cds-rules.mjs'), '--help'], { NO_COLOR: '1' });
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('check [dir]');
+    expect(readdirSync(join(copy, 'build')).filter((d) => d.startsWith('cli-'))).toHaveLength(1);
+    const main = join(copy, 'src', 'cli', 'main.ts');
+    writeFileSync(main, readFileSync(main, 'utf8').replace('validate services, rules', 'VALIDATE services, rules'));
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('VALIDATE services, rules');
+    expect(readdirSync(join(copy, 'build')).filter((d) => d.startsWith('cli-'))).toHaveLength(2);
+  });
+});
 
 describe('cds-rules check', () => {
   it('passes the shipped content', async () => {
