@@ -233,23 +233,7 @@ describe('cds-rules preview', () => {
   it('prints the cards as a clinician reads them and each rule with its time', async () => {
     const dir = contentDir(false);
     const request = join(dir, 'request.json');
-    writeFileSync(
-      request,
-      JSON.stringify({
-        hook: 'order-sign',
-        hookInstance: crypto.randomUUID(),
-        context: {
-          userId: 'Practitioner/u',
-          patientId: 'p1',
-          draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'd1', status: 'draft', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049621', display: 'oxycodone hydrochloride 5 MG Oral Tablet' }] } } }] },
-        },
-        prefetch: {
-          patient: { resourceType: 'Patient', id: 'p1', birthDate: '1980-01-01' },
-          activeMeds: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'a1', status: 'active', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308048', display: 'alprazolam 0.5 MG Oral Tablet' }] } } }] },
-          potassium: { resourceType: 'Bundle', type: 'searchset' },
-        },
-      }),
-    );
+    writeFileSync(request, JSON.stringify(opioidBenzoRequest()));
     const { code, stdout } = await cli('preview', request, '--service', 'drug-interactions');
     expect(code).toBe(0);
     expect(stdout).toContain('── drug-interactions (order-sign)');
