@@ -45,7 +45,7 @@ export async function preview(root: string, file: string, options: PreviewOption
     if (!test) throw new UsageError(`${file} is not a rule test file under rules/ of ${root}`);
     for (const testCase of test.cases.filter((c) => !options.case || c.name.includes(options.case))) {
       const service = ruleSet.services.get(test.serviceId)!;
-      checkWhy(service, options.why);
+      checkWhy([service], options.why);
       const result = await runCase(ruleSet, test, testCase);
       println(bold(`── ${test.serviceId}: ${testCase.name}`));
       show(service, { cards: result.cards.map((c) => c.card), rules: result.rules, failed: result.ruleErrors, explanation: result.explanation }, options.why);
@@ -72,7 +72,7 @@ export async function preview(root: string, file: string, options: PreviewOption
 
   const services = [...ruleSet.services.values()].filter((s) => (options.service ? s.id === options.service : s.hook === body.hook));
   if (services.length === 0) throw new UsageError(options.service ? `no service '${options.service}'` : `no service answers '${String(body.hook)}'`);
-  for (const service of services) checkWhy(service, options.why);
+  checkWhy(services, options.why);
   const notRun: string[] = [];
   for (const service of services) {
     const call = { ...body, hook: service.hook, hookInstance: crypto.randomUUID() };
@@ -125,11 +125,12 @@ function whyNotRun(service: CompiledService, result: HookResult): string | undef
   return `the request lacks prefetch ${[...new Set(skipped.flatMap((s) => s.prefetch ?? []))].join(', ')} (every rule needs it)`;
 }
 
-/** `--why` names a rule of the service previewed, or the author mistyped it. */
-function checkWhy(service: CompiledService, why: string | undefined): void {
-  if (why !== undefined && !service.rules.some((r) => r.id === why)) {
-    throw new UsageError(`--why: no rule '${why}' in service '${service.id}' (it has ${service.rules.map((r) => r.id).join(', ')})`);
-  }
+/** `--why` names a rule of a service previewed, or the author mistyped it. */
+function checkWhy(services: CompiledService[], why: string | undefined): void {
+  if (why === undefined || services.some((s) => s.rules.some((r) => r.id === why))) return;
+  const ids = services.flatMap((s) => s.rules.map((r) => r.id));
+  const where = services.length === 1 ? `service '${services[0]!.id}'` : `the ${services.length} services previewed`;
+  throw new UsageError(`--why: no rule '${why}' in ${where} (${where.startsWith('service') ? 'it has' : 'they have'} ${ids.join(', ')})`);
 }
 
 interface Shown {
@@ -165,7 +166,7 @@ function show(service: CompiledService, { cards, rules, failed, explanation }: S
   }
   println();
   const asked = why === undefined ? undefined : explanation.find((e) => e.rule === why);
-  if (why !== undefined) {
+  if (why !== undefined && service.rules.some((r) => r.id === why)) {
     if (asked) printExplanation(asked);
     else println(dim(`   why ${why}: disabled, not evaluated`));
     println();

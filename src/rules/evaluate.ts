@@ -218,21 +218,34 @@ function timed<T>(run: RuleRun, fn: () => T): T | undefined {
 class DefineError extends Error {}
 
 /**
- * Which defines the rule being evaluated has read. Service defines are shared by all rules of the
- * call and memoised, so a read is recorded even when another rule computed the value.
+ * Which defines the rule being evaluated has read, directly or through other defines. Service
+ * defines are shared by all rules of the call and memoised, so a define remembers what it read
+ * when it was computed, and a later read of its value counts those too: the list does not
+ * depend on which rule happened to compute a define first.
  */
 class DefineReads {
-  #current: string[] | undefined;
+  /** The rule's reads, then one frame per define being computed. */
+  #frames: string[][] = [];
   start(): void {
-    this.#current = [];
+    this.#frames = [[]];
   }
   stop(): string[] {
-    const read = this.#current ?? [];
-    this.#current = undefined;
+    const read = this.#frames[0] ?? [];
+    this.#frames = [];
     return read;
   }
-  record(name: string): void {
-    if (this.#current && !this.#current.includes(name)) this.#current.push(name);
+  record(names: readonly string[]): void {
+    for (const frame of this.#frames) for (const name of names) if (!frame.includes(name)) frame.push(name);
+  }
+  /** Runs a define's computation, giving back the defines it read. */
+  computing<T>(fn: () => T): { value: T; read: string[] } {
+    this.#frames.push([]);
+    try {
+      const value = fn();
+      return { value, read: this.#frames.at(-1)! };
+    } finally {
+      this.#frames.pop();
+    }
   }
 }
 
@@ -266,19 +279,29 @@ function defineValue(vars: Record<string, unknown>, name: string): DefineValue {
 function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[], reads: DefineReads): void {
   for (const define of defines) {
     let state: { value: unknown[] } | { error: DefineError } | 'computing' | undefined;
+    /** The defines this one read when it was computed. */
+    let read: string[] = [];
     Object.defineProperty(vars, define.name, {
       enumerable: true,
       get() {
-        reads.record(define.name);
+        reads.record([define.name]);
         // Defines from different files can reach each other; a loop must fail, not recurse forever.
         if (state === 'computing') throw new DefineError(`define '${define.name}' depends on itself`);
         if (!state) {
           state = 'computing';
-          try {
-            state = { value: define.run(vars) };
-          } catch (error) {
-            state = { error: new DefineError(`define '${define.name}': ${messageOf(error)}`) };
-          }
+          let error: unknown;
+          const computed = reads.computing(() => {
+            try {
+              return define.run(vars);
+            } catch (e) {
+              error = e;
+              return undefined;
+            }
+          });
+          read = computed.read;
+          state = computed.value ? { value: computed.value } : { error: new DefineError(`define '${define.name}': ${messageOf(error)}`) };
+        } else {
+          reads.record(read);
         }
         if ('error' in state) throw state.error;
         return state.value;

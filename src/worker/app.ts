@@ -4,9 +4,10 @@
  * once: under `wrangler dev` a failed build used to leave requests hanging for minutes.
  */
 import { createApp } from '../app.ts';
+import { errorResponse } from '../http/errors.ts';
 import { type HealthFacts, healthAnswer } from '../http/health.ts';
 import { createLogger } from '../log/logger.ts';
-import { operationOutcome } from '../protocol/errors.ts';
+import { HttpError } from '../protocol/errors.ts';
 import { compileBundle, type ContentBundle } from './bundle.ts';
 import { openD1Store } from './d1.ts';
 import { settingsFromVars, type WorkerEnv } from './env.ts';
@@ -37,15 +38,16 @@ export function workerApp(bundle: ContentBundle, bindings: WorkerEnv): WorkerApp
 
 /** Every request: 503 naming each problem (`/health`: degraded, with the problems under `reload`). */
 function brokenContentApp(facts: HealthFacts): WorkerApp {
-  const headers = { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'retry-after': '1' };
-  const outcome = operationOutcome([
-    { message: `the content does not compile, so no service is served; fix ${facts.reload.problems.length === 1 ? 'this' : 'these'} and save (wrangler dev rebuilds):`, code: 'exception' },
-    ...facts.reload.problems.map((message) => ({ message, code: 'exception' as const })),
+  const headers = { 'access-control-allow-origin': '*', 'retry-after': '1' };
+  const problems = facts.reload.problems;
+  const unavailable = new HttpError(503, [
+    { message: `the content does not compile, so no service is served; fix ${problems.length === 1 ? 'this' : 'these'} and save (wrangler dev rebuilds):`, code: 'exception' },
+    ...problems.map((message) => ({ message, code: 'exception' as const })),
   ]);
   return {
     fetch(request) {
-      const body = new URL(request.url).pathname === '/health' ? healthAnswer(null, facts).body : outcome;
-      return new Response(JSON.stringify(body), { status: 503, headers });
+      if (new URL(request.url).pathname !== '/health') return errorResponse(unavailable, headers);
+      return new Response(JSON.stringify(healthAnswer(null, facts).body), { status: 503, headers: { 'content-type': 'application/json', ...headers } });
     },
   };
 }
