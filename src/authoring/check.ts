@@ -5,6 +5,8 @@
 import { readContentFiles } from '../node/content-files.ts';
 import { compileContent, type RuleSet } from '../rules/compile.ts';
 import { type ContentProblem, didYouMean, problem } from '../rules/source.ts';
+import { classifyContentPath } from '../rules/content.ts';
+import { misspeltRelativeDates } from './relative-dates.ts';
 import { loadRuleTests, type RuleTestFile } from './rule-tests.ts';
 
 export interface CheckResult {
@@ -19,9 +21,15 @@ export async function checkContent(root: string): Promise<CheckResult> {
   const { ruleSet, problems, ruleIds } = compileContent(files);
   const loaded = loadRuleTests(files, root);
   problems.push(...loaded.problems);
+  for (const file of files) if (classifyContentPath(file.path)?.kind === 'test') problems.push(...misspeltRelativeDates(file));
+  // A rule file that cannot be read declares no id: its test would be "for no rule", a second,
+  // misleading report of the one syntax error already there.
+  const unreadable = new Set(
+    problems.filter((p) => p.message.startsWith('YAML syntax') && classifyContentPath(p.path)?.kind === 'rule').map((p) => classifyContentPath(p.path)!.id),
+  );
   for (const test of loaded.tests) {
     const declared = ruleIds.get(test.serviceId);
-    if (declared && !declared.has(test.ruleId)) {
+    if (declared && !declared.has(test.ruleId) && !unreadable.has(test.serviceId)) {
       const hint = didYouMean(test.ruleId, [...declared]);
       problems.push(problem(test.path, 1, 1, `no rule '${test.ruleId}' in service '${test.serviceId}' to test${hint}`));
     }

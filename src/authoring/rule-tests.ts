@@ -44,6 +44,7 @@ import { classifyContentPath } from '../rules/content.ts';
 import { ruleIdSchema } from '../rules/schema.ts';
 import { type ContentProblem, parseContentFile, type SourceFile } from '../rules/source.ts';
 import { MemoryFhirServer } from './memory-fhir.ts';
+import { RELATIVE_DATE } from './relative-dates.ts';
 
 const resourceSchema = z.looseObject({ resourceType: z.string().min(1) });
 
@@ -267,7 +268,6 @@ function asDraft(resource: Resource): Resource {
   return out as unknown as Resource;
 }
 
-const RELATIVE_DATE = /^\$(today|now)((?:[+-]\d+(?:y|mo|w|d|h))*)$/;
 
 /** Replaces `$today-7mo`-style strings with dates counted from `now`. */
 export function resolveDates(value: unknown, now: Date): unknown {

@@ -4,33 +4,12 @@
  * a placeholder that is a whole value inside a FHIR resource keeps its JSON shape.
  */
 import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '../protocol/card.ts';
+import { fillPlaceholders, wholePlaceholder } from './placeholders.ts';
 import type { ActionTemplate, CardTemplate } from './schema.ts';
-
-const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}/g;
-const WHOLE = /^\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}$/;
+import { markdownText, plainText } from './escape.ts';
 
 /** Values for placeholders: FHIRPath results by name. `context.x` is looked up in `context`. */
 export type CardValues = Record<string, unknown[]>;
-
-export interface PlaceholderUse {
-  name: string;
-  /** Where in the template it appears, for error positions. */
-  path: (string | number)[];
-}
-
-/** Every placeholder a template uses, with where it stands (including `if:` names). */
-export function placeholdersOf(template: unknown): PlaceholderUse[] {
-  const uses: PlaceholderUse[] = [];
-  const walk = (value: unknown, path: (string | number)[]) => {
-    if (typeof value === 'string') {
-      if (path[path.length - 1] === 'if') uses.push({ name: value, path });
-      else for (const m of value.matchAll(PLACEHOLDER)) uses.push({ name: m[1]!, path });
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
-  };
-  walk(template, []);
-  return uses;
-}
 
 export class CardRenderError extends Error {}
 
@@ -44,13 +23,13 @@ export function renderCard(
   context: Record<string, unknown>,
   newUuid: () => string,
 ): Card {
-  const { lookup, text, present } = filler(values, context);
+  const { lookup, text, markdown, present } = filler(values, context);
 
   const summary = text(template.summary);
   const card = {
     uuid: newUuid(),
     summary: summary.length > SUMMARY_MAX ? `${summary.slice(0, SUMMARY_MAX - 1)}…` : summary,
-    ...(template.detail !== undefined ? optionalText(text(template.detail), 'detail') : {}),
+    ...(template.detail !== undefined ? optionalText(markdown(template.detail), 'detail') : {}),
     indicator: template.indicator,
     source: {
       label: text(template.source.label),
@@ -118,32 +97,37 @@ type Lookup = (name: string) => unknown[];
 /** Placeholder lookups for one rule's values and the call's context. */
 function filler(values: CardValues, context: Record<string, unknown>) {
   const lookup: Lookup = (name) => {
+    // Own properties only: `{{context.constructor}}` must not read Object.prototype.
     if (name.startsWith('context.')) {
-      const v = context[name.slice('context.'.length)];
+      const field = name.slice('context.'.length);
+      const v = Object.hasOwn(context, field) ? context[field] : undefined;
       return v === undefined || v === null ? [] : [v];
     }
-    return values[name] ?? [];
+    return Object.hasOwn(values, name) ? values[name]! : [];
   };
-  const text = (s: string) => s.replace(PLACEHOLDER, (_, name: string) => lookup(name).map(readable).join(', '));
+  // What fills a placeholder is data: plain text in text fields, escaped in markdown (escape.ts).
+  const filled = (s: string, as: (value: string) => string) => fillPlaceholders(s, (name) => as(lookup(name).map(readable).join(', ')));
+  const text = (s: string) => filled(s, plainText);
+  const markdown = (s: string) => filled(s, markdownText);
   const present = (name: string | undefined) => name === undefined || lookup(name).length > 0;
-  return { lookup, text, present };
+  return { lookup, text, markdown, present };
 }
 
 function renderAction(a: ActionTemplate, lookup: Lookup, text: (s: string) => string) {
   return {
     type: a.type,
     description: text(a.description),
-    ...(a.resource !== undefined ? { resource: fill(a.resource, lookup, text) } : {}),
-    ...(a.resourceId !== undefined ? { resourceId: text(a.resourceId) } : {}),
+    ...('resource' in a ? { resource: fill(a.resource, lookup, text) } : {}),
+    ...('resourceId' in a ? { resourceId: text(a.resourceId) } : {}),
   };
 }
 
 /** Fills placeholders inside a JSON value; a string that is one placeholder becomes its value. */
 function fill(value: unknown, lookup: (name: string) => unknown[], text: (s: string) => string): unknown {
   if (typeof value === 'string') {
-    const whole = WHOLE.exec(value);
-    if (!whole) return text(value);
-    const items = lookup(whole[1]!);
+    const whole = wholePlaceholder(value);
+    if (whole === undefined) return text(value);
+    const items = lookup(whole);
     return items.length === 0 ? undefined : items.length === 1 ? items[0] : items;
   }
   if (Array.isArray(value)) return value.map((v) => fill(v, lookup, text)).filter((v) => v !== undefined);

@@ -6,54 +6,73 @@ import { z } from 'zod';
 
 const text = z.string().min(1, 'must not be empty');
 
-const codingTemplate = z.strictObject({ system: text, code: text, display: text.optional() });
+const codingTemplate = z.strictObject({ system: text.describe('The code system URI'), code: text.describe('The code'), display: text.optional().describe('How the code reads') });
 
-export const actionTemplateSchema = z.strictObject({
-  type: z.enum(['create', 'update', 'delete']),
-  description: text,
-  /** A FHIR resource with placeholders, or one placeholder that yields a whole resource. */
-  resource: z.union([z.record(z.string(), z.unknown()), text]).optional(),
-  resourceId: text.optional(),
-});
+/**
+ * An action, by its type as CDS Hooks defines it: create and update carry the `resource`, delete
+ * names the resource to delete by `resourceId` (a delete with a `resource` is refused: the EHR
+ * would get an action it cannot apply).
+ */
+export const actionTemplateSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.enum(['create', 'update']).describe('create: a new resource; update: the resource in its entirety'),
+    description: text.describe('What the action does, as the clinician reads it'),
+    resource: z
+      .union([z.record(z.string(), z.unknown()), text])
+      .describe('A FHIR resource with placeholders, or one placeholder that yields a whole resource')
+      .meta({ examples: ['{{draftOrder}}', { resourceType: 'ServiceRequest', status: 'draft', intent: 'order', subject: { reference: 'Patient/{{context.patientId}}' } }] }),
+  }),
+  z.strictObject({
+    type: z.literal('delete').describe('delete: remove the resource named by resourceId'),
+    description: text.describe('What the action does, as the clinician reads it'),
+    resourceId: text.describe('The resource to delete, as a relative reference').meta({ examples: ['{{draftOrderReference}}', 'MedicationRequest/{{orderId}}'] }),
+  }),
+]);
 
 export const cardTemplateSchema = z.strictObject({
-  summary: text,
-  detail: text.optional(),
-  indicator: z.enum(['info', 'warning', 'critical']),
-  source: z.strictObject({
-    label: text,
-    url: text.optional(),
-    icon: text.optional(),
-    topic: codingTemplate.optional(),
-  }),
+  summary: text.describe('One line for the clinician, under 140 characters once filled; {{name}} placeholders take the rule\'s with values').meta({ examples: ['Bleeding risk: {{drug}} with warfarin'] }),
+  detail: text.optional().describe('More text (GitHub-flavoured markdown), with placeholders'),
+  indicator: z.enum(['info', 'warning', 'critical']).describe('How urgent the card is'),
+  source: z
+    .strictObject({
+      label: text.describe('Who says so: the guideline or organisation').meta({ examples: ['CDC Opioid Guideline 2022'] }),
+      url: text.optional().describe('Where the clinician can read the source'),
+      icon: text.optional().describe('An absolute URL of a 100x100 PNG'),
+      topic: codingTemplate.optional().describe('A coded topic, for analytics'),
+    })
+    .describe('The source of the advice, shown with the card'),
   suggestions: z
     .array(
       z.strictObject({
-        label: text,
-        isRecommended: z.boolean().optional(),
-        /** Include the suggestion only when this card value is non-empty. */
-        if: text.optional(),
-        actions: z.array(actionTemplateSchema).min(1).optional(),
+        label: text.describe('What the suggestion does, as the clinician reads it').meta({ examples: ['Cancel the {{drug}} order'] }),
+        isRecommended: z.boolean().optional().describe('The suggestion the card recommends'),
+        if: text.optional().describe('Include the suggestion only when this card value is non-empty'),
+        actions: z.array(actionTemplateSchema).min(1).optional().describe('FHIR changes the EHR applies when the suggestion is taken'),
       }),
     )
     .min(1)
-    .optional(),
-  selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
-  overrideReasons: z.array(z.strictObject({ system: text, code: text, display: text })).min(1).optional(),
+    .optional()
+    .describe('Changes the clinician can accept with one click'),
+  selectionBehavior: z.enum(['at-most-one', 'any']).optional().describe('How many suggestions may be taken; at-most-one when there are suggestions and this is absent'),
+  overrideReasons: z
+    .array(z.strictObject({ system: text, code: text, display: text }))
+    .min(1)
+    .optional()
+    .describe('Reasons the clinician may give for not following the card'),
   links: z
     .array(
       z.strictObject({
-        label: text,
-        url: text,
-        type: z.enum(['absolute', 'smart']),
-        /** A string, or an object that is sent JSON-encoded. */
-        appContext: z.union([text, z.record(z.string(), z.unknown())]).optional(),
-        autolaunchable: z.boolean().optional(),
-        if: text.optional(),
+        label: text.describe('The link text'),
+        url: text.describe('The URL, with placeholders'),
+        type: z.enum(['absolute', 'smart']).describe('absolute: a web page; smart: a SMART app launch'),
+        appContext: z.union([text, z.record(z.string(), z.unknown())]).optional().describe('For smart links: a string, or an object that is sent JSON-encoded'),
+        autolaunchable: z.boolean().optional().describe('The EHR may launch the app without a click'),
+        if: text.optional().describe('Include the link only when this card value is non-empty'),
       }),
     )
     .min(1)
-    .optional(),
+    .optional()
+    .describe('Links to read more or to launch an app'),
 });
 
 export type CardTemplate = z.infer<typeof cardTemplateSchema>;

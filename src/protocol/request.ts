@@ -7,20 +7,12 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { badRequest, HttpError } from './errors.ts';
 import { type ContextField, type HookName, hookDefinition } from './hooks.ts';
 import { zodProblems } from './problems.ts';
+import { fhirServerUrlProblem } from './fhir-server-url.ts';
 
 /** A hookInstance: a UUID, optionally as a urn:uuid. */
 export const UUID = /^(urn:uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
 
 export const fhirAuthorizationSchema = z
   .object({
@@ -37,7 +29,13 @@ export const hookRequestSchema = z
   .object({
     hook: z.string().min(1, 'must be a non-empty string'),
     hookInstance: z.string().regex(UUID, 'must be a UUID'),
-    fhirServer: httpUrl.optional(),
+    fhirServer: z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = fhirServerUrlProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     fhirAuthorization: fhirAuthorizationSchema.optional(),
     context: z.record(z.string(), z.unknown()),
     prefetch: z.record(z.string(), z.unknown()).optional(),

@@ -55,7 +55,7 @@ export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTable
   };
 }
 
-function toSyntaxError(error: unknown): FhirPathSyntaxError {
+export function toSyntaxError(error: unknown): FhirPathSyntaxError {
   const message = error instanceof Error ? error.message : String(error);
   // fhirpath.js reports "line: 1; column: 9; message: mismatched input ..." (column 0-based).
   const match = /line: (\d+); column: (\d+); message: (.*)/s.exec(message);

@@ -17,7 +17,7 @@
  */
 import fhirpath, { type UserInvocationTable } from 'fhirpath';
 import { pooledCohortRisk } from './pooled-cohort.ts';
-import type { ValueSetIndex } from './valuesets.ts';
+import { ValueSetIndex } from './valuesets.ts';
 import { CONVERSION_FACTORS_TABLE, DRUG_STRENGTHS_TABLE, mmeTables, totalMme } from './mme.ts';
 import { daysCovered, supplyDays } from './supply.ts';
 
@@ -28,9 +28,6 @@ import { daysCovered, supplyDays } from './supply.ts';
  * instant, so one call sees one "today", the one its caller chose (rule tests pin it).
  */
 export const CLOCK = Symbol('cds-rules.clock');
-
-/** Names of the functions below; the authoring checks use it to tell a typo from a function. */
-export const CLINICAL_FUNCTION_NAMES = ['inValueSet', 'ageInYears', 'ageInMonths', 'pooledCohortRisk', 'mme', 'supplyDays', 'daysCovered'] as const;
 
 /** The data tables (rules/data/<name>.json) a function cannot work without. */
 export const FUNCTION_DATA_TABLES: Readonly<Record<string, readonly string[]>> = {
@@ -165,6 +162,10 @@ function callClock(ctx: FhirPathContext, name: string): Date {
   if (!(now instanceof Date)) throw new Error(`${name}() needs the call's clock (evaluate with EvaluationInput.now)`);
   return now;
 }
+
+/** Our FHIRPath extensions by name: the keys of the one table above (fhirpath.js's own clock
+ * functions, which we only re-seat on the call's clock, are not extensions), for the authoring checks. */
+export const CLINICAL_FUNCTION_NAMES: readonly string[] = Object.keys(clinicalFunctions(new ValueSetIndex())).filter((name) => !Object.hasOwn(CLOCK_FUNCTIONS, name));
 
 function medicationRequests(inputs: unknown[]): Record<string, unknown>[] {
   return inputs.map(unwrap).filter((r): r is Record<string, unknown> => (r as { resourceType?: unknown } | null)?.resourceType === 'MedicationRequest');

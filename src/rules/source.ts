@@ -95,16 +95,19 @@ export class YamlSource {
   }
 
   /**
-   * Position of character `offset` (0-based) inside the string value at `path`, accounting for
-   * the quote that opens a quoted scalar. Block scalars and folded lines fall back to the start.
+   * Position of character `offset` (0-based) inside the string value at `path`, in any scalar
+   * style: quoted, plain, and block scalars (`|`, `>-`) over several lines, where folding and
+   * indentation make the value differ from the text.
    */
   positionInString(path: readonly PathPart[], offset: number): { line: number; column: number } {
     const node = this.doc.getIn(path, true) as Node | undefined;
-    if (!node || !isScalar(node) || !node.range) return this.positionOf(path);
-    const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
-    const raw = this.file.text.slice(node.range[0], node.range[1]);
-    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' || raw.includes('\n')) return this.positionOf(path);
-    return this.at(node.range[0] + quoted + offset);
+    if (!node || !isScalar(node) || !node.range || typeof node.value !== 'string') return this.positionOf(path);
+    const text = this.file.text;
+    let start = node.range[0];
+    if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') start += 1;
+    // A block scalar's text starts on the line after its header (`|`, `>-`, ...).
+    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') start = text.indexOf('\n', start) + 1;
+    return this.at(alignInSource(node.value, text, start, node.range[1], offset, node.type === 'QUOTE_SINGLE' ? 'single' : node.type === 'QUOTE_DOUBLE' ? 'double' : 'none'));
   }
 
   problemAt(path: readonly PathPart[], message: string, severity: ContentProblem['severity'] = 'error', key = false): ContentProblem {
@@ -114,6 +117,18 @@ export class YamlSource {
 
   /** Turns schema issues into positioned problems; unknown keys point at the key itself. */
   zodProblems(error: z.ZodError, schema: z.ZodType, base: readonly PathPart[] = []): ContentProblem[] {
+    // `resource:` written for `resourceId:` is one mistake: the unknown key says so with
+    // "did you mean", and "missing required key 'resourceId'" beside it would be a second report.
+    const misspelt = new Set<string>();
+    for (const issue of error.issues) {
+      if (issue.code !== 'unrecognized_keys') continue;
+      const path = [...base, ...(issue.path as PathPart[])];
+      const known = knownKeysAt(schema, issue.path as PathPart[]).filter((name) => !this.keysAt(path).includes(name));
+      for (const k of issue.keys) {
+        const hint = /'(.*)'/.exec(didYouMean(k, known))?.[1];
+        if (hint) misspelt.add(JSON.stringify([...path, hint]));
+      }
+    }
     return error.issues.flatMap((issue) => {
       const path = [...base, ...(issue.path as PathPart[])];
       if (issue.code === 'unrecognized_keys') {
@@ -125,6 +140,7 @@ export class YamlSource {
         });
       }
       if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message) && path.length > 0) {
+        if (misspelt.has(JSON.stringify(path))) return [];
         const parent = path.slice(0, -1);
         const inside = parent.length ? ` in ${parent.join('.')}` : '';
         return [this.problemAt(parent, `missing required key '${String(path[path.length - 1])}'${inside} (expected ${issue.expected})`)];
@@ -150,6 +166,36 @@ export class YamlSource {
     const pos = this.lines.linePos(offset);
     return { line: pos.line, column: pos.col };
   }
+}
+
+/**
+ * Where character `offset` of a scalar's value stands in the file text `text[start, end)`.
+ * The value is the text less what YAML adds around it: indentation, line breaks folded into
+ * spaces, escapes and doubled quotes. Walking both in step, whitespace the value does not have
+ * is skipped in the text.
+ */
+function alignInSource(value: string, text: string, start: number, end: number, offset: number, quote: 'single' | 'double' | 'none'): number {
+  let r = start;
+  const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+  const skipTo = (c: string) => {
+    while (r < end && text[r] !== c && isSpace(text[r])) r++;
+  };
+  for (let i = 0; i < Math.min(offset, value.length) && r < end; i++) {
+    const c = value[i]!;
+    if (quote === 'single' && c === "'" && text.startsWith("''", r)) r += 2;
+    else if (text[r] === c) r++;
+    else if (quote === 'double' && text[r] === '\\') r += 2;
+    else if (isSpace(c)) {
+      // A line break folded into a space (or kept): the text has the break and the next indentation.
+      while (r < end && isSpace(text[r])) r++;
+    } else {
+      skipTo(c);
+      r++;
+    }
+  }
+  const next = value[offset];
+  if (next !== undefined && !isSpace(next)) skipTo(next);
+  return Math.min(r, end);
 }
 
 function parseYaml(text: string): { doc: Document; lines: LineCounter } {
