@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkContent } from '../../src/authoring/check.ts';
 import { jsonPort, type Started, startProcess } from '../support/processes.ts';
 import { bundle, medicationRequest } from '../support/requests.ts';
@@ -11,8 +11,11 @@ import { bundle, medicationRequest } from '../support/requests.ts';
 let dir: string;
 let server: Started;
 let base: string;
+/** Every shipped service (derived from the content, not hard-coded), compiled before the server starts. */
+let shipped: string[];
 
 beforeAll(async () => {
+  shipped = [...(await checkContent('.')).ruleSet!.services.keys()].sort();
   dir = mkdtempSync(join(tmpdir(), 'cds-reload-'));
   cpSync('rules', join(dir, 'rules'), { recursive: true });
   cpSync('cards', join(dir, 'cards'), { recursive: true });
@@ -55,7 +58,11 @@ const serviceIds = async () => ((await (await fetch(`${base}/cds-services`)).jso
 const health = async () => (await (await fetch(`${base}/health`)).json()) as { reload: { status: string; problems: string[] }; content: { services: number } };
 
 /** Polls until `check` passes; returns how long it took. */
-async function eventually(check: () => Promise<boolean>, limitMs = 5000): Promise<number> {
+// A reload compiles the whole content (about 0.8 s of CPU, several seconds on a loaded machine):
+// the limits are patience for "eventually", the bug they catch is "never".
+vi.setConfig({ testTimeout: 120_000 });
+
+async function eventually(check: () => Promise<boolean>, limitMs = 30_000): Promise<number> {
   const start = performance.now();
   while (performance.now() - start < limitMs) {
     if (await check()) return performance.now() - start;
@@ -97,7 +104,6 @@ describe('hot reload', () => {
     ]);
     expect(await duplicateSummary()).toMatch(/^Two NSAIDs:/);
     // The last good set: every shipped service (derived from the content, not hard-coded).
-    const shipped = [...(await checkContent('.')).ruleSet!.services.keys()].sort();
     expect((await serviceIds()).slice().sort()).toEqual(shipped);
 
     writeFileSync(rule, good);
@@ -152,10 +158,10 @@ describe('hot reload sees every way of saving a fix', () => {
     for (const [how, fix] of fixes) {
       it(`round ${round}: a fix saved by ${how} goes live`, async () => {
         writeFileSync(rule(), broken());
-        await eventually(async () => (await health()).reload.status === 'error', 10_000);
+        await eventually(async () => (await health()).reload.status === 'error');
         fix();
         expect(readFileSync(rule(), 'utf8')).toBe(good);
-        const ms = await eventually(async () => (await health()).reload.status === 'ok', 10_000);
+        const ms = await eventually(async () => (await health()).reload.status === 'ok');
         console.log(`fix by ${how} live after ${ms.toFixed(0)} ms`);
       });
     }
