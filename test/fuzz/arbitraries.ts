@@ -4,7 +4,7 @@
  * UTF-8, wrong content types and methods, odd paths, and garbage or near-miss JWTs.
  */
 import fc from 'fast-check';
-import { patientViewRequest, warfarinIbuprofenRequest } from '../support/requests.ts';
+import { opioidOrder, patientViewRequest, warfarinIbuprofenRequest } from '../support/requests.ts';
 
 export const SERVICES = ['drug-interactions', 'renal-dosing', 'allergy-check', 'preventive-care'];
 
@@ -143,7 +143,6 @@ export const authorization = fc.oneof(
 export const propertyName = fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'toLocaleString', '__defineGetter__');
 
 const UCUM = 'http://unitsofmeasure.org';
-const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
 /**
  * An opioid order-sign call whose dose unit, timing unit or code, supply unit or medication code
@@ -159,17 +158,8 @@ export const propertyNamedUnitsRequest = fc
     medicationCode: fc.oneof(propertyName, fc.constant('1049683')),
   })
   .map((k) => {
-    const order = (id: string, code: string, dose: Record<string, unknown>, timing: Record<string, unknown>, supplyUnit: string) => ({
-      resourceType: 'MedicationRequest',
-      id,
-      status: 'draft',
-      intent: 'order',
-      subject: { reference: 'Patient/p1' },
-      authoredOn: new Date().toISOString().slice(0, 10),
-      medicationCodeableConcept: { coding: [{ system: RXNORM_SYSTEM, code, display: `drug ${id}` }] },
-      dosageInstruction: [{ doseAndRate: [{ doseQuantity: dose }], timing }],
-      dispenseRequest: { expectedSupplyDuration: { value: 30, unit: supplyUnit, system: UCUM, code: supplyUnit } },
-    });
+    const order = (id: string, code: string, dose: Record<string, unknown>, timing: Record<string, unknown>, supplyUnit: string) =>
+      opioidOrder({ id, code, dose, timing, supplyUnit });
     return {
       hook: 'order-sign',
       hookInstance: crypto.randomUUID(),

@@ -12,7 +12,7 @@ import { expandTemplate } from '../../src/protocol/prefetch-template.ts';
 import { dosesPerDay, mmeOfRequest, mmeTables } from '../../src/rules/mme.ts';
 import { supplyDays } from '../../src/rules/supply.ts';
 import { post, shippedRuleSet, testApp } from '../support/app.ts';
-import { bundle, RXNORM } from '../support/requests.ts';
+import { bundle, opioidOrder, RXNORM } from '../support/requests.ts';
 
 /** Names every plain object answers to. */
 export const PROPERTY_NAMES = [
@@ -91,18 +91,7 @@ describe('tables keyed by request data treat Object.prototype names as unknown',
     const t = await testApp();
     try {
       const service = (await shippedRuleSet()).services.get('opioidcds-04-05-order-sign')!;
-      const thirtyDays = { expectedSupplyDuration: { value: 30, unit: 'days', system: UCUM, code: 'd' } };
-      const order = (id: string, code: string, display: string, dose: Record<string, unknown>, timing: Record<string, unknown>) => ({
-        resourceType: 'MedicationRequest',
-        id,
-        status: 'draft',
-        intent: 'order',
-        subject: { reference: 'Patient/p1' },
-        authoredOn: new Date().toISOString().slice(0, 10),
-        medicationCodeableConcept: { coding: [{ system: RXNORM, code, display }] },
-        dosageInstruction: [{ doseAndRate: [{ doseQuantity: dose }], timing }],
-        dispenseRequest: thirtyDays,
-      });
+      const order = (id: string, code: string, display: string, dose: Record<string, unknown>, timing: Record<string, unknown>) => opioidOrder({ id, code, display, dose, timing });
       for (const key of PROPERTY_NAMES) {
         const res = await post(t.app, '/cds-services/opioidcds-04-05-order-sign', {
           hook: 'order-sign',

@@ -61,3 +61,19 @@ export function patientViewRequest(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+/** A draft opioid order with the dose, timing and supply unit given (for MME calls). */
+export function opioidOrder(o: { id: string; code: string; display?: string; dose: Record<string, unknown>; timing: Record<string, unknown>; supplyUnit?: string }) {
+  const supplyUnit = o.supplyUnit ?? 'd';
+  return {
+    resourceType: 'MedicationRequest',
+    id: o.id,
+    status: 'draft',
+    intent: 'order',
+    subject: { reference: 'Patient/p1' },
+    authoredOn: new Date().toISOString().slice(0, 10),
+    medicationCodeableConcept: { coding: [{ system: RXNORM, code: o.code, display: o.display ?? `drug ${o.id}` }] },
+    dosageInstruction: [{ doseAndRate: [{ doseQuantity: o.dose }], timing: o.timing }],
+    dispenseRequest: { expectedSupplyDuration: { value: 30, unit: supplyUnit, system: 'http://unitsofmeasure.org', code: supplyUnit } },
+  };
+}
