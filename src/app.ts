@@ -12,6 +12,7 @@ import { CallCounts } from './http/call-counts.ts';
 import { limitBody } from './http/body-limit.ts';
 import { errorResponse, httpError, onError } from './http/errors.ts';
 import { feedbackRoute } from './http/feedback-route.ts';
+import { type HealthFacts, healthAnswer } from './http/health.ts';
 import { hookRoutes } from './http/hook-route.ts';
 import { readJsonBody } from './http/json-body.ts';
 import type { Routes, RunCall } from './http/routes.ts';
@@ -33,8 +34,8 @@ export interface AppDeps {
   log?: Logger;
   now?: () => Date;
   newUuid?: () => string;
-  /** Extra facts for `GET /health` from the shell (reload state, database). */
-  health?: () => Record<string, unknown>;
+  /** Facts for `GET /health` from the shell (reload state, database, auth); degraded when a reload failed. */
+  health?: () => HealthFacts;
   /**
    * Runs a hook call somewhere else than on this thread (the Node shell's worker pool, which can
    * stop a call that overruns). Gets the raw request; default: `callService` here.
@@ -94,7 +95,10 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
 
   hookRoutes(app, routes);
   feedbackRoute(app, routes);
-  app.get('/health', (c) => c.json({ status: 'ok', content: deps.ruleSet().counts, calls: counts.snapshot(), ...deps.health?.() }));
+  app.get('/health', (c) => {
+    const { status, body } = healthAnswer(deps.ruleSet().counts, deps.health?.());
+    return c.json({ ...body, calls: counts.snapshot() }, status);
+  });
   for (const path of ['/cds-services', '/cds-services/:id', '/cds-services/:id/feedback']) {
     const allow = path === '/cds-services' ? 'GET, OPTIONS' : 'POST, OPTIONS';
     app.all(path, (c) => errorResponse(httpError(405, `${c.req.method} is not allowed here`, 'not-supported'), { allow }));

@@ -24,3 +24,27 @@ describe('feedback settings', () => {
     expect(() => serviceConfigFromVars({ CDS_FEEDBACK_MAX_TEXT: 'lots' })).toThrow('CDS_FEEDBACK_MAX_TEXT="lots": expected a whole number from 1 to 1000000');
   });
 });
+
+describe('CDS_CORS_ORIGINS', () => {
+  it('takes a comma-separated list of origins, or *', () => {
+    expect(serviceConfigFromVars({}).corsOrigins).toEqual(['*']);
+    expect(serviceConfigFromVars({ CDS_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    expect(serviceConfigFromVars({ CDS_CORS_ORIGINS: 'https://sandbox.cds-hooks.org, http://localhost:8080' }).corsOrigins).toEqual([
+      'https://sandbox.cds-hooks.org',
+      'http://localhost:8080',
+    ]);
+  });
+
+  it.each([
+    ['not-an-origin'],
+    ['sandbox.cds-hooks.org'],
+    ['https://sandbox.cds-hooks.org/'],
+    ['https://sandbox.cds-hooks.org/path'],
+    ['ftp://files.example.org'],
+    ['https://a.example.org,,nope'],
+  ])('refuses %j naming the variable', (value) => {
+    expect(() => serviceConfigFromVars({ CDS_CORS_ORIGINS: value })).toThrow(
+      /^CDS_CORS_ORIGINS=".*": '.*' is not an origin; expected \* or comma-separated origins such as https:\/\/sandbox\.cds-hooks\.org \(scheme, host and port, no path\)$/,
+    );
+  });
+});

@@ -53,6 +53,31 @@ export function urlVar(vars: Vars, name: string): string | undefined {
 }
 
 /**
+ * `*`, or a comma-separated list of origins exactly as a browser sends them in `Origin`
+ * (scheme, host and port: no path, no trailing slash), which is what CORS compares. A bare host
+ * or a URL with a path would never match, and CORS would silently refuse every browser.
+ */
+export function originsVar(vars: Vars, name: string): string[] | undefined {
+  const raw = stringVar(vars, name);
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.length === 1 && items[0] === '*') return ['*'];
+  for (const item of items) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(item);
+      if (url.protocol === 'https:' || url.protocol === 'http:') origin = url.origin;
+    } catch {}
+    if (origin !== item) {
+      throw new SettingsError(
+        `${name}=${JSON.stringify(raw)}: '${item}' is not an origin; expected * or comma-separated origins such as https://sandbox.cds-hooks.org (scheme, host and port, no path)`,
+      );
+    }
+  }
+  return items;
+}
+
+/**
  * The core's settings (ServiceConfig) from `CDS_*` variables. The trusted clients come from the
  * shell (Node can read them from a file), and decide whether `CDS_PUBLIC_URL` is required and
  * whether production may run open.
@@ -74,7 +99,7 @@ export function serviceConfigFromVars(vars: Vars, trustedClients: TrustedClient[
     maxSelections: intVar(vars, 'CDS_MAX_SELECTIONS', DEFAULT_CONFIG.maxSelections, 1, 10_000_000),
     maxResources: intVar(vars, 'CDS_MAX_RESOURCES', DEFAULT_CONFIG.maxResources, 1, 10_000_000),
     prefetchMaxPages: intVar(vars, 'CDS_PREFETCH_MAX_PAGES', DEFAULT_CONFIG.prefetchMaxPages, 1, 100),
-    corsOrigins: (stringVar(vars, 'CDS_CORS_ORIGINS') ?? '*').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: originsVar(vars, 'CDS_CORS_ORIGINS') ?? ['*'],
     storePayloads: oneOfVar(vars, 'CDS_STORE_PAYLOADS', 'false', ['true', 'false'] as const) === 'true',
     publicUrl,
     trustedClients,

@@ -44,7 +44,7 @@ export async function importValueSet(root: string, file: string, options: { id?:
     ...(vs.name ? { name: vs.name } : {}),
     ...(vs.title ? { title: vs.title } : {}),
     ...(vs.version ? { version: vs.version } : {}),
-    status: 'active',
+    status: statusOf(record.status, file),
     description: `Origin: ${origin.join(', ')}.${vs.description ? ` ${vs.description}` : ''}`,
     expansion: {
       timestamp: (vs.expansion as { timestamp?: string } | undefined)?.timestamp ?? new Date().toISOString(),
@@ -64,4 +64,13 @@ export async function importValueSet(root: string, file: string, options: { id?:
   const unknown = [...bySystem.keys()].filter((s) => !Object.hasOwn(KNOWN_CODE_SYSTEMS, s));
   if (unknown.length > 0) println(yellow(`${unknown.length} code system(s) not known: check they are what the EHR sends`));
   return 0;
+}
+
+const STATUSES = ['draft', 'active', 'retired', 'unknown'];
+
+/** The publisher's status stands (a draft imported stays a draft); none given: active. */
+function statusOf(status: unknown, file: string): string {
+  if (status === undefined) return 'active';
+  if (typeof status === 'string' && STATUSES.includes(status)) return status;
+  throw new UsageError(`${file}: status ${JSON.stringify(status)} is not a ValueSet status; expected one of ${STATUSES.join(', ')}`);
 }

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { HOOK_NAMES, isHookName } from '../protocol/hooks.ts';
 import { PLACEHOLDER_REFERENCE } from '../rules/compile.ts';
 import { SERVICE_ID } from '../rules/content.ts';
+import { didYouMean } from '../rules/source.ts';
 import { UsageError } from './args.ts';
 import { green, println } from './output.ts';
 
@@ -26,12 +27,16 @@ export async function scaffold(root: string, target: string, hookOption?: string
     if (existsSync(file)) throw new UsageError(`${file} already exists`);
   }
 
-  let hook = hookOption ?? 'patient-view';
+  if (hookOption !== undefined && !isHookName(hookOption)) {
+    throw new UsageError(`--hook '${hookOption}' is not a hook this service knows${didYouMean(hookOption, HOOK_NAMES)}; expected one of ${HOOK_NAMES.join(', ')}`);
+  }
+  let hook: string = hookOption ?? 'patient-view';
   if (existsSync(serviceFile)) {
     const declared = /^hook:\s*([\w-]+)/m.exec(await readFile(serviceFile, 'utf8'))?.[1];
+    if (declared && hookOption !== undefined && declared !== hookOption) {
+      throw new UsageError(`service '${serviceId}' answers ${declared} (rules/${serviceId}/service.yaml), not ${hookOption}: leave out --hook, or name another service`);
+    }
     if (declared) hook = declared;
-  } else if (!isHookName(hook)) {
-    throw new UsageError(`--hook must be one of ${HOOK_NAMES.join(', ')}`);
   }
   const orders = hook === 'order-select' || hook === 'order-sign';
 

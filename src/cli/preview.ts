@@ -13,7 +13,7 @@ import { MemoryFhirServer } from '../authoring/memory-fhir.ts';
 import { runCase } from '../authoring/rule-tests.ts';
 import type { Card } from '../protocol/card.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
-import { type RuleFailure, type RuleReport, runHook } from '../pipeline/run.ts';
+import { type HookResult, type RuleFailure, type RuleReport, runHook } from '../pipeline/run.ts';
 import type { CompiledService, RuleSet } from '../rules/compile.ts';
 import type { RuleExplanation } from '../rules/evaluate.ts';
 import { formatProblem } from '../rules/source.ts';
@@ -73,6 +73,7 @@ export async function preview(root: string, file: string, options: PreviewOption
   const services = [...ruleSet.services.values()].filter((s) => (options.service ? s.id === options.service : s.hook === body.hook));
   if (services.length === 0) throw new UsageError(options.service ? `no service '${options.service}'` : `no service answers '${String(body.hook)}'`);
   checkWhy(services, options.why);
+  const notRun: string[] = [];
   for (const service of services) {
     const call = { ...body, hook: service.hook, hookInstance: crypto.randomUUID() };
     const result = await runHook(
@@ -87,6 +88,13 @@ export async function preview(root: string, file: string, options: PreviewOption
       call,
       { explain: options.why !== undefined },
     );
+    // Without --service every service of the hook is tried; one the request has no data for
+    // is listed at the end with the reason, not shown as a raw error.
+    const lacking = options.service ? undefined : whyNotRun(service, result);
+    if (lacking) {
+      notRun.push(`not run: ${service.id}: ${lacking}`);
+      continue;
+    }
     println(bold(`── ${service.id} (${service.hook})`));
     if (result.rejected) {
       println(red(`   answered ${result.rejected.status}: ${result.rejected.problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join('; ')}`));
@@ -94,7 +102,27 @@ export async function preview(root: string, file: string, options: PreviewOption
     }
     show(service, { cards: result.response!.cards, rules: result.rules, failed: result.failed, explanation: result.explanation ?? [] }, options.why);
   }
+  for (const line of notRun) println(dim(line));
   return 0;
+}
+
+/**
+ * Why a service could not run on this request, or undefined when it ran: 412 (prefetch it
+ * lacks), or every enabled rule skipped for want of prefetch (once a missing key degrades the
+ * answer instead of failing the call).
+ */
+function whyNotRun(service: CompiledService, result: HookResult): string | undefined {
+  if (result.rejected) {
+    if (result.rejected.status !== 412) return undefined;
+    const keys = result.rejected.problems.map((p) => p.field?.replace(/^prefetch\./, '') ?? '?');
+    const reasons = [...new Set(result.rejected.problems.map((p) => p.message))];
+    const noServer = reasons.every((r) => r.includes('names no fhirServer'));
+    return `the request lacks prefetch ${keys.join(', ')} (${noServer ? 'no fhirServer to fetch it from' : reasons.join('; ')})`;
+  }
+  const skipped = result.skipped.filter((s) => s.reason === 'prefetch-unavailable');
+  const enabled = service.rules.filter((r) => r.enabled);
+  if (enabled.length === 0 || !enabled.every((r) => skipped.some((s) => s.rule === r.id))) return undefined;
+  return `the request lacks prefetch ${[...new Set(skipped.flatMap((s) => s.prefetch ?? []))].join(', ')} (every rule needs it)`;
 }
 
 /** `--why` names a rule of a service previewed, or the author mistyped it. */

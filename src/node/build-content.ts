@@ -2,7 +2,9 @@
  * `npm run build:content`: the Worker's content step. A Worker has no filesystem, and FHIRPath
  * compiles to closures that cannot be serialised, so the build validates the content with the
  * same loader and compiler as the Node shell and bundles the file *texts*; the Worker compiles
- * them again at start-up (src/worker/content.ts). Any error fails the build with path:line:col.
+ * them again at start-up (src/worker/app.ts). Any error fails the build with path:line:col;
+ * with CDS_CONTENT_BUILD=dev (`npm run dev:worker` sets it) it writes a bundle of the problems
+ * instead, which the Worker answers 503 with, and succeeds, so `wrangler dev` keeps serving.
  *
  * Usage: node --import tsx src/node/build-content.ts [contentDir=.] [outFile=build/content.json]
  */
@@ -17,15 +19,26 @@ const [contentDir = '.', outFile = 'build/content.json'] = process.argv.slice(2)
 
 const { ruleSet, problems, files } = await loadContent(resolve(contentDir));
 for (const p of problems) console.error(formatProblem(p));
+const builtAt = new Date().toISOString();
 if (!ruleSet) {
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (process.env.CDS_CONTENT_BUILD === 'dev') {
+    // `npm run dev:worker`: a failed build leaves wrangler serving nothing and requests hang for
+    // minutes; a bundle of the problems makes the Worker answer 503 with them at once instead.
+    const bundle: ContentBundle = { files: [], builtAt, problems: errors.map(formatProblem) };
+    await mkdir(dirname(resolve(outFile)), { recursive: true });
+    await writeFile(outFile, `${JSON.stringify(bundle)}\n`);
+    console.error(`content has ${errors.length} error(s); the dev Worker answers 503 with them until they are fixed`);
+    process.exit(0);
+  }
   // A bundle left from an earlier build must not be served or tested as if it were this content.
   await rm(outFile, { force: true });
-  console.error(`content has ${problems.filter((p) => p.severity === 'error').length} error(s); no bundle written`);
+  console.error(`content has ${errors.length} error(s); no bundle written`);
   process.exit(1);
 }
 
 // Rule example patients (*.test.yaml) are authoring material: they stay out of the Worker.
-const bundle: ContentBundle = { files: files.filter((f) => classifyContentPath(f.path)?.kind !== 'test') };
+const bundle: ContentBundle = { files: files.filter((f) => classifyContentPath(f.path)?.kind !== 'test'), builtAt };
 await mkdir(dirname(resolve(outFile)), { recursive: true });
 await writeFile(outFile, `${JSON.stringify(bundle)}\n`);
 const bytes = Buffer.byteLength(JSON.stringify(bundle));

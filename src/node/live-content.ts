@@ -4,27 +4,21 @@
  * call ever sees half a set; a broken edit leaves the last good set serving and its problems
  * on /health and in the log.
  */
-import { type FSWatcher, watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { type FSWatcher, watch as chokidarWatch } from 'chokidar';
 import { join } from 'node:path';
+import type { ReloadFacts } from '../http/health.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RuleSet } from '../rules/compile.ts';
 import { formatProblem } from '../rules/source.ts';
-import { loadContent, readContentFiles } from './content-files.ts';
+import { loadContent } from './content-files.ts';
 
-export interface ReloadState {
-  status: 'ok' | 'error';
-  /** When the last attempt finished (ISO time). */
-  at: string;
-  /** `path:line:col: message` of the last failed attempt; empty when it succeeded. */
-  problems: string[];
-}
+/** The last reload attempt, as `/health` shows it (src/http/health.ts). */
+export type ReloadState = Omit<ReloadFacts, 'watching'>;
 
 export class LiveContent {
   private current: RuleSet;
   private state: ReloadState;
   private watchers: FSWatcher[] = [];
-  private poller?: ReturnType<typeof setInterval>;
   private timer?: ReturnType<typeof setTimeout>;
   private running?: Promise<void>;
   private again = false;
@@ -82,39 +76,40 @@ export class LiveContent {
     }
   }
 
-  /** Watches rules/ and cards/; a burst of events (an editor saving) becomes one reload. */
-  watch(debounceMs = 100): void {
+  /**
+   * Watches rules/ and cards/ with chokidar; a burst of events (an editor saving) becomes one
+   * reload. chokidar watches each folder and re-arms on a file that a tool replaced by renaming
+   * over it (vim, `sed -i`, git): Node's recursive `fs.watch` lost such a file on Linux and
+   * never reported it again (docs/architecture.md, "Hot reload").
+   */
+  watch(debounceMs = 100, polling = false): void {
     const schedule = () => {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), debounceMs);
     };
-    try {
-      for (const folder of ['rules', 'cards']) {
-        this.watchers.push(watch(join(this.root, folder), { recursive: true }, schedule));
+    const watcher = chokidarWatch(
+      ['rules', 'cards'].map((folder) => join(this.root, folder)),
+      { ignoreInitial: true, atomic: true, usePolling: polling, interval: 500, binaryInterval: 500 },
+    );
+    watcher.on('all', schedule);
+    watcher.on('error', (error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (polling || (code !== 'ENOSPC' && code !== 'EMFILE')) {
+        this.log.error('content watcher error', { error: (error as Error).name, code });
+        return;
       }
-    } catch (error) {
-      // No recursive watching here (or a folder is missing): compare file stamps instead.
-      this.log.warn('file watching unavailable; polling content every 500 ms', { error: (error as Error).name });
-      for (const w of this.watchers) w.close();
-      this.watchers = [];
-      let last = '';
-      this.poller = setInterval(async () => {
-        const stamp = await this.stamp();
-        if (last && stamp !== last) schedule();
-        last = stamp;
-      }, 500);
-    }
+      // Out of inotify watches or file handles: compare file stamps instead.
+      this.log.warn('file watching unavailable; polling content every 500 ms', { code });
+      void watcher.close();
+      this.watchers = this.watchers.filter((w) => w !== watcher);
+      this.watch(debounceMs, true);
+    });
+    this.watchers.push(watcher);
   }
 
   close(): void {
-    for (const w of this.watchers) w.close();
-    clearInterval(this.poller);
+    for (const w of this.watchers) void w.close();
+    this.watchers = [];
     clearTimeout(this.timer);
-  }
-
-  private async stamp(): Promise<string> {
-    const files = await readContentFiles(this.root);
-    const stamps = await Promise.all(files.map(async (f) => `${f.path}:${(await stat(join(this.root, f.path))).mtimeMs}:${f.text.length}`));
-    return stamps.join('|');
   }
 }

@@ -7,6 +7,13 @@ import { formatProblem, type SourceFile } from '../rules/source.ts';
 
 export interface ContentBundle {
   files: SourceFile[];
+  /** When the build ran (ISO time): `/health` shows it, so one can tell which content is served. */
+  builtAt?: string;
+  /**
+   * Only from a development build (`npm run dev:worker`) of content that does not compile: its
+   * `path:line:col` problems, which the Worker answers with (503) instead of serving.
+   */
+  problems?: string[];
 }
 
 /** Compiles a bundle; throws (so the Worker refuses to start) if it does not compile. */

@@ -1,16 +1,32 @@
 /** The authoring command line, run as authors run it: `node bin/cds-rules.mjs <command>`. */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkContent } from '../../src/authoring/check.ts';
+import { spawn } from 'node:child_process';
 import { runToEnd } from '../support/processes.ts';
+
+// Each test runs the CLI as a process, some three times; on a loaded machine that exceeds 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 const cli = (...args: string[]) => runToEnd(['bin/cds-rules.mjs', ...args], { NO_COLOR: '1' });
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+
+/** A bash pipeline from the repository root (stdin closed, no colour). */
+function shell(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', script], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** A temp content folder: a copy of the shipped content, or empty. */
 function contentDir(copy = true): string {
@@ -22,6 +38,26 @@ function contentDir(copy = true): string {
   }
   return dir;
 }
+
+describe('the cds-rules launcher', () => {
+  it('runs a bundle of the sources, built again when a source changes (never a stale one)', async () => {
+    const copy = contentDir(false);
+    cpSync('bin', join(copy, 'bin'), { recursive: true });
+    cpSync('src', join(copy, 'src'), { recursive: true });
+    symlinkSync(resolve('node_modules'), join(copy, 'node_modules'));
+    const run = () => runToEnd([join(copy, 'bin', 'cds-rules.mjs'), '--help'], { NO_COLOR: '1' });
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('check [dir]');
+    expect(readdirSync(join(copy, 'build')).filter((d) => d.startsWith('cli-'))).toHaveLength(1);
+    const main = join(copy, 'src', 'cli', 'main.ts');
+    writeFileSync(main, readFileSync(main, 'utf8').replace('validate services, rules', 'VALIDATE services, rules'));
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('VALIDATE services, rules');
+    expect(readdirSync(join(copy, 'build')).filter((d) => d.startsWith('cli-'))).toHaveLength(2);
+  });
+});
 
 describe('cds-rules check', () => {
   it('passes the shipped content', async () => {
@@ -103,6 +139,39 @@ describe('cds-rules test', () => {
   });
 });
 
+describe('cds-rules test --rule', () => {
+  it('runs only the rule of exactly that id', async () => {
+    // warfarin-nsaid-gastroprotected contains the id: a substring match ran both.
+    const { code, stdout } = await cli('test', '--rule', 'warfarin-nsaid');
+    const cases = (await checkContent('.')).tests.find((t) => t.ruleId === 'warfarin-nsaid')!.cases.length;
+    expect(code).toBe(0);
+    expect(stdout.split('\n').filter((l) => l.startsWith('rules/'))).toEqual(['rules/drug-interactions/warfarin-nsaid.test.yaml']);
+    expect(stdout.trim().split('\n').at(-1)).toBe(`${cases} passed, 0 failed`);
+  });
+
+  it('says so when no rule has that id, with the ids it may have meant, and exits 2', async () => {
+    const partial = await cli('test', '--rule', 'metformin');
+    expect(partial.code).toBe(2);
+    expect(partial.stderr).toContain("cds-rules: no rule named 'metformin' (did you mean 'metformin-egfr-30-45-start' or 'metformin-egfr-below-30'?)");
+    const typo = await cli('test', '--rule', 'duplicate-nsiad');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("cds-rules: no rule named 'duplicate-nsiad' (did you mean 'duplicate-nsaid'?)");
+    const none = await cli('test', '--rule', 'zzz');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("cds-rules: no rule named 'zzz'\n");
+  });
+
+  it('times the first case without the warm-up, which it reports on its own line', async () => {
+    const { code, stdout } = await cli('test', '--rule', 'duplicate-nsaid');
+    expect(code).toBe(0);
+    const lines = stdout.split('\n');
+    const warmUp = lines.findIndex((l) => /^warm-up \(module loading and JIT, not counted\): \d+ ms$/.test(l));
+    const firstCase = lines.findIndex((l) => l.includes('✓'));
+    expect(warmUp).toBeGreaterThanOrEqual(0);
+    expect(warmUp).toBeLessThan(firstCase);
+  });
+});
+
 describe('cds-rules new', () => {
   for (const [target, hook] of [
     ['wellness/flu-vaccine', 'patient-view'],
@@ -122,6 +191,20 @@ describe('cds-rules new', () => {
       expect(tested.code).toBe(0);
     });
   }
+
+  it('refuses an unknown hook, naming the one it may have meant', async () => {
+    const dir = contentDir(false);
+    const { code, stderr } = await cli('new', 'orders/first-check', '--hook', 'order-signed', '--dir', dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain("cds-rules: --hook 'order-signed' is not a hook this service knows (did you mean 'order-sign'?); expected one of patient-view, order-select, order-sign");
+  });
+
+  it('refuses a --hook that differs from the existing service', async () => {
+    const dir = contentDir();
+    const { code, stderr } = await cli('new', 'drug-interactions/extra-check', '--hook', 'patient-view', '--dir', dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain("cds-rules: service 'drug-interactions' answers order-sign (rules/drug-interactions/service.yaml), not patient-view");
+  });
 
   it('refuses a malformed target with exit code 2', async () => {
     const { code, stderr } = await cli('new', 'Bad Name');
@@ -159,6 +242,29 @@ describe('cds-rules preview', () => {
     expect(stdout).toContain('○ Prescribe naloxone nasal spray  [create MedicationRequest]');
     expect(stdout).toMatch(/opioid-benzodiazepine\s+fired\s+\d+\.\d\d/);
     expect(stdout).toMatch(/warfarin-nsaid\s+quiet\s+\d+\.\d\d/);
+  });
+
+  it('without --service shows the services that could run, and says why the others did not', async () => {
+    const dir = contentDir(false);
+    const request = join(dir, 'request.json');
+    writeFileSync(request, JSON.stringify(oxycodoneForPatientOnAlprazolam()));
+    const { code, stdout } = await cli('preview', request);
+    expect(code).toBe(0);
+    expect(stdout).toContain('── drug-interactions (order-sign)');
+    expect(stdout).toContain('▲ WARNING  Avoid prescribing oxycodone hydrochloride 5 MG Oral Tablet with alprazolam 0.5 MG Oral Tablet');
+    expect(stdout).not.toContain('answered 412');
+    expect(stdout).not.toContain('── renal-dosing');
+    expect(stdout).toMatch(/^not run: renal-dosing: the request lacks prefetch egfr \(no fhirServer to fetch it from\)$/m);
+  });
+
+  it('stops quietly when its reader goes away (| head)', async () => {
+    const file = 'test/fixtures/synthea/Debora709_Mayer370.bundle.json';
+    for (const reader of ['head -n 1', 'true']) {
+      const { code, stdout, stderr } = await shell(`node bin/cds-rules.mjs preview ${file} | ${reader}; echo "exit \${PIPESTATUS[0]}"`);
+      expect(stderr).toBe('');
+      expect(stdout.trim().split('\n').at(-1)).toBe('exit 0');
+      expect(code).toBe(0);
+    }
   });
 
   it('--why prints the rule\'s tree: each condition\'s state, the defines it read with their values, its time', async () => {
@@ -244,6 +350,15 @@ describe('cds-rules import-valueset', () => {
     const again = await cli('import-valueset', source, '--id', 'my-warfarin', '--dir', dir);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists; use --force');
+  });
+
+  it('keeps the status of the value set it imports (draft stays draft)', async () => {
+    const dir = contentDir(false);
+    mkdirSync(join(dir, 'rules'));
+    const source = join(dir, 'draft.json');
+    writeFileSync(source, JSON.stringify({ resourceType: 'ValueSet', id: 'draft-set', status: 'draft', expansion: { contains: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '855332' }] } }));
+    expect((await cli('import-valueset', source, '--dir', dir)).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'rules', 'valuesets', 'draft-set.json'), 'utf8')).status).toBe('draft');
   });
 
   it('refuses a file that is not a ValueSet', async () => {

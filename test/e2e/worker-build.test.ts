@@ -31,6 +31,17 @@ describe('the Worker content build', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('a development build (npm run dev:worker) of broken content succeeds with a bundle of the problems, which the Worker answers 503 with', async () => {
+    const content = join(dir, 'broken');
+    const out = join(dir, 'broken-dev.json');
+    const { code, stderr } = await runToEnd(['--import', 'tsx', 'src/node/build-content.ts', content, out], { CDS_CONTENT_BUILD: 'dev' });
+    expect(code).toBe(0);
+    expect(stderr).toContain('content has 1 error(s); the dev Worker answers 503 with them until they are fixed');
+    const bundle = JSON.parse(readFileSync(out, 'utf8')) as ContentBundle;
+    expect(bundle.files).toEqual([]);
+    expect(bundle.problems).toEqual([expect.stringMatching(/rules\/demo\/broken\.yaml:5:7: card template 'nope' does not exist in cards\//)]);
+  });
+
   it('bundles the shipped content without the example patients, and it compiles to what Node serves', async () => {
     const out = join(dir, 'content.json');
     const { code, stdout } = await build('.', out);

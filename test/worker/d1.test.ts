@@ -31,7 +31,15 @@ describe('the Worker entry with D1', () => {
   it('serves the bundled content and says it stores to D1', async () => {
     const res = await worker.fetch('https://cds.example.org/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', content: { services: expect.any(Number), rules: expect.any(Number), cards: expect.any(Number), valueSets: expect.any(Number), libraries: expect.any(Number), dataTables: expect.any(Number) }, calls: expect.objectContaining({ ok: expect.any(Number), degraded: expect.any(Number), rejected: expect.any(Number) }), database: 'd1' });
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      content: { services: expect.any(Number), rules: expect.any(Number), cards: expect.any(Number), valueSets: expect.any(Number), libraries: expect.any(Number), dataTables: expect.any(Number) },
+      database: 'd1',
+      calls: expect.objectContaining({ ok: expect.any(Number), degraded: expect.any(Number), rejected: expect.any(Number) }),
+      auth: 'open',
+      // The Worker's content is fixed by its build; the build's time says which content it is.
+      reload: { watching: false, status: 'ok', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), problems: [] },
+    });
   });
 
   it('writes a hook call and its card to D1, and feedback linked to them, read back through the binding', async () => {
