@@ -4,29 +4,17 @@
  * the Worker shell from a binding; both validate it with this one schema.
  */
 import { z } from 'zod';
-import { fieldPath } from '../protocol/problems.ts';
+import { firstIssue } from '../protocol/problems.ts';
+import { httpUrl, httpUrlSchema } from '../protocol/validators.ts';
 
 /** http is only acceptable on the loopback interface (tests, a local EHR simulator). */
 function isSafeUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    if (url.username || url.password) return false;
-    if (url.protocol === 'https:') return true;
-    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  } catch {
-    return false;
-  }
+  const url = httpUrl(value, { credentials: false });
+  return url?.protocol === 'https:' || (url !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
 }
 
 const keyUrl = z.string().refine(isSafeUrl, 'must be an https URL (http only on 127.0.0.1/localhost)');
-const serverUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
+const serverUrl = httpUrlSchema({ credentials: false });
 
 const jwkSchema = z.looseObject({ kty: z.string().min(1, 'must name the key type') });
 
@@ -63,8 +51,7 @@ export const trustedClientsSchema = z
 export function parseTrustedClients(data: unknown, where: string): TrustedClient[] {
   const parsed = trustedClientsSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${where}: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
+    throw new Error(`${where}: ${firstIssue(parsed.error, 'the value')}`);
   }
   return parsed.data;
 }

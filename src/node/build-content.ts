@@ -2,7 +2,7 @@
  * `npm run build:content`: the Worker's content step. A Worker has no filesystem, and FHIRPath
  * compiles to closures that cannot be serialised, so the build validates the content with the
  * same loader and compiler as the Node shell and bundles the file *texts*; the Worker compiles
- * them again at start-up (src/worker/content.ts). Any error fails the build with path:line:col.
+ * them again at start-up (src/worker/bundle.ts). Any error fails the build with path:line:col.
  *
  * Usage: node --import tsx src/node/build-content.ts [contentDir=.] [outFile=build/content.json]
  */

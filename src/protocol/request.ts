@@ -7,20 +7,10 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { badRequest, HttpError } from './errors.ts';
 import { type ContextField, type HookName, hookDefinition } from './hooks.ts';
 import { zodProblems } from './problems.ts';
+import { FHIR_ID, httpUrlSchema, RELATIVE_REFERENCE } from './validators.ts';
 
 /** A hookInstance: a UUID, optionally as a urn:uuid. */
 export const UUID = /^(urn:uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
 
 export const fhirAuthorizationSchema = z
   .object({
@@ -37,7 +27,7 @@ export const hookRequestSchema = z
   .object({
     hook: z.string().min(1, 'must be a non-empty string'),
     hookInstance: z.string().regex(UUID, 'must be a UUID'),
-    fhirServer: httpUrl.optional(),
+    fhirServer: httpUrlSchema().optional(),
     fhirAuthorization: fhirAuthorizationSchema.optional(),
     context: z.record(z.string(), z.unknown()),
     prefetch: z.record(z.string(), z.unknown()).optional(),

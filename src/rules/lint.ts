@@ -64,8 +64,7 @@ export function functionsNear(name: string): string[] {
       if (i < name.length) near.add(name.slice(0, i) + l + name.slice(i + 1));
     }
   }
-  near.delete(name);
-  return [...near].filter((n) => /^[A-Za-z_]\w*$/.test(n) && isFhirPathFunction(n));
+  return [...near].filter((n) => n !== name && /^[A-Za-z_]\w*$/.test(n) && isFhirPathFunction(n));
 }
 
 /** Functions whose argument is evaluated once for every item of their input. */
