@@ -1,8 +1,10 @@
 /**
  * Rule tests: example patients beside each rule (`rules/<service>/<rule>.test.yaml`) that must
- * fire or must not. Each case becomes a real hook call: its resources are served by an
- * in-memory FHIR server, the service's prefetch queries run against it through the FHIR
- * fallback, and the cards that come back are compared with what the case expects.
+ * fire or must not. Each case becomes a real hook call through the pure pipeline
+ * (src/pipeline/run.ts): its resources are served by an in-memory FHIR server, the service's
+ * prefetch queries run against it through the FHIR fallback, and the cards that come back, each
+ * with the rule that made it, are compared with what the case expects. A case that fails carries
+ * the explanation of every rule, so the runner can show why a rule did or did not fire.
  *
  * ```yaml
  * rule: warfarin-nsaid            # optional: defaults to the file name
@@ -34,16 +36,13 @@ import { dirname, join } from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { Card } from '../protocol/card.ts';
-import { callService } from '../http/invoke.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
-import { silentLogger } from '../log/logger.ts';
+import { type RuleFailure, type RuleReport, runHook } from '../pipeline/run.ts';
 import type { RuleSet } from '../rules/compile.ts';
-import { explainDefines, type RuleOutcome } from '../rules/evaluate.ts';
+import type { RuleExplanation } from '../rules/evaluate.ts';
 import { classifyContentPath } from '../rules/content.ts';
 import { ruleIdSchema } from '../rules/schema.ts';
 import { type ContentProblem, parseContentFile, type SourceFile } from '../rules/source.ts';
-import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
-import type { Store } from '../store/store.ts';
 import { MemoryFhirServer } from './memory-fhir.ts';
 import { RELATIVE_DATE } from './relative-dates.ts';
 
@@ -122,12 +121,15 @@ export interface CaseResult {
   failures: string[];
   /** Every card the call returned, with the rule that made it. */
   cards: { rule: string; card: Card }[];
-  ruleErrors: { rule: string; message: string }[];
+  ruleErrors: RuleFailure[];
+  /** 200, or the status the call was refused with. */
   status: number;
-  /** The rule's defines as this case computed them (service defines first). */
-  defines: { name: string; value?: unknown[]; error?: string }[];
-  /** Each rule of the service: fired or not, and the time its expressions took. */
-  rules: RuleOutcome[];
+  /** Each enabled rule of the service: fired, quiet, failed or skipped, and the time its expressions took. */
+  rules: RuleReport[];
+  /** The rules that did not do what the case expected (wrong cards, failed, skipped). */
+  unexpected: string[];
+  /** Every enabled rule's explanation: its conditions, the defines it read, their values. */
+  explanation: RuleExplanation[];
 }
 
 const FHIR_BASE = 'http://fhir.test/r4';
@@ -171,66 +173,78 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
     ...(Object.keys(prefetch).length > 0 ? { prefetch } : {}),
   };
 
-  const recorded = recordingStore();
-  let evaluated: { context: Record<string, unknown>; prefetch: Record<string, unknown>; outcomes: RuleOutcome[] } | undefined;
-  const result = await callService(
+  const result = await runHook(
     {
-      store: recorded.store,
-      // Rule tests check clinical logic, not speed: a cold first call must not skip rules.
-      config: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
       fetch: fhir.fetchFor(FHIR_BASE),
-      log: silentLogger,
       now: () => now,
       newUuid: () => crypto.randomUUID(),
-      inspect: (details) => (evaluated = details),
+      // Rule tests check clinical logic, not speed: a cold first call must not skip rules.
+      limits: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
     },
     service,
-    async () => body,
+    body,
+    { explain: true },
   );
-  const ruleOf = new Map(recorded.cards.map((row) => [row.cardUuid, row.ruleId]));
-  const cards = ((result.body as { cards?: Card[] }).cards ?? []).map((card) => ({ rule: ruleOf.get(card.uuid) ?? '?', card }));
-  const ruleErrors = recorded.invocations[0]?.ruleErrors ?? [];
+  const cards = result.cards.map(({ ruleId, card }) => ({ rule: ruleId, card }));
 
   const failures: string[] = [];
-  if (result.status !== 200) failures.push(`the call was answered ${result.status}: ${JSON.stringify(result.body)}`);
-  for (const e of ruleErrors) failures.push(`rule ${e.rule} failed: ${e.message}`);
-  const skipped = recorded.invocations[0]?.rulesSkipped ?? [];
-  if (skipped.length > 0) failures.push(`rules skipped for the evaluation budget: ${skipped.join(', ')}`);
-  failures.push(...compareCards(test.ruleId, c.expect.cards, cards));
-  const rule = service.rules.find((r) => r.id === test.ruleId)!;
-  const defines = evaluated ? explainDefines(service, rule, evaluated) : [];
-  return { passed: failures.length === 0, failures, cards, ruleErrors, status: result.status, defines, rules: evaluated?.outcomes ?? [] };
+  const unexpected = new Set<string>();
+  if (result.rejected) failures.push(`the call was answered ${result.rejected.status}: ${JSON.stringify(result.rejected.problems)}`);
+  for (const e of result.failed) {
+    failures.push(`rule ${e.rule} failed: ${e.message}`);
+    unexpected.add(e.rule);
+  }
+  if (result.skipped.length > 0) failures.push(`rules skipped for the evaluation budget: ${result.skipped.map((s) => s.rule).join(', ')}`);
+  for (const s of result.skipped) unexpected.add(s.rule);
+  for (const [rule, differences] of cardDifferences(test.ruleId, c.expect.cards, cards)) {
+    failures.push(...differences);
+    unexpected.add(rule);
+  }
+  return {
+    passed: failures.length === 0,
+    failures,
+    cards,
+    ruleErrors: result.failed,
+    status: result.rejected?.status ?? 200,
+    rules: result.rules,
+    unexpected: [...unexpected],
+    explanation: result.explanation ?? [],
+  };
 }
 
-/** Compares, rule by rule, the cards expected with those produced. */
-export function compareCards(defaultRule: string, expected: ExpectedCard[], actual: { rule: string; card: Card }[]): string[] {
-  const failures: string[] = [];
-  const rules = new Set([defaultRule, ...expected.map((e) => e.rule ?? defaultRule)]);
-  for (const rule of rules) {
-    const want = expected.filter((e) => (e.rule ?? defaultRule) === rule);
-    const got = actual.filter((a) => a.rule === rule).map((a) => a.card);
-    if (want.length !== got.length) {
-      const listed = got.map((g) => `"${g.summary}"`).join(', ') || 'none';
-      failures.push(`rule ${rule}: expected ${want.length} card(s), got ${got.length} (${listed})`);
-      continue;
-    }
-    want.forEach((w, i) => {
-      const g = got[i]!;
-      const label = `rule ${rule} card ${i + 1}`;
-      if (w.summary !== undefined && w.summary !== g.summary) failures.push(`${label}: summary\n    expected: ${w.summary}\n    actual:   ${g.summary}`);
-      if (w.indicator !== undefined && w.indicator !== g.indicator) failures.push(`${label}: indicator expected ${w.indicator}, actual ${g.indicator}`);
-      for (const text of w.detailContains ?? []) {
-        if (!(g.detail ?? '').includes(text)) failures.push(`${label}: detail does not contain "${text}"\n    detail: ${g.detail ?? '(none)'}`);
-      }
-      const labels = (list: { label: string }[] | undefined) => (list ?? []).map((x) => x.label);
-      if (w.suggestions && JSON.stringify(w.suggestions) !== JSON.stringify(labels(g.suggestions))) {
-        failures.push(`${label}: suggestions\n    expected: ${JSON.stringify(w.suggestions)}\n    actual:   ${JSON.stringify(labels(g.suggestions))}`);
-      }
-      if (w.links && JSON.stringify(w.links) !== JSON.stringify(labels(g.links))) {
-        failures.push(`${label}: links\n    expected: ${JSON.stringify(w.links)}\n    actual:   ${JSON.stringify(labels(g.links))}`);
-      }
-    });
+/** Compares, rule by rule, the cards expected with those produced: what differs, by rule. */
+function cardDifferences(defaultRule: string, expected: ExpectedCard[], actual: { rule: string; card: Card }[]): Map<string, string[]> {
+  const byRule = new Map<string, string[]>();
+  for (const rule of new Set([defaultRule, ...expected.map((e) => e.rule ?? defaultRule)])) {
+    const failures = compareRule(rule, expected.filter((e) => (e.rule ?? defaultRule) === rule), actual.filter((a) => a.rule === rule).map((a) => a.card));
+    if (failures.length > 0) byRule.set(rule, failures);
   }
+  return byRule;
+}
+
+function compareRule(rule: string, want: ExpectedCard[], got: Card[]): string[] {
+  const failures: string[] = [];
+  if (want.length !== got.length) {
+    const listed = got.map((g) => `"${g.summary}"`).join(', ') || 'none';
+    failures.push(`rule ${rule}: expected ${want.length} card(s), got ${got.length} (${listed})`);
+    return failures;
+  }
+  want.forEach((w, i) => {
+    const g = got[i]!;
+    const label = `rule ${rule} card ${i + 1}`;
+    if (w.summary !== undefined && w.summary !== g.summary) failures.push(`${label}: summary\n    expected: ${w.summary}\n    actual:   ${g.summary}`);
+    if (w.indicator !== undefined && w.indicator !== g.indicator) failures.push(`${label}: indicator expected ${w.indicator}, actual ${g.indicator}`);
+    for (const text of w.detailContains ?? []) {
+      if (!(g.detail ?? '').includes(text)) failures.push(`${label}: detail does not contain "${text}"\n    detail: ${g.detail ?? '(none)'}`);
+    }
+    const labels = (list: { label: string }[] | undefined) => (list ?? []).map((x) => x.label);
+    if (w.suggestions && JSON.stringify(w.suggestions) !== JSON.stringify(labels(g.suggestions))) {
+      failures.push(`${label}: suggestions\n    expected: ${JSON.stringify(w.suggestions)}\n    actual:   ${JSON.stringify(labels(g.suggestions))}`);
+    }
+    if (w.links && JSON.stringify(w.links) !== JSON.stringify(labels(g.links))) {
+      failures.push(`${label}: links\n    expected: ${JSON.stringify(w.links)}\n    actual:   ${JSON.stringify(labels(g.links))}`);
+    }
+  });
   return failures;
 }
 
@@ -278,33 +292,6 @@ export function resolveDates(value: unknown, now: Date): unknown {
   return value;
 }
 
-/** A store that keeps rows in memory: rule tests need the card-to-rule mapping, not a database. */
-export function recordingStore(): { store: Store; invocations: InvocationRow[]; cards: InvocationCardRow[] } {
-  const invocations: InvocationRow[] = [];
-  const cards: InvocationCardRow[] = [];
-  return {
-    invocations,
-    cards,
-    store: {
-      async recordInvocation(invocation, rows) {
-        invocations.push(invocation);
-        cards.push(...rows);
-      },
-      async recordFeedback(items) {
-        return { stored: items.length, unknownCards: items.length };
-      },
-      // The authoring tools never authenticate nor purge.
-      async claimJti() {
-        return true;
-      },
-      async purgeExpiredJtis() {},
-      async purgeOlderThan() {
-        return { invocations: 0, feedback: 0 };
-      },
-    },
-  };
-}
-
 function failed(message: string): CaseResult {
-  return { passed: false, failures: [message], cards: [], ruleErrors: [], status: 0, defines: [], rules: [] };
+  return { passed: false, failures: [message], cards: [], ruleErrors: [], status: 0, rules: [], unexpected: [], explanation: [] };
 }

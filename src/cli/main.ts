@@ -17,8 +17,9 @@ const USAGE = `usage: cds-rules <command> [options]
   test [dir] [--rule <id>]             run the rules' example patients
   new <service>/<rule> [--hook <hook>] [--dir <dir>]
                                        scaffold a rule, its card and its test
-  preview <file> [--service <id>] [--case <text>] [--dir <dir>]
-                                       the cards a hook request, a patient Bundle or a rule test gets
+  preview <file> [--service <id>] [--case <text>] [--why <rule>] [--dir <dir>]
+                                       the cards a hook request, a patient Bundle or a rule test gets;
+                                       --why prints why that rule fired or stayed quiet
   import-valueset <file.json> [--id <id>] [--force] [--dir <dir>]
                                        add a FHIR ValueSet (e.g. a VSAC expansion) to rules/valuesets/
   schemas [--out <dir>]                write the editor JSON Schemas (default schemas/)
@@ -27,7 +28,7 @@ const USAGE = `usage: cds-rules <command> [options]
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const args = parseArgs(rest, ['hook', 'dir', 'service', 'case', 'id', 'out', 'rule']);
+  const args = parseArgs(rest, ['hook', 'dir', 'service', 'case', 'id', 'out', 'rule', 'why']);
   const dir = stringOption(args, 'dir');
   switch (command) {
     case 'check':
@@ -39,7 +40,7 @@ async function run(argv: string[]): Promise<number> {
       return scaffold(dir ?? '.', args.positionals[0], stringOption(args, 'hook'));
     case 'preview':
       if (!args.positionals[0]) throw new UsageError('preview needs a file');
-      return preview(dir ?? '.', args.positionals[0], { service: stringOption(args, 'service'), case: stringOption(args, 'case') });
+      return preview(dir ?? '.', args.positionals[0], { service: stringOption(args, 'service'), case: stringOption(args, 'case'), why: stringOption(args, 'why') });
     case 'import-valueset':
       if (!args.positionals[0]) throw new UsageError('import-valueset needs a file');
       return importValueSet(dir ?? '.', args.positionals[0], { id: stringOption(args, 'id'), force: args.options.force === true });

@@ -2,7 +2,8 @@
 import { checkContent } from '../authoring/check.ts';
 import { runCase } from '../authoring/rule-tests.ts';
 import { formatProblem } from '../rules/source.ts';
-import { brief, dim, green, println, red } from './output.ts';
+import { dim, green, println, red } from './output.ts';
+import { printExplanation } from './why.ts';
 
 export async function test(root: string, only?: string): Promise<number> {
   const { ruleSet, tests, problems } = await checkContent(root);
@@ -33,9 +34,10 @@ export async function test(root: string, only?: string): Promise<number> {
         println(dim('      cards returned:'));
         for (const { rule, card } of result.cards) println(dim(`        [${rule}] ${card.indicator}: ${card.summary}`));
       }
-      if (result.defines.length > 0) {
-        println(dim(`      defines seen by ${file.ruleId}:`));
-        for (const d of result.defines) println(dim(`        %${d.name} = ${d.error ? `error: ${d.error}` : brief(d.value)}`));
+      // Why the rules that did not do what the case expected did what they did.
+      for (const rule of result.unexpected) {
+        const explanation = result.explanation.find((e) => e.rule === rule);
+        if (explanation) printExplanation(explanation, '      ');
       }
     }
   }

@@ -1,19 +1,19 @@
 /**
- * One hook call, start to finish: validate, prefetch, evaluate, render, record, answer.
- * Every call that reaches a known service is recorded, whatever its status.
+ * The HTTP adapter around one hook call: read the body, run the pure pipeline
+ * (src/pipeline/run.ts), record the invocation, log ids and timings, answer. Every call that
+ * reaches a known service is recorded, whatever its status; a refused call is thrown on as its
+ * HttpError, which the app answers as an OperationOutcome like every other error.
  */
 import type { ServiceConfig } from '../config.ts';
 import type { Logger } from '../log/logger.ts';
-import { CardRenderError, renderCard, renderSystemActions } from '../cards/render.ts';
 import type { CompiledService } from '../rules/compile.ts';
-import { evaluateService, type RuleOutcome } from '../rules/evaluate.ts';
-import type { InvocationCardRow } from '../store/schema.ts';
+import type { InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import type { Action, Card, HookResponse } from '../protocol/card.ts';
+import type { HookResponse } from '../protocol/card.ts';
 import { normalizeUrl } from '../auth/clients.ts';
-import { HttpError, operationOutcome } from '../protocol/errors.ts';
-import { resolvePrefetch } from '../pipeline/prefetch.ts';
-import { type HookRequest, parseHookRequest, UUID } from '../protocol/request.ts';
+import { HttpError } from '../protocol/errors.ts';
+import { type HookResult, runHook } from '../pipeline/run.ts';
+import { type HookRequest, UUID } from '../protocol/request.ts';
 
 export interface CallDeps {
   store: Store;
@@ -22,8 +22,6 @@ export interface CallDeps {
   log: Logger;
   now: () => Date;
   newUuid: () => string;
-  /** Sees what a call evaluated; the authoring tools use it to explain results. */
-  inspect?: (details: { context: Record<string, unknown>; prefetch: Record<string, unknown>; outcomes: RuleOutcome[] }) => void;
 }
 
 export interface CallMeta {
@@ -36,158 +34,121 @@ export interface CallMeta {
   fhirServers?: readonly string[];
 }
 
-/** The response extension that tells the client some rules were not evaluated. */
-export const BUDGET_EXTENSION = 'org.cds-rules.evaluation-budget';
-
-export interface CallResult {
-  status: number;
-  body: unknown;
-}
-
-const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
-
-export async function callService(
-  deps: CallDeps,
-  service: CompiledService,
-  readBody: () => Promise<unknown>,
-  meta: CallMeta = {},
-): Promise<CallResult> {
+/** Answers one hook call with its response body, or throws the HttpError it was refused with. */
+export async function callService(deps: CallDeps, service: CompiledService, readBody: () => Promise<unknown>, meta: CallMeta = {}): Promise<HookResponse> {
   const start = performance.now();
-  const receivedAt = deps.now().getTime();
-  const invocationId = deps.newUuid();
+  // One clock reading per call: the row's time and every date the rules compute.
+  const at = deps.now();
+  const call: Call = { deps, start, base: { id: deps.newUuid(), receivedAt: at.getTime(), serviceId: service.id, hook: service.hook, client: meta.client ?? null } };
   let raw: unknown;
-  let request: HookRequest | undefined;
-  let prefetchMs: number | undefined;
-  let fetched: string[] = [];
-  const base = { id: invocationId, receivedAt, serviceId: service.id, hook: service.hook, client: meta.client ?? null };
-
   try {
     raw = await readBody();
-    request = parseHookRequest(raw, service.hook);
-    const prefetchStart = performance.now();
-    let prefetch: Record<string, unknown>;
-    try {
-      ({ values: prefetch, fetched } = await resolvePrefetch(service, request, {
-        fetch: deps.fetch,
-        timeoutMs: deps.config.prefetchTimeoutMs,
-        maxBytes: deps.config.prefetchMaxBytes,
-        maxPages: deps.config.prefetchMaxPages,
-        allowServer: serverPolicy(meta, deps.log, service.id),
-      }));
-    } finally {
-      prefetchMs = performance.now() - prefetchStart;
-    }
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    await refused(call, error);
+    throw error;
+  }
+  const result = await runHook({ fetch: deps.fetch, now: () => at, newUuid: deps.newUuid, limits: deps.config }, service, raw, {
+    allowServer: serverPolicy(meta, deps.log, service.id),
+  });
+  if (result.rejected) {
+    const error = new HttpError(result.rejected.status, result.rejected.problems);
+    await refused(call, error, raw, result);
+    throw error;
+  }
+  await answered(call, result, raw);
+  return result.response!;
+}
 
-    const evaluateStart = performance.now();
-    const outcomes = await evaluateService(service, { context: request.context, prefetch }, { budgetMs: deps.config.evaluationBudgetMs });
-    deps.inspect?.({ context: request.context, prefetch, outcomes });
-    const skipped = outcomes.filter((o) => o.skipped).map((o) => o.ruleId);
-    const cards: { card: Card; ruleId: string }[] = [];
-    const systemActions: Action[] = [];
-    const ruleErrors: { rule: string; message: string }[] = [];
-    for (const outcome of outcomes) {
-      const rule = service.rules.find((r) => r.id === outcome.ruleId)!;
-      if (outcome.error) ruleErrors.push({ rule: outcome.ruleId, message: outcome.error });
-      if (!outcome.fired) continue;
-      try {
-        // Render both before keeping either: a rule's output lands whole or not at all.
-        const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, deps.newUuid) : undefined;
-        const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
-        if (card) cards.push({ card, ruleId: rule.id });
-        systemActions.push(...actions);
-      } catch (error) {
-        if (!(error instanceof CardRenderError)) throw error;
-        ruleErrors.push({ rule: rule.id, message: error.message });
-      }
-    }
-    cards.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
-    const evaluateMs = performance.now() - evaluateStart;
-    for (const e of ruleErrors) deps.log.warn('rule failed', { service: service.id, rule: e.rule, hookInstance: request.hookInstance });
-    if (skipped.length > 0) {
-      deps.log.warn('evaluation budget exceeded', { service: service.id, hookInstance: request.hookInstance, budgetMs: deps.config.evaluationBudgetMs, skipped });
-    }
+interface Call {
+  deps: CallDeps;
+  start: number;
+  /** The columns every row of this call has. */
+  base: Pick<InvocationRow, 'id' | 'receivedAt' | 'serviceId' | 'hook' | 'client'>;
+}
 
-    const response: HookResponse = { cards: cards.map((c) => c.card), ...(systemActions.length > 0 ? { systemActions } : {}) };
-    // The client learns the guidance may be incomplete (CDS Hooks extensions are open objects).
-    if (skipped.length > 0) response.extension = { [BUDGET_EXTENSION]: { budgetMs: deps.config.evaluationBudgetMs, skippedRules: skipped } };
-    const cardRows: InvocationCardRow[] = cards.map(({ card, ruleId }) => ({
+async function answered({ deps, start, base }: Call, result: HookResult, raw: unknown): Promise<void> {
+  const request = result.request!;
+  const response = result.response!;
+  const failedRules = new Set(result.failed.map((f) => f.rule));
+  const skipped = result.skipped.map((s) => s.rule);
+  // The stored evaluate time has always covered rendering too.
+  const evaluateMs = (result.timings.evaluateMs ?? 0) + (result.timings.renderMs ?? 0);
+  const totalMs = performance.now() - start;
+  await deps.store.recordInvocation(
+    {
+      ...base,
+      ...who(request),
+      status: 200,
+      outcome: result.failed.length > 0 || skipped.length > 0 ? 'degraded' : 'ok',
+      rulesEvaluated: result.rules.filter((r) => r.result !== 'skipped').map((r) => r.ruleId),
+      rulesSkipped: skipped,
+      rulesFired: result.rules.filter((r) => r.result === 'fired' && !failedRules.has(r.ruleId)).map((r) => r.ruleId),
+      ruleErrors: result.failed.map((f) => ({ rule: f.rule, message: f.message })),
+      cardCount: result.cards.length,
+      prefetchFetched: result.fetched,
+      prefetchMs: result.timings.prefetchMs,
+      evaluateMs,
+      totalMs,
+      ...(deps.config.storePayloads ? { requestBody: JSON.stringify(raw), responseBody: JSON.stringify(response) } : {}),
+    },
+    result.cards.map(({ card, ruleId }) => ({
       cardUuid: card.uuid,
-      invocationId,
-      serviceId: service.id,
+      invocationId: base.id,
+      serviceId: base.serviceId,
       ruleId,
       indicator: card.indicator,
       suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
-    }));
-    const totalMs = performance.now() - start;
-    await deps.store.recordInvocation(
-      {
-        ...base,
-        ...who(request),
-        status: 200,
-        outcome: ruleErrors.length > 0 || skipped.length > 0 ? 'degraded' : 'ok',
-        rulesEvaluated: outcomes.filter((o) => !o.skipped).map((o) => o.ruleId),
-        rulesSkipped: skipped,
-        rulesFired: outcomes.filter((o) => o.fired && !ruleErrors.some((e) => e.rule === o.ruleId)).map((o) => o.ruleId),
-        ruleErrors,
-        cardCount: cards.length,
-        prefetchFetched: fetched,
-        prefetchMs,
-        evaluateMs,
-        totalMs,
-        ...(deps.config.storePayloads ? { requestBody: JSON.stringify(raw), responseBody: JSON.stringify(response) } : {}),
-      },
-      cardRows,
-    );
-    deps.log.info('hook call', {
-      service: service.id,
-      hookInstance: request.hookInstance,
-      status: 200,
-      rules: outcomes.length,
-      fired: cards.length,
-      errors: ruleErrors.length,
-      skipped: skipped.length,
-      fetched: fetched.length,
-      prefetchMs: round(prefetchMs),
-      evaluateMs: round(evaluateMs),
-      totalMs: round(totalMs),
-    });
-    return { status: 200, body: response };
-  } catch (error) {
-    if (!(error instanceof HttpError)) throw error;
-    const totalMs = performance.now() - start;
-    // From a rejected body only a well-formed UUID is kept: anything else could be whatever the
-    // client put there, patient data included, and this goes to the log.
-    const sent = stringField(raw, 'hookInstance');
-    const hookInstance = request?.hookInstance ?? (sent && UUID.test(sent) ? sent : null);
-    await deps.store.recordInvocation(
-      {
-        ...base,
-        hookInstance,
-        ...(request ? who(request) : {}),
-        status: error.status,
-        outcome: 'rejected',
-        error: error.problems.map((p) => p.field ?? 'body').join(', '),
-        rulesEvaluated: [],
-        rulesFired: [],
-        ruleErrors: [],
-        cardCount: 0,
-        prefetchFetched: fetched,
-        prefetchMs: prefetchMs ?? null,
-        evaluateMs: null,
-        totalMs,
-        ...(deps.config.storePayloads && raw !== undefined ? { requestBody: JSON.stringify(raw) } : {}),
-      },
-      [],
-    );
-    deps.log.info('hook call rejected', {
-      service: service.id,
+    })),
+  );
+
+  const fields = { service: base.serviceId, hookInstance: request.hookInstance };
+  for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, error: f.error });
+  if (skipped.length > 0) deps.log.warn('evaluation budget exceeded', { ...fields, budgetMs: deps.config.evaluationBudgetMs, skipped });
+  deps.log.info('hook call', {
+    ...fields,
+    status: 200,
+    rules: result.rules.length,
+    fired: result.cards.length,
+    errors: result.failed.length,
+    skipped: skipped.length,
+    fetched: result.fetched.length,
+    prefetchMs: round(result.timings.prefetchMs),
+    evaluateMs: round(evaluateMs),
+    totalMs: round(totalMs),
+  });
+}
+
+/** Records and logs a call refused before any rule ran (bad body or request, fhirServer, prefetch). */
+async function refused({ deps, start, base }: Call, error: HttpError, raw?: unknown, result?: HookResult): Promise<void> {
+  const totalMs = performance.now() - start;
+  // From a rejected body only a well-formed UUID is kept: anything else could be whatever the
+  // client put there, patient data included, and this goes to the log.
+  const sent = stringField(raw, 'hookInstance');
+  const request = result?.request;
+  const hookInstance = request?.hookInstance ?? (sent && UUID.test(sent) ? sent : null);
+  const fields = error.problems.map((p) => p.field ?? 'body');
+  await deps.store.recordInvocation(
+    {
+      ...base,
       hookInstance,
+      ...(request ? who(request) : {}),
       status: error.status,
-      fields: error.problems.map((p) => p.field ?? 'body'),
-      totalMs: round(totalMs),
-    });
-    return { status: error.status, body: operationOutcome(error.problems) };
-  }
+      outcome: 'rejected',
+      error: fields.join(', '),
+      rulesEvaluated: [],
+      rulesFired: [],
+      ruleErrors: [],
+      cardCount: 0,
+      prefetchFetched: result?.fetched ?? [],
+      prefetchMs: result?.timings.prefetchMs ?? null,
+      evaluateMs: null,
+      totalMs,
+      ...(deps.config.storePayloads && raw !== undefined ? { requestBody: JSON.stringify(raw) } : {}),
+    },
+    [],
+  );
+  deps.log.info('hook call rejected', { service: base.serviceId, hookInstance, status: error.status, fields, totalMs: round(totalMs) });
 }
 
 /**

@@ -1,25 +1,40 @@
 /**
- * Evaluates a service's rules against one call's data.
+ * Evaluates a service's rules against one call's data, synchronously, rule by rule in file order.
  *
  * - Variables: `%context`, each context field (`%patientId`, `%draftOrders`), each prefetch key,
  *   the service's and the rule's defines. Defines are lazy and memoised: computed at most once
- *   per call, and only if a condition needs them.
- * - `when` trees run through json-rules-engine (all/any/not), one Engine per call: a shared
- *   Engine skips rules under concurrency (see shared/PLATFORM.md).
- * - A rule that throws is isolated: it is reported as an error, never fires, and the other rules
- *   carry on.
- * - A budget bounds the call: once it is spent, rules not yet evaluated are skipped (reported,
- *   never fired). A synchronous FHIRPath expression cannot be interrupted, so one slow expression
- *   can overrun the budget by its own length; everything after it is cut.
+ *   per call, and only when an expression that runs reads them.
+ * - `when` trees: `all` and `any` run their items in the written order and stop at the first
+ *   item that decides them (a false guard written first keeps an expensive or throwing condition
+ *   after it from running); `not` negates. A condition gives true, false or empty (false).
+ *   This small evaluator replaced json-rules-engine (docs/architecture.md says why).
+ * - A rule that throws is isolated: it is reported with an error class, never fires, and the
+ *   other rules carry on.
+ * - A budget bounds the call: it is checked before every condition, and once it is spent, rules
+ *   not yet done are skipped (reported, never fired). A synchronous FHIRPath expression cannot be
+ *   interrupted, so one slow expression can overrun the budget by its own length.
+ * - With `explain`, every rule also gets its explanation: the tree of its conditions, each with
+ *   its state (true, false, not-evaluated, error), the defines it read with their values, and its
+ *   time. Define values are patient data: explanations go to authoring tools, never to logs.
  */
-import { Engine, type NestedCondition, type TopLevelCondition } from 'json-rules-engine';
+import type { RuleErrorClass } from '../protocol/degraded.ts';
 import { asBoolean } from './fhirpath.ts';
+import { CLOCK } from './functions.ts';
 import type { CompiledCondition, CompiledExpr, CompiledRule, CompiledService } from './compile.ts';
 
 export interface EvaluationInput {
   context: Record<string, unknown>;
   /** Prefetch values by key; `null` means "nothing there". */
   prefetch: Record<string, unknown>;
+  /** The call's clock: `ageInYears()` and friends count to this instant. */
+  now: Date;
+}
+
+export interface EvaluationOptions {
+  /** Milliseconds all rules may take together (default: no limit). */
+  budgetMs?: number;
+  /** Build each rule's explanation (costs a little: define values are kept). */
+  explain?: boolean;
 }
 
 export interface RuleOutcome {
@@ -27,113 +42,163 @@ export interface RuleOutcome {
   fired: boolean;
   /** Card placeholder values when fired. */
   values?: Record<string, unknown[]>;
-  /** Message of the failure that stopped the rule; the rule did not fire. */
-  error?: string;
+  /** The failure that stopped the rule; the rule did not fire. */
+  error?: { class: RuleErrorClass; message: string };
   /** The evaluation budget ran out before this rule was done; it did not fire. */
   skipped?: true;
-  /** Milliseconds spent evaluating this rule's own expressions. */
+  /** Milliseconds spent evaluating this rule's own expressions (and the defines they computed). */
   ms: number;
+  /** Present when `explain` was asked for. */
+  explanation?: RuleExplanation;
 }
 
-export interface EvaluationOptions {
-  /** Milliseconds all rules may take together (default: no limit). */
-  budgetMs?: number;
+/** What a condition came to: `not-evaluated` when an earlier sibling already decided. */
+export type ConditionState = 'true' | 'false' | 'not-evaluated' | 'error';
+
+export type ConditionTrace =
+  | { kind: 'expr'; expression: string; state: ConditionState; /** the FHIRPath result, when it ran */ result?: unknown[]; error?: string; ms?: number }
+  | { kind: 'all' | 'any'; state: ConditionState; items: ConditionTrace[] }
+  | { kind: 'not'; state: ConditionState; item: ConditionTrace };
+
+export interface DefineValue {
+  name: string;
+  value?: unknown[];
+  error?: string;
+}
+
+export interface RuleExplanation {
+  rule: string;
+  outcome: 'fired' | 'quiet' | 'failed' | 'skipped';
+  conditions: ConditionTrace;
+  /** The defines the rule's expressions read (directly or through other defines), in first-read order. */
+  defines: DefineValue[];
+  ms: number;
 }
 
 /** Runs every enabled rule of the service; never throws for a rule's sake. */
-export async function evaluateService(service: CompiledService, input: EvaluationInput, options: EvaluationOptions = {}): Promise<RuleOutcome[]> {
+export function evaluateService(service: CompiledService, input: EvaluationInput, options: EvaluationOptions = {}): RuleOutcome[] {
   const deadline = performance.now() + (options.budgetMs ?? Infinity);
-  const spent = (run: RuleRun) => {
-    if (!run.skipped && performance.now() > deadline) run.skipped = true;
-    return run.skipped === true;
-  };
-  const serviceVars = serviceVariables(service, input);
+  const reads = new DefineReads();
+  const serviceVars = serviceVariables(service, input, reads);
+  let spent = false;
 
-  const rules = service.rules.filter((r) => r.enabled);
-  const runs = new Map<string, RuleRun>();
-  const conditions: CompiledCondition[] = [];
-  const engine = new Engine([], { allowUndefinedFacts: false, replaceFactsInEventParams: false });
-
-  for (const rule of rules) {
-    const run: RuleRun = { rule, vars: ruleVariables(serviceVars, rule), ms: 0 };
-    runs.set(rule.id, run);
-    engine.addRule({
-      name: rule.id,
-      // json-rules-engine wants all/any/not at the top; a lone expression is an all of one.
-      conditions: toEngineCondition(rule.when.kind === 'expr' ? { kind: 'all', items: [rule.when] } : rule.when, rule.id, conditions) as TopLevelCondition,
-      event: { type: rule.id },
-    });
-  }
-
-  engine.addFact('fhirpath', (params: Record<string, unknown>) => {
-    const run = runs.get(params.rule as string)!;
-    if (run.error || spent(run)) return false;
-    const condition = conditions[params.index as number] as Extract<CompiledCondition, { kind: 'expr' }>;
-    return timed(run, () => asBoolean(condition.run(run.vars))) ?? false;
-  });
-
-  const { events } = await engine.run({});
-  const fired = new Set(events.map((e) => e.type));
-
-  return rules.map((rule) => {
-    const run = runs.get(rule.id)!;
-    // A rule whose conditions were all met in time also gets its card values (part of its run).
-    if (!run.error && !run.skipped && fired.has(rule.id)) {
-      const values: Record<string, unknown[]> = {};
-      for (const value of rule.values) {
-        const result = timed(run, () => value.run(run.vars));
-        if (run.error) break;
-        values[value.name] = result ?? [];
+  return service.rules
+    .filter((rule) => rule.enabled)
+    .map((rule) => {
+      const run: RuleRun = { vars: ruleVariables(serviceVars, rule, reads), ms: 0 };
+      reads.start();
+      let state: ConditionState = 'not-evaluated';
+      let trace: ConditionTrace;
+      const overBudget = () => (spent ||= performance.now() > deadline);
+      if (overBudget()) {
+        run.skipped = true;
+        trace = untried(rule.when);
+      } else {
+        trace = evaluate(rule.when, run, overBudget);
+        state = trace.state;
       }
-      if (!run.error) return { ruleId: rule.id, fired: true, values, ms: run.ms };
-    }
-    if (run.skipped) return { ruleId: rule.id, fired: false, skipped: true, ms: run.ms };
-    return { ruleId: rule.id, fired: false, ...(run.error ? { error: run.error } : {}), ms: run.ms };
-  });
-}
-
-/** The variables every rule of the service sees: context, its fields, prefetch, service defines. */
-function serviceVariables(service: CompiledService, input: EvaluationInput): Record<string, unknown> {
-  const vars = Object.create(null) as Record<string, unknown>;
-  vars.context = input.context;
-  for (const [name, value] of Object.entries(input.context)) vars[name] = value;
-  for (const [name, value] of Object.entries(input.prefetch)) vars[name] = value ?? [];
-  defineLazily(vars, service.defines);
-  return vars;
-}
-
-/** A rule's variables: the service's, plus its own defines on top. */
-function ruleVariables(serviceVars: Record<string, unknown>, rule: CompiledRule): Record<string, unknown> {
-  const vars = Object.create(serviceVars) as Record<string, unknown>;
-  defineLazily(vars, rule.defines);
-  return vars;
-}
-
-/**
- * The value of every define a rule sees (the service's and its own), for authors working out why
- * a rule did or did not fire. A define that fails gives its error message instead.
- */
-export function explainDefines(
-  service: CompiledService,
-  rule: CompiledRule,
-  input: EvaluationInput,
-): { name: string; value?: unknown[]; error?: string }[] {
-  const vars = ruleVariables(serviceVariables(service, input), rule);
-  return [...service.defines, ...rule.defines].map(({ name }) => {
-    try {
-      return { name, value: vars[name] as unknown[] };
-    } catch (error) {
-      return { name, error: error instanceof Error ? error.message : String(error) };
-    }
-  });
+      let values: Record<string, unknown[]> | undefined;
+      // A rule whose conditions were all met in time also gets its card values (part of its run).
+      if (state === 'true' && !run.skipped) {
+        values = {};
+        for (const value of rule.values) {
+          const result = timed(run, () => value.run(run.vars));
+          if (run.error) break;
+          values[value.name] = result ?? [];
+        }
+      }
+      const fired = state === 'true' && !run.skipped && !run.error;
+      const outcome: RuleOutcome = {
+        ruleId: rule.id,
+        fired,
+        ...(fired ? { values } : {}),
+        ...(run.error ? { error: run.error } : {}),
+        ...(run.skipped ? { skipped: true as const } : {}),
+        ms: run.ms,
+      };
+      const read = reads.stop();
+      if (options.explain) {
+        outcome.explanation = {
+          rule: rule.id,
+          outcome: run.skipped ? 'skipped' : run.error ? 'failed' : fired ? 'fired' : 'quiet',
+          conditions: trace,
+          defines: read.map((name) => defineValue(run.vars, name)),
+          ms: run.ms,
+        };
+      }
+      return outcome;
+    });
 }
 
 interface RuleRun {
-  rule: CompiledRule;
   vars: Record<string, unknown>;
-  error?: string;
+  error?: { class: RuleErrorClass; message: string };
   skipped?: boolean;
   ms: number;
+}
+
+/**
+ * Walks a `when` tree in the written order. `all` stops at the first false, `any` at the first
+ * true; an error or the budget running out stops the whole rule. What was not reached stays
+ * `not-evaluated`.
+ */
+function evaluate(condition: CompiledCondition, run: RuleRun, overBudget: () => boolean): ConditionTrace {
+  switch (condition.kind) {
+    case 'expr': {
+      if (run.error || run.skipped) return untried(condition);
+      if (overBudget()) {
+        run.skipped = true;
+        return untried(condition);
+      }
+      const start = performance.now();
+      const result = timed(run, () => condition.run(run.vars));
+      const ms = performance.now() - start;
+      if (result === undefined) return { kind: 'expr', expression: condition.expression, state: 'error', error: run.error!.message, ms };
+      let value: boolean;
+      try {
+        value = asBoolean(result);
+      } catch (error) {
+        run.error = { class: 'fhirpath-type', message: messageOf(error) };
+        return { kind: 'expr', expression: condition.expression, state: 'error', result, error: run.error.message, ms };
+      }
+      return { kind: 'expr', expression: condition.expression, state: value ? 'true' : 'false', result, ms };
+    }
+    case 'not': {
+      const item = evaluate(condition.item, run, overBudget);
+      const state: ConditionState = item.state === 'true' ? 'false' : item.state === 'false' ? 'true' : item.state;
+      return { kind: 'not', state, item };
+    }
+    case 'all':
+    case 'any': {
+      // `all` is decided by a false, `any` by a true; anything after the deciding item is not run.
+      const decisive: ConditionState = condition.kind === 'all' ? 'false' : 'true';
+      const items: ConditionTrace[] = [];
+      let state: ConditionState = condition.kind === 'all' ? 'true' : 'false';
+      for (const item of condition.items) {
+        if (state !== (condition.kind === 'all' ? 'true' : 'false')) {
+          items.push(untried(item));
+          continue;
+        }
+        const trace = evaluate(item, run, overBudget);
+        items.push(trace);
+        if (trace.state === decisive || trace.state === 'error' || trace.state === 'not-evaluated') state = trace.state;
+      }
+      return { kind: condition.kind, state, items };
+    }
+  }
+}
+
+/** The tree of a condition nobody ran. */
+function untried(condition: CompiledCondition): ConditionTrace {
+  switch (condition.kind) {
+    case 'expr':
+      return { kind: 'expr', expression: condition.expression, state: 'not-evaluated' };
+    case 'not':
+      return { kind: 'not', state: 'not-evaluated', item: untried(condition.item) };
+    case 'all':
+    case 'any':
+      return { kind: condition.kind, state: 'not-evaluated', items: condition.items.map(untried) };
+  }
 }
 
 /** Runs `fn` for a rule, adding its time and turning a throw into the rule's error. */
@@ -142,29 +207,101 @@ function timed<T>(run: RuleRun, fn: () => T): T | undefined {
   try {
     return fn();
   } catch (error) {
-    run.error = error instanceof Error ? error.message : String(error);
+    run.error = { class: error instanceof DefineError ? 'define-failed' : 'fhirpath-error', message: messageOf(error) };
     return undefined;
   } finally {
     run.ms += performance.now() - start;
   }
 }
 
+/** A define that failed; every use of it fails the same way. */
+class DefineError extends Error {}
+
+/**
+ * Which defines the rule being evaluated has read, directly or through other defines. Service
+ * defines are shared by all rules of the call and memoised, so a define remembers what it read
+ * when it was computed, and a later read of its value counts those too: the list does not
+ * depend on which rule happened to compute a define first.
+ */
+class DefineReads {
+  /** The rule's reads, then one frame per define being computed. */
+  #frames: string[][] = [];
+  start(): void {
+    this.#frames = [[]];
+  }
+  stop(): string[] {
+    const read = this.#frames[0] ?? [];
+    this.#frames = [];
+    return read;
+  }
+  record(names: readonly string[]): void {
+    for (const frame of this.#frames) for (const name of names) if (!frame.includes(name)) frame.push(name);
+  }
+  /** Runs a define's computation, giving back the defines it read. */
+  computing<T>(fn: () => T): { value: T; read: string[] } {
+    this.#frames.push([]);
+    try {
+      const value = fn();
+      return { value, read: this.#frames.at(-1)! };
+    } finally {
+      this.#frames.pop();
+    }
+  }
+}
+
+/** The variables every rule of the service sees: context, its fields, prefetch, service defines, the clock. */
+function serviceVariables(service: CompiledService, input: EvaluationInput, reads: DefineReads): Record<string, unknown> {
+  const vars = Object.create(null) as Record<string | symbol, unknown>;
+  vars[CLOCK] = input.now;
+  vars.context = input.context;
+  for (const [name, value] of Object.entries(input.context)) vars[name] = value;
+  for (const [name, value] of Object.entries(input.prefetch)) vars[name] = value ?? [];
+  defineLazily(vars, service.defines, reads);
+  return vars;
+}
+
+/** A rule's variables: the service's, plus its own defines on top. */
+function ruleVariables(serviceVars: Record<string, unknown>, rule: CompiledRule, reads: DefineReads): Record<string, unknown> {
+  const vars = Object.create(serviceVars) as Record<string, unknown>;
+  defineLazily(vars, rule.defines, reads);
+  return vars;
+}
+
+function defineValue(vars: Record<string, unknown>, name: string): DefineValue {
+  try {
+    return { name, value: vars[name] as unknown[] };
+  } catch (error) {
+    return { name, error: messageOf(error) };
+  }
+}
+
 /** Adds defines as memoised getters; a failing define fails every use of it the same way. */
-function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[]): void {
+function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[], reads: DefineReads): void {
   for (const define of defines) {
-    let state: { value: unknown[] } | { error: unknown } | 'computing' | undefined;
+    let state: { value: unknown[] } | { error: DefineError } | 'computing' | undefined;
+    /** The defines this one read when it was computed. */
+    let read: string[] = [];
     Object.defineProperty(vars, define.name, {
       enumerable: true,
       get() {
+        reads.record([define.name]);
         // Defines from different files can reach each other; a loop must fail, not recurse forever.
-        if (state === 'computing') throw new Error(`define '${define.name}' depends on itself`);
+        if (state === 'computing') throw new DefineError(`define '${define.name}' depends on itself`);
         if (!state) {
           state = 'computing';
-          try {
-            state = { value: define.run(vars) };
-          } catch (error) {
-            state = { error: new Error(`define '${define.name}': ${error instanceof Error ? error.message : String(error)}`) };
-          }
+          let error: unknown;
+          const computed = reads.computing(() => {
+            try {
+              return define.run(vars);
+            } catch (e) {
+              error = e;
+              return undefined;
+            }
+          });
+          read = computed.read;
+          state = computed.value ? { value: computed.value } : { error: new DefineError(`define '${define.name}': ${messageOf(error)}`) };
+        } else {
+          reads.record(read);
         }
         if ('error' in state) throw state.error;
         return state.value;
@@ -173,17 +310,4 @@ function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[]): v
   }
 }
 
-/** Mirrors a `when` tree as json-rules-engine conditions over the `fhirpath` fact. */
-function toEngineCondition(condition: CompiledCondition, rule: string, registry: CompiledCondition[]): NestedCondition {
-  switch (condition.kind) {
-    case 'expr':
-      registry.push(condition);
-      return { fact: 'fhirpath', params: { rule, index: registry.length - 1 }, operator: 'equal', value: true };
-    case 'not':
-      return { not: toEngineCondition(condition.item, rule, registry) };
-    case 'all':
-      return { all: condition.items.map((c) => toEngineCondition(c, rule, registry)) };
-    case 'any':
-      return { any: condition.items.map((c) => toEngineCondition(c, rule, registry)) };
-  }
-}
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -15,13 +15,19 @@
  * `mme()` reads the data tables rules/data/opioid-drug-strengths.json and
  * rules/data/mme-conversion-factors.json; the compiler reports a rule that calls it without them.
  */
-import type { UserInvocationTable } from 'fhirpath';
+import fhirpath, { type UserInvocationTable } from 'fhirpath';
 import { pooledCohortRisk } from './pooled-cohort.ts';
 import { ValueSetIndex } from './valuesets.ts';
 import { CONVERSION_FACTORS_TABLE, DRUG_STRENGTHS_TABLE, mmeTables, totalMme } from './mme.ts';
 import { daysCovered, supplyDays } from './supply.ts';
 
 
+/**
+ * The variable under which a call hands its clock to the functions (a symbol, so no FHIRPath
+ * `%name`, define or prefetch key can reach or shadow it). `ageInYears()` counts to this
+ * instant, so one call sees one "today", the one its caller chose (rule tests pin it).
+ */
+export const CLOCK = Symbol('cds-rules.clock');
 
 /** The data tables (rules/data/<name>.json) a function cannot work without. */
 export const FUNCTION_DATA_TABLES: Readonly<Record<string, readonly string[]>> = {
@@ -35,6 +41,7 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
   // Indexed once per content load, not per call.
   const tables = mmeTables(data);
   return {
+    ...CLOCK_FUNCTIONS,
     inValueSet: {
       fn: (inputs: unknown[], id: unknown) => {
         const valueSetId = String(id);
@@ -43,8 +50,12 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
       arity: { 1: ['String'] },
     },
     ageInYears: {
-      fn: (inputs: unknown[]) => wholeMonthsSince(singleDate(inputs, 'ageInYears'), new Date()).map((m) => Math.floor(m / 12)),
+      fn(this: FhirPathContext, inputs: unknown[]) {
+        return wholeMonthsSince(singleDate(inputs, 'ageInYears'), callClock(this, 'ageInYears')).map((m) => Math.floor(m / 12));
+      },
       arity: { 0: [] },
+      // fhirpath.js passes its evaluation context (and so the call's variables) only to these.
+      internalStructures: true,
     },
     pooledCohortRisk: {
       fn: (_inputs: unknown[], ...args: unknown[]) => {
@@ -66,8 +77,11 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
       arity: { 9: ['String', 'Boolean', 'Number', 'Number', 'Number', 'Number', 'Boolean', 'Boolean', 'Boolean'] },
     },
     ageInMonths: {
-      fn: (inputs: unknown[]) => wholeMonthsSince(singleDate(inputs, 'ageInMonths'), new Date()),
+      fn(this: FhirPathContext, inputs: unknown[]) {
+        return wholeMonthsSince(singleDate(inputs, 'ageInMonths'), callClock(this, 'ageInMonths'));
+      },
       arity: { 0: [] },
+      internalStructures: true,
     },
     mme: {
       fn: (inputs: unknown[]) => {
@@ -92,8 +106,66 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
   };
 }
 
-/** Our FHIRPath extensions by name: the keys of the one table above, for the authoring checks. */
+/**
+ * FHIRPath's own `now()`, `today()` and `timeOfDay()` read the call's clock too: fhirpath.js's
+ * versions read the machine's, a second clock (a rule test pinned to a day would see two days).
+ * They give the same values in the same form (local time with its offset) as fhirpath.js's,
+ * built by fhirpath.js itself from the text, since it does not export its date-time types.
+ */
+const asDateTime = fhirpath.compile('%t.toDateTime()', undefined, { resolveInternalTypes: false }) as (r: unknown, v: { t: string }) => unknown[];
+const asDate = fhirpath.compile('%t.toDate()', undefined, { resolveInternalTypes: false }) as (r: unknown, v: { t: string }) => unknown[];
+const asTime = fhirpath.compile('%t.toTime()', undefined, { resolveInternalTypes: false }) as (r: unknown, v: { t: string }) => unknown[];
+
+const CLOCK_FUNCTIONS: UserInvocationTable = {
+  now: {
+    fn(this: FhirPathContext) {
+      const now = callClock(this, 'now');
+      return asDateTime({}, { t: `${localDate(now)}T${localTime(now)}${localOffset(now)}` });
+    },
+    arity: { 0: [] },
+    internalStructures: true,
+  },
+  today: {
+    fn(this: FhirPathContext) {
+      return asDate({}, { t: localDate(callClock(this, 'today')) });
+    },
+    arity: { 0: [] },
+    internalStructures: true,
+  },
+  timeOfDay: {
+    fn(this: FhirPathContext) {
+      return asTime({}, { t: localTime(callClock(this, 'timeOfDay')) });
+    },
+    arity: { 0: [] },
+    internalStructures: true,
+  },
+};
+
+const two = (n: number, width = 2) => String(n).padStart(width, '0');
+const localDate = (d: Date) => `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+const localTime = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}${d.getMilliseconds() ? `.${two(d.getMilliseconds(), 3)}` : ''}`;
+/** fhirpath.js writes a zero offset as `-00:00`; so do we, so that values read the same. */
+function localOffset(d: Date): string {
+  const offset = d.getTimezoneOffset();
+  const minutes = Math.abs(offset);
+  return `${offset < 0 ? '+' : '-'}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
+}
+
+/** The part of fhirpath.js's evaluation context a function with `internalStructures` reads. */
+interface FhirPathContext {
+  vars?: Record<string | symbol, unknown>;
+}
+
+function callClock(ctx: FhirPathContext, name: string): Date {
+  const now = ctx.vars?.[CLOCK];
+  // No fallback to the machine's clock: a second clock is how "today" drifts within a call.
+  if (!(now instanceof Date)) throw new Error(`${name}() needs the call's clock (evaluate with EvaluationInput.now)`);
+  return now;
+}
+
+/** Our FHIRPath extensions by name: the keys of the one table of clinicalFunctions, for the authoring checks. */
 export const CLINICAL_FUNCTION_NAMES: readonly string[] = Object.keys(clinicalFunctions(new ValueSetIndex()));
+
 
 function medicationRequests(inputs: unknown[]): Record<string, unknown>[] {
   return inputs.map(unwrap).filter((r): r is Record<string, unknown> => (r as { resourceType?: unknown } | null)?.resourceType === 'MedicationRequest');

@@ -87,7 +87,7 @@ describe('cds-rules test', () => {
     expect(stdout.trim().split('\n').at(-1)).toBe(`${cases} passed, 0 failed`);
   });
 
-  it('shows a failing case with the difference and the value of each define', async () => {
+  it('shows a failing case with the difference and the explanation of the rule that did not do what it should', async () => {
     const dir = contentDir();
     const rule = join(dir, 'rules', 'renal-dosing', 'metformin-egfr-below-30.yaml');
     writeFileSync(rule, readFileSync(rule, 'utf8').replace('"%egfrValue < 30"', '"%egfrValue < 29"'));
@@ -95,6 +95,8 @@ describe('cds-rules test', () => {
     expect(code).toBe(1);
     expect(stdout).toContain('✗ eGFR 29 fires');
     expect(stdout).toContain('rule metformin-egfr-below-30: expected 1 card(s), got 0 (none)');
+    expect(stdout).toContain('why metformin-egfr-below-30: quiet');
+    expect(stdout).toMatch(/✗ false {2}all\n +✓ true {3}%metforminDrafts\.exists\(\)\n +✗ false {2}%egfrValue < 29\n/);
     expect(stdout).toContain('%egfrValue = [29]');
     expect(stdout).toMatch(/%metforminDrafts = \[\{"resourceType":"MedicationRequest"/);
     expect(stdout.trim().split('\n').at(-1)).toBe('5 passed, 1 failed');
@@ -128,27 +130,27 @@ describe('cds-rules new', () => {
   });
 });
 
+/** An order-sign request: oxycodone ordered for a patient on alprazolam. */
+const oxycodoneForPatientOnAlprazolam = () => ({
+  hook: 'order-sign',
+  hookInstance: crypto.randomUUID(),
+  context: {
+    userId: 'Practitioner/u',
+    patientId: 'p1',
+    draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'd1', status: 'draft', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049621', display: 'oxycodone hydrochloride 5 MG Oral Tablet' }] } } }] },
+  },
+  prefetch: {
+    patient: { resourceType: 'Patient', id: 'p1', birthDate: '1980-01-01' },
+    activeMeds: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'a1', status: 'active', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308048', display: 'alprazolam 0.5 MG Oral Tablet' }] } } }] },
+    potassium: { resourceType: 'Bundle', type: 'searchset' },
+  },
+});
+
 describe('cds-rules preview', () => {
   it('prints the cards as a clinician reads them and each rule with its time', async () => {
     const dir = contentDir(false);
     const request = join(dir, 'request.json');
-    writeFileSync(
-      request,
-      JSON.stringify({
-        hook: 'order-sign',
-        hookInstance: crypto.randomUUID(),
-        context: {
-          userId: 'Practitioner/u',
-          patientId: 'p1',
-          draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'd1', status: 'draft', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049621', display: 'oxycodone hydrochloride 5 MG Oral Tablet' }] } } }] },
-        },
-        prefetch: {
-          patient: { resourceType: 'Patient', id: 'p1', birthDate: '1980-01-01' },
-          activeMeds: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'a1', status: 'active', intent: 'order', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308048', display: 'alprazolam 0.5 MG Oral Tablet' }] } } }] },
-          potassium: { resourceType: 'Bundle', type: 'searchset' },
-        },
-      }),
-    );
+    writeFileSync(request, JSON.stringify(oxycodoneForPatientOnAlprazolam()));
     const { code, stdout } = await cli('preview', request, '--service', 'drug-interactions');
     expect(code).toBe(0);
     expect(stdout).toContain('── drug-interactions (order-sign)');
@@ -157,6 +159,43 @@ describe('cds-rules preview', () => {
     expect(stdout).toContain('○ Prescribe naloxone nasal spray  [create MedicationRequest]');
     expect(stdout).toMatch(/opioid-benzodiazepine\s+fired\s+\d+\.\d\d/);
     expect(stdout).toMatch(/warfarin-nsaid\s+quiet\s+\d+\.\d\d/);
+  });
+
+  it('--why prints the rule\'s tree: each condition\'s state, the defines it read with their values, its time', async () => {
+    const dir = contentDir(false);
+    const request = join(dir, 'request.json');
+    writeFileSync(request, JSON.stringify(oxycodoneForPatientOnAlprazolam()));
+    const { code, stdout } = await cli('preview', request, '--service', 'drug-interactions', '--why', 'warfarin-nsaid');
+    expect(code).toBe(0);
+    const tree = stdout.slice(stdout.indexOf('why warfarin-nsaid'));
+    expect(tree).toMatch(/^why warfarin-nsaid: quiet \(\d+\.\d\d ms\)\n/);
+    expect(tree).toContain(
+      [
+        '     ✗ false  all',
+        '         ✗ false  any',
+        '             ✗ false  all',
+        '                 ✗ false  %nsaidDrafts.exists()',
+        '                 · not evaluated  %activeWarfarin.exists() or %warfarinDrafts.exists()',
+        '             ✗ false  all',
+        '                 ✗ false  %warfarinDrafts.exists()',
+        '                 · not evaluated  %activeNsaids.exists()',
+        '         · not evaluated  not',
+        '             · not evaluated  %gastroprotected',
+        '     defines read:',
+        '       %nsaidDrafts = []',
+        '       %draftMeds = [{"resourceType":"MedicationRequest","id":"d1",',
+      ].join('\n'),
+    );
+    expect(tree).toContain('       %warfarinDrafts = []\n');
+  });
+
+  it('--why with a rule the service does not have is a usage error naming the rules it has', async () => {
+    const dir = contentDir(false);
+    const request = join(dir, 'request.json');
+    writeFileSync(request, JSON.stringify(oxycodoneForPatientOnAlprazolam()));
+    const { code, stderr } = await cli('preview', request, '--service', 'drug-interactions', '--why', 'warfarin-nsiad');
+    expect(code).toBe(2);
+    expect(stderr).toContain("cds-rules: --why: no rule 'warfarin-nsiad' in service 'drug-interactions' (it has ");
   });
 
   it('previews a Synthea patient record at patient-view', async () => {

@@ -1,10 +1,11 @@
 /**
  * The per-call evaluation budget: once spent, rules not yet evaluated are skipped, the response
- * says so in an extension, and the call is recorded as degraded. A throwing rule stays isolated.
+ * says so in the `org.cds-rules.degraded` extension, and the call is recorded as degraded. A
+ * throwing rule stays isolated and is listed there too, by its error class only.
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUDGET_EXTENSION } from '../../src/http/invoke.ts';
+import { DEGRADED_EXTENSION } from '../../src/protocol/degraded.ts';
 import { compileInline, post, type TestApp, testApp } from '../support/node-app.ts';
 import { bundle } from '../support/requests.ts';
 
@@ -63,13 +64,13 @@ function invocation(t: TestApp, hookInstance: string): Record<string, any> {
 }
 
 describe('evaluation budget', () => {
-  it('with room, every rule runs: three cards, the throwing rule isolated, no extension', async () => {
+  it('with room, every rule runs: three cards, the throwing rule isolated and named in the extension', async () => {
     const hookInstance = crypto.randomUUID();
     const res = await post(roomy.app, '/cds-services/demo', request(hookInstance));
     expect(res.status).toBe(200);
     const body = (await res.json()) as { cards: unknown[]; extension?: unknown };
     expect(body.cards).toHaveLength(3);
-    expect(body.extension).toBeUndefined();
+    expect(body.extension).toEqual({ [DEGRADED_EXTENSION]: { skipped: [], failed: [{ rule: 'a-throws', error: 'fhirpath-error' }] } });
     const row = invocation(roomy, hookInstance);
     expect(row.outcome).toBe('degraded'); // a-throws
     expect(JSON.parse(row.rules_skipped)).toEqual([]);
@@ -83,7 +84,18 @@ describe('evaluation budget', () => {
     const res = await post(tight.app, '/cds-services/demo', request(hookInstance));
     expect(res.status).toBe(200);
     const body = (await res.json()) as { cards: unknown[]; extension: Record<string, unknown> };
-    expect(body.extension).toEqual({ [BUDGET_EXTENSION]: { budgetMs: 20, skippedRules: ['c-fast', 'd-fast'] } });
+    expect(body.extension).toEqual({
+      [DEGRADED_EXTENSION]: {
+        skipped: [
+          { rule: 'c-fast', reason: 'budget' },
+          { rule: 'd-fast', reason: 'budget' },
+        ],
+        failed: [{ rule: 'a-throws', error: 'fhirpath-error' }],
+        budgetMs: 20,
+      },
+    });
+    // Error classes only: the message (which can quote data) stays out of the response.
+    expect(JSON.stringify(body.extension)).not.toContain('ageInYears');
     // The slow rule finished its conditions, so its card stands; the throwing one is isolated.
     expect(body.cards).toHaveLength(1);
     const row = invocation(tight, hookInstance);

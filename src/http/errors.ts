@@ -1,0 +1,27 @@
+/**
+ * The one way the service answers with an error: an HttpError becomes its status and an
+ * OperationOutcome body. Route handlers, the hook call and feedback throw HttpErrors; the app's
+ * error handler, the body limit and the not-found and method-not-allowed answers all come here.
+ */
+import type { ErrorHandler } from 'hono';
+import type { Logger } from '../log/logger.ts';
+import { HttpError, operationOutcome, type Problem } from '../protocol/errors.ts';
+
+export function errorResponse(error: HttpError, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(operationOutcome(error.problems)), {
+    status: error.status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+/** A one-problem HttpError, for answers that name no field. */
+export const httpError = (status: number, message: string, code: Problem['code']) => new HttpError(status, { message, code });
+
+/** HttpErrors are answered as they say; anything else is a bug: logged without its message (which may quote request data), answered 500. */
+export function onError(log: Logger): ErrorHandler {
+  return (error, c) => {
+    if (error instanceof HttpError) return errorResponse(error);
+    log.error('unhandled error', { path: c.req.path, error: error.name, at: error.stack?.split('\n')[1]?.trim() });
+    return errorResponse(httpError(500, 'internal error', 'exception'));
+  };
+}

@@ -1,0 +1,14 @@
+/** `GET /cds-services` (discovery) and `POST /cds-services/{id}` (a hook call). */
+import type { Hono } from 'hono';
+import type { AuthEnv } from '../auth/middleware.ts';
+import { discovery } from './discovery.ts';
+import { callService } from './invoke.ts';
+import { metaOf, type Routes, serviceOf } from './routes.ts';
+
+export function hookRoutes(app: Hono<AuthEnv>, routes: Routes): void {
+  app.get('/cds-services', (c) => c.json(discovery(routes.ruleSet())));
+  app.post('/cds-services/:id', routes.limit, async (c) => {
+    const service = serviceOf(routes, c.req.param('id'));
+    return c.json(await callService(routes.call, service, () => routes.readJson(c.req.raw), metaOf(c)), 200);
+  });
+}

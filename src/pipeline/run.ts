@@ -1,0 +1,183 @@
+/**
+ * One hook call as a pure function: request -> prefetch -> evaluate -> render.
+ *
+ * It takes a parsed JSON body and hands back a plain result: the hook response, the cards each
+ * with the rule that made it, the rules skipped (and why) or failed (and the error class), timings
+ * per stage and per rule, and, when asked, every rule's explanation. It never records, logs or
+ * speaks HTTP: the adapters (src/http/invoke.ts for the service, the authoring tools for rule
+ * tests and previews) do that with what it returns. Its only effects are the FHIR fallback
+ * fetches, through `deps.fetch`.
+ */
+import { CardRenderError, renderCard, renderSystemActions } from '../cards/render.ts';
+import type { Action, Card, HookResponse } from '../protocol/card.ts';
+import { degradedExtension, type FailedRule, type RuleErrorClass, type SkippedRule } from '../protocol/degraded.ts';
+import { HttpError, type Problem } from '../protocol/errors.ts';
+import { type HookRequest, parseHookRequest } from '../protocol/request.ts';
+import type { CompiledService } from '../rules/compile.ts';
+import { evaluateService, type RuleExplanation, type RuleOutcome } from '../rules/evaluate.ts';
+import { resolvePrefetch } from './prefetch.ts';
+
+export interface PipelineDeps {
+  /** Used for the FHIR fallback. */
+  fetch: typeof fetch;
+  /** Read once per call: every date the call computes counts from that instant. */
+  now: () => Date;
+  newUuid: () => string;
+  limits: PipelineLimits;
+}
+
+export interface PipelineLimits {
+  /** Deadline for all FHIR fallback fetches of the call. */
+  prefetchTimeoutMs: number;
+  prefetchMaxBytes: number;
+  prefetchMaxPages: number;
+  /** Time all rules may take together; rules not yet done when it runs out are skipped. */
+  evaluationBudgetMs: number;
+}
+
+export interface PipelineOptions {
+  /** Whether the request's `fhirServer` may be called (the client's allowlist); default: any. */
+  allowServer?: (url: string) => boolean;
+  /** Return each rule's explanation (authoring tools only: it holds patient data). */
+  explain?: boolean;
+}
+
+/** A card and the rule that made it. */
+export interface RuleCard {
+  ruleId: string;
+  card: Card;
+}
+
+/** A rule that ran and failed: its error class for the response, its message for the operator. */
+export interface RuleFailure extends FailedRule {
+  message: string;
+}
+
+export interface RuleReport {
+  ruleId: string;
+  result: 'fired' | 'quiet' | 'failed' | 'skipped';
+  /** Milliseconds its expressions took. */
+  ms: number;
+}
+
+export interface StageTimings {
+  /** Parsing and validating the request. */
+  requestMs: number;
+  prefetchMs?: number;
+  evaluateMs?: number;
+  renderMs?: number;
+  totalMs: number;
+}
+
+export interface HookResult {
+  /** The instant the call counted from (its one clock reading). */
+  at: Date;
+  /** The request, once it validated. */
+  request?: HookRequest;
+  /** Why the call was refused (bad request 400, 403 fhirServer, 412 prefetch): no cards then. */
+  rejected?: { status: number; problems: Problem[] };
+  /** The answer for the CDS client: cards most severe first, system actions, the degraded extension. */
+  response?: HookResponse;
+  cards: RuleCard[];
+  systemActions: Action[];
+  /** Every enabled rule, in file order. */
+  rules: RuleReport[];
+  skipped: SkippedRule[];
+  failed: RuleFailure[];
+  /** Prefetch keys fetched from the FHIR server. */
+  fetched: string[];
+  timings: StageTimings;
+  /** Each enabled rule's explanation, when `explain` was asked for. */
+  explanation?: RuleExplanation[];
+}
+
+const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
+
+/**
+ * @example
+ * const result = await runHook(deps, ruleSet.services.get('med-safety')!, await req.json());
+ * if (result.rejected) ...; else result.response // { cards: [...] }
+ */
+export async function runHook(deps: PipelineDeps, service: CompiledService, body: unknown, options: PipelineOptions = {}): Promise<HookResult> {
+  const start = performance.now();
+  const at = deps.now();
+  const result: HookResult = { at, cards: [], systemActions: [], rules: [], skipped: [], failed: [], fetched: [], timings: { requestMs: 0, totalMs: 0 } };
+  const since = (t: number) => performance.now() - t;
+  try {
+    // request
+    const request = parseHookRequest(body, service.hook);
+    result.request = request;
+    result.timings.requestMs = since(start);
+
+    // prefetch
+    const prefetchStart = performance.now();
+    let prefetch: Record<string, unknown>;
+    try {
+      ({ values: prefetch, fetched: result.fetched } = await resolvePrefetch(service, request, {
+        fetch: deps.fetch,
+        timeoutMs: deps.limits.prefetchTimeoutMs,
+        maxBytes: deps.limits.prefetchMaxBytes,
+        maxPages: deps.limits.prefetchMaxPages,
+        allowServer: options.allowServer,
+      }));
+    } finally {
+      result.timings.prefetchMs = since(prefetchStart);
+    }
+
+    // evaluate
+    const evaluateStart = performance.now();
+    const outcomes = evaluateService(
+      service,
+      { context: request.context, prefetch, now: at },
+      { budgetMs: deps.limits.evaluationBudgetMs, explain: options.explain },
+    );
+    result.timings.evaluateMs = since(evaluateStart);
+
+    // render
+    const renderStart = performance.now();
+    render(service, request, outcomes, deps.newUuid, result);
+    result.timings.renderMs = since(renderStart);
+
+    if (options.explain) result.explanation = outcomes.map((o) => o.explanation!);
+    const extension = degradedExtension(result.skipped, result.failed, deps.limits.evaluationBudgetMs);
+    result.response = {
+      cards: result.cards.map((c) => c.card),
+      ...(result.systemActions.length > 0 ? { systemActions: result.systemActions } : {}),
+      ...(extension ? { extension } : {}),
+    };
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    result.rejected = { status: error.status, problems: error.problems };
+  }
+  result.timings.totalMs = since(start);
+  return result;
+}
+
+/** Fills each fired rule's card and actions; a rule's output lands whole or not at all. */
+function render(service: CompiledService, request: HookRequest, outcomes: RuleOutcome[], newUuid: () => string, into: HookResult): void {
+  const rules = new Map(service.rules.map((r) => [r.id, r]));
+  for (const outcome of outcomes) {
+    const fail = (error: RuleErrorClass, message: string) => into.failed.push({ rule: outcome.ruleId, error, message });
+    let result: RuleReport['result'] = outcome.skipped ? 'skipped' : outcome.error ? 'failed' : outcome.fired ? 'fired' : 'quiet';
+    if (outcome.skipped) into.skipped.push({ rule: outcome.ruleId, reason: 'budget' });
+    if (outcome.error) fail(outcome.error.class, outcome.error.message);
+    if (outcome.fired) {
+      const rule = rules.get(outcome.ruleId)!;
+      try {
+        // Render both before keeping either.
+        const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid) : undefined;
+        const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
+        if (card) into.cards.push({ ruleId: rule.id, card });
+        into.systemActions.push(...actions);
+      } catch (error) {
+        if (!(error instanceof CardRenderError)) throw error;
+        fail('card-render', error.message);
+        result = 'failed';
+        if (outcome.explanation) outcome.explanation.outcome = 'failed';
+      }
+    }
+    into.rules.push({ ruleId: outcome.ruleId, result, ms: outcome.ms });
+  }
+  // Stable: rules of the same severity keep their file order.
+  into.cards.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
+}
