@@ -30,6 +30,15 @@ export interface ServiceConfig {
   maxJsonDepth: number;
   /** Time all rules of one call may take; rules not yet evaluated when it runs out are skipped. */
   evaluationBudgetMs: number;
+  /**
+   * Open mode only: whether `fhirServer` may be a loopback or private-network address (a local
+   * FHIR server in development). Link-local and cloud metadata addresses are refused regardless.
+   */
+  allowPrivateFhirServers: boolean;
+  /** Most items one feedback call may carry (also the most accepted suggestions of one item). */
+  feedbackMaxItems: number;
+  /** Longest free text of a feedback item (userComment, a reason's display), in characters. */
+  feedbackMaxText: number;
 }
 
 export const DEFAULT_CONFIG: ServiceConfig = {
@@ -43,4 +52,8 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   jwksCooldownMs: 30_000,
   maxJsonDepth: 64,
   evaluationBudgetMs: 300,
+  // Safe for anyone embedding createApp; the shells turn it on outside production (settings.ts).
+  allowPrivateFhirServers: false,
+  feedbackMaxItems: 100,
+  feedbackMaxText: 4000,
 };

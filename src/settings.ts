@@ -74,6 +74,11 @@ export function serviceConfigFromVars(vars: Vars, trustedClients: TrustedClient[
     jwksCooldownMs: intVar(vars, 'CDS_JWKS_COOLDOWN_MS', DEFAULT_CONFIG.jwksCooldownMs, 0, 3_600_000),
     maxJsonDepth: intVar(vars, 'CDS_MAX_JSON_DEPTH', DEFAULT_CONFIG.maxJsonDepth, 8, 1000),
     evaluationBudgetMs: intVar(vars, 'CDS_EVAL_BUDGET_MS', DEFAULT_CONFIG.evaluationBudgetMs, 1, 60_000),
+    feedbackMaxItems: intVar(vars, 'CDS_FEEDBACK_MAX_ITEMS', DEFAULT_CONFIG.feedbackMaxItems, 1, 10_000),
+    feedbackMaxText: intVar(vars, 'CDS_FEEDBACK_MAX_TEXT', DEFAULT_CONFIG.feedbackMaxText, 1, 1_000_000),
+    // A local FHIR server is normal in development; in production, open mode is refused anyway.
+    allowPrivateFhirServers:
+      oneOfVar(vars, 'CDS_ALLOW_PRIVATE_FHIR_SERVERS', stringVar(vars, 'NODE_ENV') === 'production' ? 'false' : 'true', ['true', 'false'] as const) === 'true',
   };
 }
 

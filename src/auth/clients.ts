@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { firstIssue } from '../protocol/problems.ts';
-import { httpUrl, httpUrlSchema } from '../protocol/validators.ts';
+import { httpUrl } from '../protocol/validators.ts';
+import { addressKind, fhirServerUrlProblem } from '../protocol/fhir-server-url.ts';
 
 /** http is only acceptable on the loopback interface (tests, a local EHR simulator). */
 function isSafeUrl(value: string): boolean {
@@ -14,7 +15,12 @@ function isSafeUrl(value: string): boolean {
 }
 
 const keyUrl = z.string().refine(isSafeUrl, 'must be an https URL (http only on 127.0.0.1/localhost)');
-const serverUrl = httpUrlSchema({ credentials: false });
+/** A FHIR base URL in the one form requests use (fhir-server-url.ts), never a metadata address. */
+const serverUrl = z.string().superRefine((value, ctx) => {
+  const problem = fhirServerUrlProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  else if (addressKind(new URL(value)) === 'forbidden') ctx.addIssue({ code: 'custom', message: 'must not be a link-local or cloud metadata address' });
+});
 
 const jwkSchema = z.looseObject({ kty: z.string().min(1, 'must name the key type') });
 

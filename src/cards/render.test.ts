@@ -78,3 +78,36 @@ describe('renderCard', () => {
     expect(readable(12)).toBe('12');
   });
 });
+
+describe('request text is never markup (issue 13, finding 5)', () => {
+  const ATTACK = 'Ibu** <img src=x onerror=alert(1)> [Click to re-authenticate](https://evil.example/login) **';
+  const attackTemplate: CardTemplate = {
+    summary: 'Stop {{drug}}',
+    detail: 'The order for **{{drug}}** needs review:\n\n{{list}}\n\n[The guideline](https://example.org/g)',
+    indicator: 'warning',
+    source: { label: 'Source: {{drug}}' },
+    suggestions: [{ label: 'Cancel {{drug}}', actions: [{ type: 'delete', description: 'Remove {{drug}}', resourceId: 'MedicationRequest/x' }] }],
+  };
+  const render = (drug: string, list = '- one\n- two') => renderCard(attackTemplate, { drug: [{ display: drug }], list: [list] }, {}, uuid);
+
+  it('a value in markdown is escaped (markdown and HTML); the author markdown around it stays', () => {
+    const card = render(ATTACK);
+    expect(card.detail).toBe(
+      'The order for **Ibu\\*\\* &lt;img src=x onerror=alert(1)&gt; \\[Click to re-authenticate\\](https://evil.example/login) \\*\\*** needs review:\n\n- one\n- two\n\n[The guideline](https://example.org/g)',
+    );
+  });
+
+  it('line starts that would make a heading, quote or rule are escaped; an author list of values stays a list', () => {
+    expect(render('x', '# Big\n> quoted\n---\n1. first\n- kept item\n+ plus').detail).toContain('\\# Big\n&gt; quoted\n\\---\n1\\. first\n- kept item\n\\+ plus');
+    expect(render('a_b `code` ~~x~~ |t| back\\slash & amp').detail).toContain('**a\\_b \\`code\\` \\~\\~x\\~\\~ \\|t\\| back\\\\slash &amp; amp**');
+  });
+
+  it('plain-text fields (summary, labels, descriptions) keep the text but lose control and direction characters', () => {
+    const card = render('Ibu\u0000pro\u0007fen\n400\u202e MG\u2066\u200f\u0085');
+    expect(card.summary).toBe('Stop Ibuprofen 400 MG');
+    expect(card.suggestions![0]!.label).toBe('Cancel Ibuprofen 400 MG');
+    expect(card.suggestions![0]!.actions![0]!.description).toBe('Remove Ibuprofen 400 MG');
+    expect(card.source.label).toBe('Source: Ibuprofen 400 MG');
+    expect(render(ATTACK).summary).toBe(`Stop ${ATTACK}`);
+  });
+});

@@ -7,6 +7,7 @@ import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '.
 import { firstIssue } from '../protocol/problems.ts';
 import { fillPlaceholders, wholePlaceholder } from './placeholders.ts';
 import type { ActionTemplate, CardTemplate } from './schema.ts';
+import { markdownText, plainText } from './escape.ts';
 
 /** Values for placeholders: FHIRPath results by name. `context.x` is looked up in `context`. */
 export type CardValues = Record<string, unknown[]>;
@@ -23,13 +24,13 @@ export function renderCard(
   context: Record<string, unknown>,
   newUuid: () => string,
 ): Card {
-  const { lookup, text, present } = filler(values, context);
+  const { lookup, text, markdown, present } = filler(values, context);
 
   const summary = text(template.summary);
   const card = {
     uuid: newUuid(),
     summary: summary.length > SUMMARY_MAX ? `${summary.slice(0, SUMMARY_MAX - 1)}…` : summary,
-    ...(template.detail !== undefined ? optionalText(text(template.detail), 'detail') : {}),
+    ...(template.detail !== undefined ? optionalText(markdown(template.detail), 'detail') : {}),
     indicator: template.indicator,
     source: {
       label: text(template.source.label),
@@ -95,15 +96,20 @@ type Lookup = (name: string) => unknown[];
 /** Placeholder lookups for one rule's values and the call's context. */
 function filler(values: CardValues, context: Record<string, unknown>) {
   const lookup: Lookup = (name) => {
+    // Own properties only: `{{context.constructor}}` must not read Object.prototype.
     if (name.startsWith('context.')) {
-      const v = context[name.slice('context.'.length)];
+      const field = name.slice('context.'.length);
+      const v = Object.hasOwn(context, field) ? context[field] : undefined;
       return v === undefined || v === null ? [] : [v];
     }
-    return values[name] ?? [];
+    return Object.hasOwn(values, name) ? values[name]! : [];
   };
-  const text = (s: string) => fillPlaceholders(s, (name) => lookup(name).map(readable).join(', '));
+  // What fills a placeholder is data: plain text in text fields, escaped in markdown (escape.ts).
+  const filled = (s: string, as: (value: string) => string) => fillPlaceholders(s, (name) => as(lookup(name).map(readable).join(', ')));
+  const text = (s: string) => filled(s, plainText);
+  const markdown = (s: string) => filled(s, markdownText);
   const present = (name: string | undefined) => name === undefined || lookup(name).length > 0;
-  return { lookup, text, present };
+  return { lookup, text, markdown, present };
 }
 
 function renderAction(a: ActionTemplate, lookup: Lookup, text: (s: string) => string) {

@@ -58,10 +58,10 @@ export async function importValueSet(root: string, file: string, options: { id?:
   for (const c of concepts) bySystem.set(c.system, (bySystem.get(c.system) ?? 0) + 1);
   println(green(`wrote ${concepts.length} codes to ${target}`));
   for (const [system, count] of bySystem) {
-    const name = KNOWN_CODE_SYSTEMS[system];
+    const name = Object.hasOwn(KNOWN_CODE_SYSTEMS, system) ? KNOWN_CODE_SYSTEMS[system] : undefined;
     println(name ? `  ${name.padEnd(12)} ${String(count).padStart(6)}  ${system}` : yellow(`  unknown system ${String(count).padStart(6)}  ${system}`));
   }
-  const unknown = [...bySystem.keys()].filter((s) => !KNOWN_CODE_SYSTEMS[s]);
+  const unknown = [...bySystem.keys()].filter((s) => !Object.hasOwn(KNOWN_CODE_SYSTEMS, s));
   if (unknown.length > 0) println(yellow(`${unknown.length} code system(s) not known: check they are what the EHR sends`));
   return 0;
 }

@@ -1,13 +1,18 @@
-/** `POST /cds-services/{id}/feedback`: each item stored, linked to its card's invocation, before the 200. */
+/**
+ * `POST /cds-services/{id}/feedback`: each item stored, linked to its card's invocation, before the
+ * 200. A known card must be this service's, an accepted suggestion one of its (feedback.ts).
+ */
 import type { Hono } from 'hono';
 import type { AuthEnv } from '../auth/middleware.ts';
-import { parseFeedback } from './feedback.ts';
+import { checkFeedbackBelongs, parseFeedback } from './feedback.ts';
 import { metaOf, type Routes, serviceOf } from './routes.ts';
 
 export function feedbackRoute(app: Hono<AuthEnv>, routes: Routes): void {
   app.post('/cds-services/:id/feedback', routes.limit, async (c) => {
     const serviceId = serviceOf(routes, c.req.param('id')).id;
-    const items = parseFeedback(await routes.readJson(c.req.raw));
+    const items = parseFeedback(await routes.readJson(c.req.raw), { maxItems: routes.config.feedbackMaxItems, maxText: routes.config.feedbackMaxText });
+    const known = await routes.store.findCards(items.map((item) => item.card));
+    checkFeedbackBelongs(items, serviceId, known);
     const receivedAt = routes.call.now().getTime();
     const client = metaOf(c).client ?? null;
     const result = await routes.store.recordFeedback(
@@ -24,6 +29,7 @@ export function feedbackRoute(app: Hono<AuthEnv>, routes: Routes): void {
         outcomeTimestamp: item.outcomeTimestamp,
         client,
       })),
+      known,
     );
     routes.log.info('feedback', { service: serviceId, items: result.stored, unknownCards: result.unknownCards });
     return c.json({ stored: result.stored, unknownCards: result.unknownCards }, 200);

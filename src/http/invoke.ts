@@ -10,10 +10,11 @@ import type { CompiledService } from '../rules/compile.ts';
 import type { InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { HookResponse } from '../protocol/card.ts';
-import { normalizeUrl } from '../auth/clients.ts';
+import { fhirServerPolicy } from '../protocol/fhir-server-url.ts';
 import { HttpError } from '../protocol/errors.ts';
 import { type HookResult, runHook } from '../pipeline/run.ts';
 import { type HookRequest, UUID } from '../protocol/request.ts';
+import { storedRuleError } from '../rules/rule-error.ts';
 
 export interface CallDeps {
   store: Store;
@@ -49,7 +50,7 @@ export async function callService(deps: CallDeps, service: CompiledService, read
     throw error;
   }
   const result = await runHook({ fetch: deps.fetch, now: () => at, newUuid: deps.newUuid, limits: deps.config }, service, raw, {
-    allowServer: serverPolicy(meta, deps.log, service.id),
+    allowServer: serverPolicy(meta, deps.log, service.id, deps.config.allowPrivateFhirServers),
   });
   if (result.rejected) {
     const error = new HttpError(result.rejected.status, result.rejected.problems);
@@ -84,7 +85,8 @@ async function answered({ deps, start, base }: Call, result: HookResult, raw: un
       rulesEvaluated: result.rules.filter((r) => r.result !== 'skipped').map((r) => r.ruleId),
       rulesSkipped: skipped,
       rulesFired: result.rules.filter((r) => r.result === 'fired' && !failedRules.has(r.ruleId)).map((r) => r.ruleId),
-      ruleErrors: result.failed.map((f) => ({ rule: f.rule, message: f.message })),
+      // Class and location only: a message can quote patient data (rule-error.ts).
+      ruleErrors: result.failed.map((f) => storedRuleError(f, deps.config.storePayloads)),
       cardCount: result.cards.length,
       prefetchFetched: result.fetched,
       prefetchMs: result.timings.prefetchMs,
@@ -103,7 +105,7 @@ async function answered({ deps, start, base }: Call, result: HookResult, raw: un
   );
 
   const fields = { service: base.serviceId, hookInstance: request.hookInstance };
-  for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, error: f.error });
+  for (const f of result.failed) deps.log.warn('rule failed', { ...fields, rule: f.rule, error: f.error, at: f.location });
   if (skipped.length > 0) deps.log.warn('evaluation budget exceeded', { ...fields, budgetMs: deps.config.evaluationBudgetMs, skipped });
   deps.log.info('hook call', {
     ...fields,
@@ -152,18 +154,18 @@ async function refused({ deps, start, base }: Call, error: HttpError, raw?: unkn
 }
 
 /**
- * Which FHIR servers this call may reach: those allowed for the authenticated client (compared
- * as normalised URLs), or in open mode any, each logged by origin so the operator sees them.
+ * Which FHIR servers this call may reach (src/protocol/fhir-server-url.ts): those allowed for the
+ * authenticated client, or in open mode any but forbidden addresses, each logged by origin so
+ * the operator sees them.
  */
-function serverPolicy(meta: CallMeta, log: CallDeps['log'], serviceId: string): (url: string) => boolean {
-  if (meta.fhirServers === undefined) {
-    return (url) => {
-      log.warn('FHIR fallback to an unvetted server (open mode)', { service: serviceId, fhirServer: new URL(url).origin });
-      return true;
-    };
-  }
-  const allowed = new Set(meta.fhirServers.map(normalizeUrl));
-  return (url) => allowed.has(normalizeUrl(url));
+function serverPolicy(meta: CallMeta, log: CallDeps['log'], serviceId: string, allowPrivate: boolean): (url: string) => boolean {
+  const mayReach = fhirServerPolicy(meta.fhirServers, allowPrivate);
+  if (meta.fhirServers !== undefined) return mayReach;
+  return (url) => {
+    if (!mayReach(url)) return false;
+    log.warn('FHIR fallback to an unvetted server (open mode)', { service: serviceId, fhirServer: new URL(url).origin });
+    return true;
+  };
 }
 
 function who(request: HookRequest) {

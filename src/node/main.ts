@@ -40,12 +40,12 @@ async function main(): Promise<void> {
 
   const clients = settings.service.trustedClients;
   if (clients.length === 0) {
-    log.warn('AUTHENTICATION IS OFF: no CDS_TRUSTED_CLIENTS, so any caller is trusted and may send the service to any FHIR server. Local development only (NODE_ENV=production refuses this).');
+    log.warn('AUTHENTICATION IS OFF: no CDS_TRUSTED_CLIENTS, so any caller is trusted and may send the service to any FHIR server but link-local and metadata addresses (private ones only with CDS_ALLOW_PRIVATE_FHIR_SERVERS). Local development only (NODE_ENV=production refuses this).');
   } else {
     log.info('authentication on', { trustedClients: clients.map((c) => c.iss), publicUrl: settings.service.publicUrl });
   }
 
-  const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous });
+  const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous, warn: (message, fields) => log.warn(message, fields) });
   const stopRetention = scheduleRetention(database.store, settings.retentionDays, log);
   const app = createApp({
     ruleSet: () => content.ruleSet,

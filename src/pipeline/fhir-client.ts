@@ -1,3 +1,5 @@
+import { type FhirServerUrl, isUnderBase, parseFhirServerUrl } from '../protocol/fhir-server-url.ts';
+
 /**
  * The FHIR fallback: fetches what the client did not prefetch from its `fhirServer`, with a
  * deadline, a response size cap, no redirects, and the access token sent only there.
@@ -31,8 +33,11 @@ export async function fetchFhir(
   signal: AbortSignal,
   options: FhirClientOptions,
 ): Promise<unknown> {
-  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  // The same parsed form the allowlist compared: every URL called is under it.
+  const server = parseFhirServerUrl(baseUrl);
+  const base = server.base;
   let url = new URL(query, base);
+  if (!isUnderBase(url, server)) throw new FhirFetchError('the query does not stay under the FHIR server base');
   let result: Record<string, unknown> | undefined;
   for (let page = 0; page < options.maxPages; page++) {
     const response = await options.fetch(url, {
@@ -52,7 +57,7 @@ export async function fetchFhir(
     if (body?.resourceType === 'OperationOutcome') throw new FhirFetchError('FHIR server answered an OperationOutcome');
     if (!result) result = body;
     else if (Array.isArray(body.entry)) result.entry = [...((result.entry as unknown[]) ?? []), ...body.entry];
-    const next = nextLink(body, base);
+    const next = nextLink(body, server);
     if (!next) break;
     url = next;
   }
@@ -60,13 +65,18 @@ export async function fetchFhir(
   return result;
 }
 
-function nextLink(body: Record<string, unknown>, base: URL): URL | undefined {
+function nextLink(body: Record<string, unknown>, server: FhirServerUrl): URL | undefined {
   if (body.resourceType !== 'Bundle' || !Array.isArray(body.link)) return undefined;
   const href = (body.link as { relation?: string; url?: string }[]).find((l) => l.relation === 'next')?.url;
-  if (!href) return undefined;
-  const next = new URL(href, base);
-  // The token belongs to this server: never follow a link elsewhere.
-  return next.origin === base.origin ? next : undefined;
+  if (typeof href !== 'string') return undefined;
+  let next: URL;
+  try {
+    next = new URL(href, server.base);
+  } catch {
+    return undefined;
+  }
+  // The token belongs to this server's base: never follow a link elsewhere.
+  return isUnderBase(next, server) ? next : undefined;
 }
 
 async function readJsonCapped(response: Response, maxBytes: number): Promise<Record<string, unknown>> {

@@ -51,6 +51,8 @@ export interface RuleCard {
 /** A rule that ran and failed: its error class for the response, its message for the operator. */
 export interface RuleFailure extends FailedRule {
   message: string;
+  /** `path:line:col` of the expression that failed (the rule file for a card that would not render). */
+  location?: string;
 }
 
 export interface RuleReport {
@@ -157,10 +159,11 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
 function render(service: CompiledService, request: HookRequest, outcomes: RuleOutcome[], newUuid: () => string, into: HookResult): void {
   const rules = new Map(service.rules.map((r) => [r.id, r]));
   for (const outcome of outcomes) {
-    const fail = (error: RuleErrorClass, message: string) => into.failed.push({ rule: outcome.ruleId, error, message });
+    const fail = (error: RuleErrorClass, message: string, location?: string) =>
+      into.failed.push({ rule: outcome.ruleId, error, message, ...(location ? { location } : {}) });
     let result: RuleReport['result'] = outcome.skipped ? 'skipped' : outcome.error ? 'failed' : outcome.fired ? 'fired' : 'quiet';
     if (outcome.skipped) into.skipped.push({ rule: outcome.ruleId, reason: 'budget' });
-    if (outcome.error) fail(outcome.error.class, outcome.error.message);
+    if (outcome.error) fail(outcome.error.class, outcome.error.message, outcome.error.location);
     if (outcome.fired) {
       const rule = rules.get(outcome.ruleId)!;
       try {
@@ -171,7 +174,7 @@ function render(service: CompiledService, request: HookRequest, outcomes: RuleOu
         into.systemActions.push(...actions);
       } catch (error) {
         if (!(error instanceof CardRenderError)) throw error;
-        fail('card-render', error.message);
+        fail('card-render', error.message, rules.get(outcome.ruleId)!.path);
         result = 'failed';
         if (outcome.explanation) outcome.explanation.outcome = 'failed';
       }

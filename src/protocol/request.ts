@@ -7,7 +7,8 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { badRequest, HttpError } from './errors.ts';
 import { type ContextField, type HookName, hookDefinition } from './hooks.ts';
 import { zodProblems } from './problems.ts';
-import { FHIR_ID, httpUrlSchema, RELATIVE_REFERENCE } from './validators.ts';
+import { FHIR_ID, RELATIVE_REFERENCE } from './validators.ts';
+import { fhirServerUrlProblem } from './fhir-server-url.ts';
 
 /** A hookInstance: a UUID, optionally as a urn:uuid. */
 export const UUID = /^(urn:uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -27,7 +28,13 @@ export const hookRequestSchema = z
   .object({
     hook: z.string().min(1, 'must be a non-empty string'),
     hookInstance: z.string().regex(UUID, 'must be a UUID'),
-    fhirServer: httpUrlSchema().optional(),
+    fhirServer: z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = fhirServerUrlProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     fhirAuthorization: fhirAuthorizationSchema.optional(),
     context: z.record(z.string(), z.unknown()),
     prefetch: z.record(z.string(), z.unknown()).optional(),

@@ -17,6 +17,7 @@ import type { Condition } from './schema.ts';
 import { type ContentProblem, didYouMean, problem, type YamlSource } from './source.ts';
 import type { ValueSetIndex } from './valuesets.ts';
 import { reportDefineCycles } from './define-order.ts';
+import { locatedExpression } from './rule-error.ts';
 
 /** What every expression of one content load is checked against. */
 export interface Shared {
@@ -125,7 +126,13 @@ export function compileExpression(
   if (notYesNo) report(0, notYesNo);
   try {
     const run = shared.compile(expression);
-    return ok ? run : undefined;
+    // Errors at run time name this place (file:line:col), never the data (rule-error.ts).
+    return ok
+      ? locatedExpression(run, () => {
+          const pos = source.positionInString(path, 0);
+          return `${source.path}:${pos.line}:${pos.column}`;
+        })
+      : undefined;
   } catch (error) {
     report(0, `FHIRPath error: ${String(error)}`);
     return undefined;

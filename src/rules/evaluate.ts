@@ -21,6 +21,7 @@ import type { RuleErrorClass } from '../protocol/degraded.ts';
 import { asBoolean } from './fhirpath.ts';
 import { CLOCK } from './functions.ts';
 import type { CompiledCondition, CompiledExpr, CompiledRule, CompiledService } from './compile.ts';
+import { errorLocation } from './rule-error.ts';
 
 export interface EvaluationInput {
   context: Record<string, unknown>;
@@ -42,8 +43,11 @@ export interface RuleOutcome {
   fired: boolean;
   /** Card placeholder values when fired. */
   values?: Record<string, unknown[]>;
-  /** The failure that stopped the rule; the rule did not fire. */
-  error?: { class: RuleErrorClass; message: string };
+  /**
+   * The failure that stopped the rule; the rule did not fire. The message may quote data (for
+   * authors); the class and the failing expression's `path:line:col` are what is kept.
+   */
+  error?: RuleError;
   /** The evaluation budget ran out before this rule was done; it did not fire. */
   skipped?: true;
   /** Milliseconds spent evaluating this rule's own expressions (and the defines they computed). */
@@ -102,7 +106,7 @@ export function evaluateService(service: CompiledService, input: EvaluationInput
       if (state === 'true' && !run.skipped) {
         values = {};
         for (const value of rule.values) {
-          const result = timed(run, () => value.run(run.vars));
+          const result = timed(run, () => value.run(run.vars), value.run);
           if (run.error) break;
           values[value.name] = result ?? [];
         }
@@ -130,9 +134,15 @@ export function evaluateService(service: CompiledService, input: EvaluationInput
     });
 }
 
+export interface RuleError {
+  class: RuleErrorClass;
+  message: string;
+  location?: string;
+}
+
 interface RuleRun {
   vars: Record<string, unknown>;
-  error?: { class: RuleErrorClass; message: string };
+  error?: RuleError;
   skipped?: boolean;
   ms: number;
 }
@@ -151,14 +161,14 @@ function evaluate(condition: CompiledCondition, run: RuleRun, overBudget: () => 
         return untried(condition);
       }
       const start = performance.now();
-      const result = timed(run, () => condition.run(run.vars));
+      const result = timed(run, () => condition.run(run.vars), condition.run);
       const ms = performance.now() - start;
       if (result === undefined) return { kind: 'expr', expression: condition.expression, state: 'error', error: run.error!.message, ms };
       let value: boolean;
       try {
         value = asBoolean(result);
       } catch (error) {
-        run.error = { class: 'fhirpath-type', message: messageOf(error) };
+        run.error = { class: 'fhirpath-type', message: messageOf(error), ...at(error, condition.run) };
         return { kind: 'expr', expression: condition.expression, state: 'error', result, error: run.error.message, ms };
       }
       return { kind: 'expr', expression: condition.expression, state: value ? 'true' : 'false', result, ms };
@@ -202,12 +212,12 @@ function untried(condition: CompiledCondition): ConditionTrace {
 }
 
 /** Runs `fn` for a rule, adding its time and turning a throw into the rule's error. */
-function timed<T>(run: RuleRun, fn: () => T): T | undefined {
+function timed<T>(run: RuleRun, fn: () => T, expression?: object): T | undefined {
   const start = performance.now();
   try {
     return fn();
   } catch (error) {
-    run.error = { class: error instanceof DefineError ? 'define-failed' : 'fhirpath-error', message: messageOf(error) };
+    run.error = { class: error instanceof DefineError ? 'define-failed' : 'fhirpath-error', message: messageOf(error), ...at(error, expression) };
     return undefined;
   } finally {
     run.ms += performance.now() - start;
@@ -299,7 +309,8 @@ function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[], re
             }
           });
           read = computed.read;
-          state = computed.value ? { value: computed.value } : { error: new DefineError(`define '${define.name}': ${messageOf(error)}`) };
+          // The cause keeps the failing expression's location (rule-error.ts).
+          state = computed.value ? { value: computed.value } : { error: new DefineError(`define '${define.name}': ${messageOf(error)}`, { cause: error }) };
         } else {
           reads.record(read);
         }
@@ -309,5 +320,10 @@ function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[], re
     });
   }
 }
+
+const at = (error: unknown, expression?: object) => {
+  const location = errorLocation(error, expression);
+  return location ? { location } : {};
+};
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -163,9 +163,9 @@ function callClock(ctx: FhirPathContext, name: string): Date {
   return now;
 }
 
-/** Our FHIRPath extensions by name: the keys of the one table of clinicalFunctions, for the authoring checks. */
-export const CLINICAL_FUNCTION_NAMES: readonly string[] = Object.keys(clinicalFunctions(new ValueSetIndex()));
-
+/** Our FHIRPath extensions by name: the keys of the one table above (fhirpath.js's own clock
+ * functions, which we only re-seat on the call's clock, are not extensions), for the authoring checks. */
+export const CLINICAL_FUNCTION_NAMES: readonly string[] = Object.keys(clinicalFunctions(new ValueSetIndex())).filter((name) => !Object.hasOwn(CLOCK_FUNCTIONS, name));
 
 function medicationRequests(inputs: unknown[]): Record<string, unknown>[] {
   return inputs.map(unwrap).filter((r): r is Record<string, unknown> => (r as { resourceType?: unknown } | null)?.resourceType === 'MedicationRequest');

@@ -203,8 +203,10 @@ function orderedDose(dosage: Json): Quantity | undefined {
 
 type DoseUnit = { kind: 'mass'; toMg: number } | { kind: 'volume'; toMl: number } | { kind: 'count' };
 
-const MASS: Record<string, number> = { mg: 1, ug: 0.001, mcg: 0.001, g: 1000 };
-const VOLUME: Record<string, number> = { mL: 1, ml: 1, L: 1000 };
+// Maps, not object literals: the keys come from the request, and `'constructor' in {}` is true
+// (a dose unit of `constructor` made the MME NaN; issue 13).
+const MASS = new Map([['mg', 1], ['ug', 0.001], ['mcg', 0.001], ['g', 1000]]);
+const VOLUME = new Map([['mL', 1], ['ml', 1], ['L', 1000]]);
 const COUNT_WORDS = /^(tab|tablet|cap|capsule|patch|film|spray|actuation|lozenge|troche|suppository|each|unit|dose)s?$/i;
 
 /** The dose unit: UCUM (or no system) reads `code`, then `unit`; orderable drug forms are counts. Null = unusable. */
@@ -212,14 +214,16 @@ function unitOf(q: Quantity): DoseUnit | null {
   if (q.system !== undefined && q.system !== UCUM && q.system !== ORDERABLE_DRUG_FORM) return null;
   const unit = q.code ?? q.unit;
   if (unit === undefined || unit === '1' || q.system === ORDERABLE_DRUG_FORM) return { kind: 'count' };
-  if (unit in MASS) return { kind: 'mass', toMg: MASS[unit]! };
-  if (unit in VOLUME) return { kind: 'volume', toMl: VOLUME[unit]! };
+  const toMg = MASS.get(unit);
+  if (toMg !== undefined) return { kind: 'mass', toMg };
+  const toMl = VOLUME.get(unit);
+  if (toMl !== undefined) return { kind: 'volume', toMl };
   if (/^\{[^}]*\}$/.test(unit) || COUNT_WORDS.test(unit) || /^[A-Z]{2,}$/.test(unit)) return { kind: 'count' };
   return null;
 }
 
 /** How many of each unit of time make a day (so 1 per 30 min is exactly 1 x 1440 / 30 = 48). */
-const UNITS_PER_DAY: Record<string, number> = {
+const UNITS_PER_DAY = new Map<string, number>(Object.entries({
   s: 86400, second: 86400, seconds: 86400,
   min: 1440, minute: 1440, minutes: 1440,
   h: 24, hour: 24, hours: 24,
@@ -227,13 +231,13 @@ const UNITS_PER_DAY: Record<string, number> = {
   wk: 1 / 7, week: 1 / 7, weeks: 1 / 7,
   mo: 1 / 30, month: 1 / 30, months: 1 / 30,
   a: 1 / 365, year: 1 / 365, years: 1 / 365,
-};
+}));
 
 /** FHIR timing abbreviations (v3 GTSAbbreviation) as doses per day, used when there is no repeat. */
-const TIMING_CODES: Record<string, number> = {
+const TIMING_CODES = new Map<string, number>(Object.entries({
   QD: 1, AM: 1, PM: 1, BED: 1, BID: 2, TID: 3, QID: 4, QOD: 0.5,
   Q1H: 24, Q2H: 12, Q3H: 8, Q4H: 6, Q6H: 4, Q8H: 3, WK: 1 / 7, MO: 1 / 30,
-};
+}));
 
 /**
  * Doses per day: (frequencyMax or frequency) per period, the most aggressive schedule a PRN
@@ -244,14 +248,14 @@ export function dosesPerDay(timing: Json | undefined): number | undefined {
   if (repeat && (repeat.frequency !== undefined || repeat.frequencyMax !== undefined || repeat.period !== undefined)) {
     const frequency = (repeat.frequencyMax ?? repeat.frequency ?? 1) as number;
     const period = repeat.period as number | undefined;
-    const perDay = UNITS_PER_DAY[String(repeat.periodUnit)];
+    const perDay = UNITS_PER_DAY.get(String(repeat.periodUnit));
     if (typeof period !== 'number' || period <= 0 || perDay === undefined) {
       return Array.isArray(repeat.timeOfDay) && repeat.timeOfDay.length > 0 ? repeat.timeOfDay.length : undefined;
     }
     return (frequency * perDay) / period;
   }
   if (Array.isArray(repeat?.timeOfDay) && repeat.timeOfDay.length > 0) return repeat.timeOfDay.length;
-  const code = ((timing?.code as Json | undefined)?.coding as Json[] | undefined)?.map((c) => TIMING_CODES[String(c.code)]).find((n) => n !== undefined);
+  const code = ((timing?.code as Json | undefined)?.coding as Json[] | undefined)?.map((c) => TIMING_CODES.get(String(c.code))).find((n) => n !== undefined);
   return code ?? 1;
 }
 

@@ -6,10 +6,11 @@
 
 type Json = Record<string, unknown>;
 
-const DAYS_PER_UNIT: Record<string, number> = {
+/** A Map: the unit comes from the request, and a plain object has a `constructor` (issue 13). */
+const DAYS_PER_UNIT = new Map<string, number>(Object.entries({
   s: 1 / 86400, min: 1 / 1440, h: 1 / 24, d: 1, wk: 7, mo: 30, a: 365,
   second: 1 / 86400, minute: 1 / 1440, hour: 1 / 24, day: 1, week: 7, month: 30, year: 365,
-};
+}));
 
 /**
  * `dispenseRequest.expectedSupplyDuration` in days (UCUM code, or the unit spelled out as a
@@ -20,7 +21,7 @@ export function supplyDays(request: Json): number | undefined {
   const duration = (request.dispenseRequest as Json | undefined)?.expectedSupplyDuration as Json | undefined;
   if (typeof duration?.value !== 'number') return undefined;
   const unit = String(duration.code ?? duration.unit ?? '').toLowerCase();
-  const perUnit = DAYS_PER_UNIT[unit] ?? DAYS_PER_UNIT[unit.replace(/s$/, '')];
+  const perUnit = DAYS_PER_UNIT.get(unit) ?? DAYS_PER_UNIT.get(unit.replace(/s$/, ''));
   return perUnit === undefined ? undefined : duration.value * perUnit;
 }
 

@@ -25,7 +25,8 @@ export const invocations = sqliteTable(
     error: text('error'),
     rulesEvaluated: text('rules_evaluated', { mode: 'json' }).$type<string[]>().notNull(),
     rulesFired: text('rules_fired', { mode: 'json' }).$type<string[]>().notNull(),
-    ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; message: string }[]>().notNull(),
+    /** Per failed rule: an error class and the expression's file:line:col; the message (it may quote data) only with CDS_STORE_PAYLOADS. */
+    ruleErrors: text('rule_errors', { mode: 'json' }).$type<{ rule: string; class: string; location?: string; message?: string }[]>().notNull(),
     /** Rules not evaluated because the call's evaluation budget ran out. */
     rulesSkipped: text('rules_skipped', { mode: 'json' }).$type<string[]>().notNull().default([]),
     cardCount: integer('card_count').notNull(),
@@ -36,8 +37,17 @@ export const invocations = sqliteTable(
     /** Request and response bodies, only when the operator opts in (CDS_STORE_PAYLOADS). */
     requestBody: text('request_body'),
     responseBody: text('response_body'),
+    /**
+     * The first earlier call of the same service with the same hookInstance: this one is a retry
+     * (or a client reusing ids). Both are answered and kept; counts exclude rows with retry_of.
+     */
+    retryOf: text('retry_of'),
   },
-  (t) => [index('invocations_received_at').on(t.receivedAt), index('invocations_service').on(t.serviceId, t.receivedAt)],
+  (t) => [
+    index('invocations_received_at').on(t.receivedAt),
+    index('invocations_service').on(t.serviceId, t.receivedAt),
+    index('invocations_hook_instance').on(t.serviceId, t.hookInstance),
+  ],
 );
 
 /** Every card returned, so feedback can be tied to the call and rule that produced it. */

@@ -7,7 +7,7 @@
  * `purgeOlderThan` (the retention period) is the one way they leave. The database enforces the
  * no-update half with triggers (migration 0002).
  */
-import { count, inArray, lt } from 'drizzle-orm';
+import { count, inArray, lt, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import { feedback, type FeedbackRow, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay } from './schema.ts';
 
@@ -17,11 +17,24 @@ export type Database = BaseSQLiteDatabase<'sync' | 'async', any, any>;
 /** Runs insert statements so that all or none land (transaction on SQLite, batch on D1). */
 export type Atomic = (statements: { run(): unknown }[]) => Promise<void>;
 
+/** A card this store returned: whose it is, and what could be accepted of it. */
+export interface KnownCard {
+  invocationId: string;
+  ruleId: string;
+  serviceId: string;
+  suggestionUuids: string[];
+}
+
 export interface Store {
   /** Resolves once the rows are durable. */
   recordInvocation(invocation: InvocationRow, cards: InvocationCardRow[]): Promise<void>;
-  /** Links each item to its card's invocation when known; resolves once durable. */
-  recordFeedback(items: Omit<FeedbackRow, 'invocationId' | 'ruleId'>[]): Promise<{ stored: number; unknownCards: number }>;
+  /** The cards among `uuids` this store returned. */
+  findCards(uuids: readonly string[]): Promise<Map<string, KnownCard>>;
+  /**
+   * Links each item to its card's invocation when known (`known`: from `findCards`, to look up
+   * only once); resolves once durable.
+   */
+  recordFeedback(items: Omit<FeedbackRow, 'invocationId' | 'ruleId'>[], known?: ReadonlyMap<string, KnownCard>): Promise<{ stored: number; unknownCards: number }>;
   /**
    * Records a JWT id as used. True the first time; false when (iss, jti) was already accepted and
    * has not expired (a replay). Durable before it resolves, so a restart keeps it.
@@ -34,25 +47,42 @@ export interface Store {
 }
 
 export function createStore(db: Database, atomic: Atomic): Store {
+  async function findCards(uuids: readonly string[]): Promise<Map<string, KnownCard>> {
+    const byCard = new Map<string, KnownCard>();
+    for (const some of chunked([...new Set(uuids)], 1)) {
+      const rows = await db
+        .select({
+          cardUuid: invocationCards.cardUuid,
+          invocationId: invocationCards.invocationId,
+          ruleId: invocationCards.ruleId,
+          serviceId: invocationCards.serviceId,
+          suggestionUuids: invocationCards.suggestionUuids,
+        })
+        .from(invocationCards)
+        .where(inArray(invocationCards.cardUuid, some));
+      for (const { cardUuid, ...card } of rows) byCard.set(cardUuid, card);
+    }
+    return byCard;
+  }
+
   return {
     async recordInvocation(invocation, cards) {
+      // A hookInstance seen before on this service links to its first call, in the same
+      // statement as the insert (so two concurrent retries cannot both be "first").
+      const retryOf = invocation.hookInstance
+        ? sql`(select ${invocations.id} from ${invocations} where ${invocations.serviceId} = ${invocation.serviceId} and ${invocations.hookInstance} = ${invocation.hookInstance} and ${invocations.retryOf} is null order by ${invocations.receivedAt} limit 1)`
+        : null;
       await atomic([
-        db.insert(invocations).values(invocation),
+        db.insert(invocations).values({ ...invocation, retryOf }),
         ...chunked(cards, 6).map((rows) => db.insert(invocationCards).values(rows)),
       ]);
     },
 
-    async recordFeedback(items) {
+    findCards,
+
+    async recordFeedback(items, known) {
       if (items.length === 0) return { stored: 0, unknownCards: 0 };
-      const uuids = [...new Set(items.map((i) => i.cardUuid))];
-      const byCard = new Map<string, { invocationId: string; ruleId: string }>();
-      for (const some of chunked(uuids, 1)) {
-        const known = await db
-          .select({ cardUuid: invocationCards.cardUuid, invocationId: invocationCards.invocationId, ruleId: invocationCards.ruleId })
-          .from(invocationCards)
-          .where(inArray(invocationCards.cardUuid, some));
-        for (const row of known) byCard.set(row.cardUuid, row);
-      }
+      const byCard = known ?? (await findCards(items.map((i) => i.cardUuid)));
       const rows = items.map((item) => ({
         ...item,
         invocationId: byCard.get(item.cardUuid)?.invocationId ?? null,

@@ -136,3 +136,115 @@ export const authorization = fc.oneof(
     )
     .map(([header, payload, sig]) => `Bearer ${b64(header)}.${b64(payload)}.${b64(sig)}`),
 );
+
+// --- Shapes from the second hardening round (issue 13) -------------------------------------
+
+/** Names every plain object answers to. */
+export const propertyName = fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'toLocaleString', '__defineGetter__');
+
+const UCUM = 'http://unitsofmeasure.org';
+const RXNORM_SYSTEM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+
+/**
+ * An opioid order-sign call whose dose unit, timing unit or code, supply unit or medication code
+ * is a property name, next to an order of exactly 90 MME/day.
+ */
+export const propertyNamedUnitsRequest = fc
+  .record({
+    doseCode: fc.oneof(propertyName, fc.constantFrom('mg', '{tab}')),
+    doseUnit: fc.oneof(propertyName, fc.constantFrom('mg', 'tablet')),
+    periodUnit: fc.oneof(propertyName, fc.constant('d')),
+    timingCode: fc.option(propertyName),
+    supplyUnit: fc.oneof(propertyName, fc.constantFrom('d', 'days')),
+    medicationCode: fc.oneof(propertyName, fc.constant('1049683')),
+  })
+  .map((k) => {
+    const order = (id: string, code: string, dose: Record<string, unknown>, timing: Record<string, unknown>, supplyUnit: string) => ({
+      resourceType: 'MedicationRequest',
+      id,
+      status: 'draft',
+      intent: 'order',
+      subject: { reference: 'Patient/p1' },
+      authoredOn: new Date().toISOString().slice(0, 10),
+      medicationCodeableConcept: { coding: [{ system: RXNORM_SYSTEM, code, display: `drug ${id}` }] },
+      dosageInstruction: [{ doseAndRate: [{ doseQuantity: dose }], timing }],
+      dispenseRequest: { expectedSupplyDuration: { value: 30, unit: supplyUnit, system: UCUM, code: supplyUnit } },
+    });
+    return {
+      hook: 'order-sign',
+      hookInstance: crypto.randomUUID(),
+      context: {
+        userId: 'Practitioner/example',
+        patientId: 'p1',
+        draftOrders: {
+          resourceType: 'Bundle',
+          type: 'collection',
+          entry: [
+            { resource: order('known', '1049574', { value: 1, unit: 'tablet', system: UCUM, code: '{tab}' }, { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }, 'd') },
+            {
+              resource: order(
+                'odd',
+                k.medicationCode,
+                { value: 30, unit: k.doseUnit, system: UCUM, code: k.doseCode },
+                { repeat: { frequency: 1, period: 1, periodUnit: k.periodUnit }, ...(k.timingCode ? { code: { coding: [{ code: k.timingCode }] } } : {}) },
+                k.supplyUnit,
+              ),
+            },
+          ],
+        },
+      },
+    };
+  });
+
+/** Text an EHR should never send, and an attacker would: markup, links, controls, direction marks. */
+export const markupText = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom('**', '__', '`', '~~', '|', '\\', '<img src=x onerror=alert(1)>', '<script>alert(1)</script>', '[Click to re-authenticate](https://evil.example/login)', '![x](https://evil.example/x.png)', '<https://evil.example>', '&lt;b&gt;', '\n# Heading\n', '\n> quote', '\n---\n', '\n1. item', '\u202e', '\u2066', '\u0000', '\u0007', '\u0085', '\r\n'),
+      fc.string({ maxLength: 12 }),
+    ),
+    { minLength: 1, maxLength: 8 },
+  )
+  .map((parts) => `Ibu${parts.join('')}`);
+
+/** Feedback near and past its bounds, with dates that may not exist. */
+export const oversizedFeedback = (limits: { maxItems: number; maxText: number }) =>
+  fc
+    .record({
+      items: fc.integer({ min: 0, max: limits.maxItems * 2 }),
+      comment: fc.integer({ min: 0, max: limits.maxText * 2 }),
+      cardLength: fc.constantFrom(36, 256, 257, 5000),
+      date: fc.oneof(
+        fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+        fc.tuple(fc.integer({ min: 1999, max: 2101 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 })).map(
+          ([y, m, d, h]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:00:00Z`,
+        ),
+      ),
+    })
+    .map(({ items, comment, cardLength, date }) => ({
+      feedback: Array.from({ length: items }, (_, i) => ({
+        card: i === 0 ? 'c'.repeat(cardLength) : crypto.randomUUID(),
+        outcome: 'overridden',
+        overrideReason: { userComment: 'x'.repeat(comment) },
+        outcomeTimestamp: date,
+      })),
+    }));
+
+/** Hosts that are never a FHIR server, or only a local one, in the spellings parsers accept. */
+const blockedHost = fc.constantFrom(
+  '169.254.169.254', '2852039166', '0xa9fea9fe', '0251.0376.0251.0376', '169.254.1', '[fe80::1]', '[::ffff:169.254.169.254]', '[fd00:ec2::254]',
+  'metadata.google.internal', 'METADATA.GOOGLE.INTERNAL.', '100.100.100.200', '0.0.0.0', '0',
+  '127.0.0.1', '127.1', '2130706433', '0x7f000001', '0177.0.0.1', '[::1]', '[::ffff:127.0.0.1]', 'localhost', 'a.localhost', '10.0.0.1', '192.168.1.1', '172.16.0.1', '[fd12::1]',
+);
+
+/** `fhirServer` values: a blocked host or a public one, with the tricks that escape a base path. */
+export const fhirServerForm = fc
+  .record({
+    scheme: fc.constantFrom('http://', 'https://', 'HTTP://', 'http:/', 'http:\\\\'),
+    userinfo: fc.constantFrom('', '', 'user:pw@', '@', 'fhir.example.org@'),
+    host: fc.oneof(blockedHost, fc.constant('fhir.example.org')),
+    port: fc.constantFrom('', ':80', ':8080'),
+    path: fc.constantFrom('/fhir', '/fhir/', '', '/fhir/..', '/fhir/./r4', '/fhir/%2e%2e/', '/fhir%2f..%2fx', '/fhir\\..\\x'),
+    tail: fc.constantFrom('', '', '?', '#', '?_format=json', '#frag'),
+  })
+  .map(({ scheme, userinfo, host, port, path, tail }) => `${scheme}${userinfo}${host}${port}${path}${tail}`);

@@ -304,6 +304,36 @@ describe('the FHIR fallback goes only where the client may send it', () => {
     expect(res.status).toBe(412);
     expect(other.requests).toEqual([]);
   });
+
+  it('the allowlist cannot be escaped: a fhirServer with a query, fragment, userinfo or dot segment is 400, and nothing is contacted', async () => {
+    fhir.requests.length = 0;
+    const port = new URL(fhir.base).port;
+    for (const fhirServer of [
+      `${fhir.base}/fhir?`,
+      `${fhir.base}/fhir#`,
+      `${fhir.base}/fhir/?_format=json`,
+      `${fhir.base}/fhir/#x`,
+      `http://user:pw@127.0.0.1:${port}/fhir/`,
+      `http://@127.0.0.1:${port}/fhir/`,
+      `${fhir.base}/fhir/x/..`,
+      `${fhir.base}/fhir/x/%2e%2e/`,
+      `${fhir.base}/fhir/./`,
+      `${fhir.base}/fhir%2f..%2fother`,
+    ]) {
+      const res = await call(bearer(await ehrToken()), missingPrefetch(fhirServer));
+      expect(res.status, fhirServer).toBe(400);
+      const body = (await res.json()) as { issue: { expression: string[] }[] };
+      expect(body.issue[0]!.expression, fhirServer).toEqual(['fhirServer']);
+    }
+    expect(fhir.requests).toEqual([]);
+  });
+
+  it('requests stay under the allowed base path', async () => {
+    fhir.requests.length = 0;
+    const res = await call(bearer(await ehrToken()), missingPrefetch(`${fhir.base}/fhir/`));
+    expect(res.status).toBe(200);
+    expect(fhir.requests.map((r) => r.url)).toEqual(['/fhir/MedicationRequest?patient=p1&status=active']);
+  });
 });
 
 describe('open development mode', () => {
@@ -316,6 +346,69 @@ describe('open development mode', () => {
       expect(res.status).toBe(200);
       const line = open.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'FHIR fallback to an unvetted server (open mode)');
       expect(line).toMatchObject({ fhirServer: other.base, service: 'drug-interactions' });
+    } finally {
+      open.close();
+    }
+  });
+
+  const missing = () => {
+    const request = warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID() }) as Record<string, any>;
+    delete request.prefetch.activeMeds;
+    return request;
+  };
+
+  it('never reaches link-local or cloud metadata addresses, in any spelling: 403 naming fhirServer', async () => {
+    const open = await testApp({ config: { allowPrivateFhirServers: true } });
+    try {
+      for (const fhirServer of [
+        'http://169.254.169.254/latest/meta-data',
+        'http://169.254.169.254.',
+        'http://2852039166/',
+        'http://0xa9fea9fe/',
+        'http://0251.0376.0251.0376/',
+        'http://169.254.1/',
+        'http://[fe80::1]/fhir',
+        'http://[::ffff:169.254.169.254]/',
+        'http://metadata.google.internal/computeMetadata/v1',
+        'http://METADATA.google.internal./',
+        'http://metadata/',
+        'http://[fd00:ec2::254]/',
+        'http://100.100.100.200/',
+        'http://0.0.0.0:9/',
+      ]) {
+        const res = await post(open.app, SERVICE, { ...missing(), fhirServer });
+        expect(res.status, fhirServer).toBe(403);
+        const body = (await res.json()) as { issue: { code: string; expression: string[] }[] };
+        expect(body.issue[0], fhirServer).toMatchObject({ code: 'forbidden', expression: ['fhirServer'] });
+      }
+    } finally {
+      open.close();
+    }
+  });
+
+  it('private and loopback addresses, in any spelling, only when allowed (allowPrivateFhirServers)', async () => {
+    const port = new URL(other.base).port;
+    const loopbacks = [`http://2130706433:${port}/fhir`, `http://0x7f000001:${port}/fhir`, `http://127.1:${port}/fhir`, `http://0177.0.0.1:${port}/fhir`, `http://localhost:${port}/fhir`, `http://[::1]:${port}/fhir`, `http://[::ffff:127.0.0.1]:${port}/fhir`];
+    const closed = await testApp({ config: { allowPrivateFhirServers: false } });
+    try {
+      other.requests.length = 0;
+      for (const fhirServer of [...loopbacks, 'http://10.0.0.1/fhir', 'http://192.168.1.1/', 'http://172.16.0.1/', 'http://[fd12::1]/']) {
+        const res = await post(closed.app, SERVICE, { ...missing(), fhirServer });
+        expect(res.status, fhirServer).toBe(403);
+      }
+      expect(other.requests).toEqual([]);
+    } finally {
+      closed.close();
+    }
+    const open = await testApp({ config: { allowPrivateFhirServers: true } });
+    try {
+      other.requests.length = 0;
+      // The short forms are the WHATWG URL parser's: 2130706433, 0x7f000001 and 127.1 are 127.0.0.1.
+      for (const fhirServer of loopbacks.slice(0, 4)) {
+        const res = await post(open.app, SERVICE, { ...missing(), fhirServer });
+        expect(res.status, fhirServer).toBe(200);
+      }
+      expect(other.requests.length).toBe(4);
     } finally {
       open.close();
     }

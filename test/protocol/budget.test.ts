@@ -102,7 +102,7 @@ describe('evaluation budget', () => {
     expect(row).toMatchObject({ status: 200, outcome: 'degraded', card_count: 1 });
     expect(JSON.parse(row.rules_skipped)).toEqual(['c-fast', 'd-fast']);
     expect(JSON.parse(row.rules_evaluated)).toEqual(['a-throws', 'b-slow']);
-    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'a-throws', message: expect.stringContaining('ageInYears') }]);
+    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'a-throws', class: 'fhirpath-error', location: expect.stringMatching(/^rules\/demo\/a-throws\.yaml:\d+:\d+$/) }]);
     const warning = tight.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'evaluation budget exceeded');
     expect(warning).toMatchObject({ service: 'demo', hookInstance, budgetMs: 20, skipped: ['c-fast', 'd-fast'] });
   });

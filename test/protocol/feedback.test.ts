@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, type TestApp, testApp } from '../support/app.ts';
-import { warfarinIbuprofenRequest } from '../support/requests.ts';
+import { patientViewRequest, warfarinIbuprofenRequest } from '../support/requests.ts';
 
 let t: TestApp;
 let card: { uuid: string; suggestions: { uuid: string }[] };
@@ -84,6 +84,16 @@ describe('POST /cds-services/{id}/feedback (checklist #39-#44)', () => {
     ['a timestamp that is not RFC 3339', { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '26/11/2026' }] }, 'feedback[0].outcomeTimestamp'],
     ['an impossible date', { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '2026-13-45T10:00:00Z' }] }, 'feedback[0].outcomeTimestamp'],
     ['an empty overrideReason', { feedback: [{ card: 'c', outcome: 'overridden', overrideReason: {}, outcomeTimestamp: '2026-11-26T10:00:00Z' }] }, 'feedback[0].overrideReason'],
+    // Issue 13, finding 6: dates that do not exist, and bounds.
+    ['30 February', { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '2026-02-30T10:00:00Z' }] }, 'feedback[0].outcomeTimestamp'],
+    ['29 February of a common year', { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '2027-02-29T10:00:00Z' }] }, 'feedback[0].outcomeTimestamp'],
+    ['hour 24', { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '2026-02-01T24:00:00Z' }] }, 'feedback[0].outcomeTimestamp'],
+    ['an offset of 25 hours', { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '2026-02-01T10:00:00+25:00' }] }, 'feedback[0].outcomeTimestamp'],
+    ['a card id of 1 MB', { feedback: [{ card: 'c'.repeat(1_000_000), outcome: 'overridden', outcomeTimestamp: '2026-11-26T10:00:00Z' }] }, 'feedback[0].card'],
+    ['a suggestion id of 10 kB', { feedback: [{ card: 'c', outcome: 'accepted', acceptedSuggestions: [{ id: 's'.repeat(10_000) }], outcomeTimestamp: '2026-11-26T10:00:00Z' }] }, 'feedback[0].acceptedSuggestions[0].id'],
+    ['a userComment over CDS_FEEDBACK_MAX_TEXT (4000)', { feedback: [{ card: 'c', outcome: 'overridden', overrideReason: { userComment: 'x'.repeat(4001) }, outcomeTimestamp: '2026-11-26T10:00:00Z' }] }, 'feedback[0].overrideReason.userComment'],
+    ['an override reason display over CDS_FEEDBACK_MAX_TEXT', { feedback: [{ card: 'c', outcome: 'overridden', overrideReason: { reason: { code: 'x', display: 'd'.repeat(4001) } }, outcomeTimestamp: '2026-11-26T10:00:00Z' }] }, 'feedback[0].overrideReason.reason.display'],
+    ['more items than CDS_FEEDBACK_MAX_ITEMS (100)', { feedback: Array.from({ length: 101 }, () => ({ card: 'c', outcome: 'overridden', outcomeTimestamp: '2026-11-26T10:00:00Z' })) }, 'feedback'],
   ];
   for (const [what, body, field] of bad) {
     it(`${what} → 400${field ? ` naming ${field}` : ''}, nothing stored`, async () => {
@@ -95,6 +105,48 @@ describe('POST /cds-services/{id}/feedback (checklist #39-#44)', () => {
       expect(await feedbackCount()).toBe(count);
     });
   }
+
+  it('a card of another service → 400 naming the card, nothing stored', async () => {
+    const other = await post(t.app, '/cds-services/preventive-care', patientViewRequest({ hookInstance: crypto.randomUUID() }));
+    const foreign = ((await other.json()) as { cards: { uuid: string }[] }).cards[0]!.uuid;
+    const count = await feedbackCount();
+    const res = await post(t.app, '/cds-services/drug-interactions/feedback', {
+      feedback: [
+        { card: card.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-26T10:00:00Z' },
+        { card: foreign, outcome: 'overridden', outcomeTimestamp: '2026-11-26T10:00:00Z' },
+      ],
+    });
+    expect(res.status).toBe(400);
+    const outcome = (await res.json()) as { issue: { expression?: string[]; diagnostics: string }[] };
+    expect(outcome.issue).toMatchObject([{ expression: ['feedback[1].card'], diagnostics: 'feedback[1].card: is a card of another service' }]);
+    expect(await feedbackCount()).toBe(count);
+  });
+
+  it('a suggestion that is not on the card → 400 naming it, nothing stored', async () => {
+    const count = await feedbackCount();
+    const res = await post(t.app, '/cds-services/drug-interactions/feedback', {
+      feedback: [{ card: card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: card.suggestions[0]!.uuid }, { id: crypto.randomUUID() }], outcomeTimestamp: '2026-11-26T10:00:00Z' }],
+    });
+    expect(res.status).toBe(400);
+    const outcome = (await res.json()) as { issue: { expression?: string[]; diagnostics: string }[] };
+    expect(outcome.issue).toMatchObject([{ expression: ['feedback[0].acceptedSuggestions[1].id'], diagnostics: 'feedback[0].acceptedSuggestions[1].id: is not a suggestion of this card' }]);
+    expect(await feedbackCount()).toBe(count);
+  });
+
+  it('the bounds are settings: CDS_FEEDBACK_MAX_ITEMS and CDS_FEEDBACK_MAX_TEXT', async () => {
+    const small = await testApp({ config: { feedbackMaxItems: 2, feedbackMaxText: 10 } });
+    try {
+      const item = (comment: string) => ({ card: crypto.randomUUID(), outcome: 'overridden', overrideReason: { userComment: comment }, outcomeTimestamp: '2026-11-26T10:00:00Z' });
+      expect((await post(small.app, '/cds-services/drug-interactions/feedback', { feedback: [item('ten chars.'), item('ok')] })).status).toBe(200);
+      const tooMany = await post(small.app, '/cds-services/drug-interactions/feedback', { feedback: [item('a'), item('b'), item('c')] });
+      expect(tooMany.status).toBe(400);
+      expect(((await tooMany.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toBe('feedback: must hold at most 2 items');
+      const tooLong = await post(small.app, '/cds-services/drug-interactions/feedback', { feedback: [item('eleven char')] });
+      expect(((await tooLong.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toBe('feedback[0].overrideReason.userComment: must be at most 10 characters');
+    } finally {
+      await small.close();
+    }
+  });
 
   it('feedback for an unknown service → 404', async () => {
     const res = await post(t.app, '/cds-services/nope/feedback', { feedback: [] });

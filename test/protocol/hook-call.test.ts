@@ -306,13 +306,114 @@ describe('a rule that fails at run time is isolated', () => {
     expect(cards.map((c) => c.summary)).toEqual(['Hello']);
     const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
     expect(row.outcome).toBe('degraded');
-    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', message: expect.stringContaining('ageInYears() expects a date') }]);
+    expect(JSON.parse(row.rule_errors)).toEqual([{ rule: 'age-check', class: 'fhirpath-error', location: 'rules/demo/age-check.yaml:4:8' }]);
     expect(JSON.parse(row.rules_fired)).toEqual(['always']);
     const failure = app.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'rule failed');
     expect(failure).toMatchObject({ level: 'warn', service: 'demo', rule: 'age-check', hookInstance });
     expect(app.logs.join('\n')).not.toContain('secret-patient-7');
     expect(app.logs.join('\n')).not.toContain('garbage');
     await app.close();
+  });
+});
+
+describe('rule errors store a class and the expression location, never data (issue 13, finding 4)', () => {
+  const rule = (id: string, lines: string[]) => ({
+    path: `rules/demo/${id}.yaml`,
+    text: [`id: ${id}`, 'title: Breaks on a name', 'references: [{ label: Test, url: "https://example.org/test" }]', ...lines, 'card: hello'].join('\n'),
+  });
+  const files = [
+    { path: 'rules/demo/service.yaml', text: 'hook: patient-view\ntitle: Demo\ndescription: Demo\nprefetch:\n  patient: Patient/{{context.patientId}}\n' },
+    rule('in-when', ['when: "%patient.name.given.first() - 1 > 0"']),
+    rule('in-define', ['define:', '  nameNumber: "%patient.name.given.first() - 2"', 'when: "%nameNumber > 0"']),
+    rule('not-boolean', ['when: "%patient.name.children()"']),
+    { path: 'cards/hello.yaml', text: 'summary: Hello\nindicator: info\nsource:\n  label: Demo\n' },
+  ];
+  const call = (app: TestApp, hookInstance: string) =>
+    post(app.app, '/cds-services/demo', {
+      hook: 'patient-view',
+      hookInstance,
+      context: { userId: 'Practitioner/u', patientId: 'p1' },
+      prefetch: { patient: { resourceType: 'Patient', id: 'p1', name: [{ given: ['SECRETNAME-when', 'SECRETNAME-two'] }] } },
+    });
+
+  it('without payload storage: class and file:line:col only', async () => {
+    const app = await testApp({ ruleSet: compileInline(files) });
+    try {
+      const hookInstance = crypto.randomUUID();
+      expect((await call(app, hookInstance)).status).toBe(200);
+      const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
+      expect(JSON.stringify(row)).not.toContain('SECRETNAME');
+      expect(JSON.parse(row.rule_errors)).toEqual([
+        { rule: 'in-define', class: 'define-failed', location: 'rules/demo/in-define.yaml:5:16' },
+        { rule: 'in-when', class: 'fhirpath-error', location: 'rules/demo/in-when.yaml:4:8' },
+        { rule: 'not-boolean', class: 'fhirpath-type', location: 'rules/demo/not-boolean.yaml:4:8' },
+      ]);
+      const failures = app.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'rule failed');
+      expect(failures.map((f) => [f.rule, f.error, f.at])).toEqual([
+        ['in-define', 'define-failed', 'rules/demo/in-define.yaml:5:16'],
+        ['in-when', 'fhirpath-error', 'rules/demo/in-when.yaml:4:8'],
+        ['not-boolean', 'fhirpath-type', 'rules/demo/not-boolean.yaml:4:8'],
+      ]);
+      expect(app.logs.join('\n')).not.toContain('SECRETNAME');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with payload storage on, the message is kept too', async () => {
+    const app = await testApp({ ruleSet: compileInline(files), config: { storePayloads: true } });
+    try {
+      const hookInstance = crypto.randomUUID();
+      expect((await call(app, hookInstance)).status).toBe(200);
+      const row = (await app.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
+      expect(JSON.parse(row.rule_errors)[1]).toEqual({
+        rule: 'in-when',
+        class: 'fhirpath-error',
+        location: 'rules/demo/in-when.yaml:4:8',
+        message: 'Cannot convert SECRETNAME-when to a number',
+      });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('request text in cards is text, not markup (issue 13, finding 5)', () => {
+  it('a draft order display with HTML, a link and emphasis is escaped in detail and stripped of controls in summary', async () => {
+    const display = 'Ibu** <img src=x onerror=alert(1)> [Click to re-authenticate](https://evil.example/login) **\u202e\u0007';
+    const request = warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID() }) as Record<string, any>;
+    request.context.draftOrders = bundle('collection', [medicationRequest('draft-ibuprofen', '197805', display)]);
+    const res = await post(t.app, '/cds-services/drug-interactions', request);
+    expect(res.status).toBe(200);
+    const { cards } = (await res.json()) as { cards: { summary: string; detail: string }[] };
+    expect(cards[0]!.summary).toBe('Bleeding risk: Ibu** <img src=x onerror=alert(1)> [Click to re-authenticate](https://evil.example/login) ** with warfarin');
+    expect(cards[0]!.detail).toMatch(
+      /^\*\*Ibu\\\*\\\* &lt;img src=x onerror=alert\(1\)&gt; \\\[Click to re-authenticate\\\]\(https:\/\/evil\.example\/login\) \\\*\\\*\*\* together with \*\*warfarin/,
+    );
+  });
+});
+
+describe('a hookInstance used again is recorded as a retry (issue 13, finding 8)', () => {
+  it('the second call is answered and stored, linked to the first by retry_of; a new hookInstance is not', async () => {
+    const hookInstance = crypto.randomUUID();
+    for (let i = 0; i < 3; i++) expect((await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance }))).status).toBe(200);
+    const rows = await t.rows<{ id: string; retry_of: string | null }>('select id, retry_of from invocations where hook_instance = ? order by received_at, rowid', hookInstance);
+    expect(rows).toHaveLength(3);
+    expect(rows.map((r) => r.retry_of)).toEqual([null, rows[0]!.id, rows[0]!.id]);
+    const other = crypto.randomUUID();
+    await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance: other }));
+    expect(await t.rows('select retry_of from invocations where hook_instance = ?', other)).toEqual([{ retry_of: null }]);
+  });
+
+  it('the same hookInstance on another service is not a retry', async () => {
+    const hookInstance = crypto.randomUUID();
+    await post(t.app, '/cds-services/drug-interactions', warfarinIbuprofenRequest({ hookInstance }));
+    await post(t.app, '/cds-services/preventive-care', patientViewRequest({ hookInstance }));
+    const rows = await t.rows<{ service_id: string; retry_of: string | null }>('select service_id, retry_of from invocations where hook_instance = ? order by service_id', hookInstance);
+    expect(rows).toEqual([
+      { service_id: 'drug-interactions', retry_of: null },
+      { service_id: 'preventive-care', retry_of: null },
+    ]);
   });
 });
 

@@ -54,7 +54,8 @@ export async function testApp(options: { ruleSet?: RuleSet; config?: Partial<Ser
   const app = createApp({
     ruleSet: () => options.ruleSet ?? shipped!,
     store: database.store,
-    config: options.config,
+    // As `npm start` outside production: the test FHIR servers listen on 127.0.0.1.
+    config: { allowPrivateFhirServers: true, ...options.config },
     fetch: options.fetch,
     log: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
   });

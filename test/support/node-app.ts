@@ -32,7 +32,8 @@ export async function testApp(
   const app = createApp({
     ruleSet: () => ruleSet,
     store: database.store,
-    config: options.config,
+    // As `npm start` outside production: the test FHIR servers listen on 127.0.0.1.
+    config: { allowPrivateFhirServers: true, ...options.config },
     fetch: options.fetch,
     log: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
   });
