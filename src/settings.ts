@@ -6,6 +6,7 @@
 import { type AdminToken, parseAdminTokens } from './auth/admin.ts';
 import type { TrustedClient } from './auth/clients.ts';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.ts';
+import { httpUrl } from './protocol/validators.ts';
 import type { LogLevel } from './log/logger.ts';
 
 export type Vars = Readonly<Record<string, unknown>>;
@@ -45,10 +46,7 @@ export function stringVar(vars: Vars, name: string): string | undefined {
 export function urlVar(vars: Vars, name: string): string | undefined {
   const raw = stringVar(vars, name);
   if (raw === undefined) return undefined;
-  try {
-    const parsed = new URL(raw);
-    if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return raw.replace(/\/+$/, '');
-  } catch {}
+  if (httpUrl(raw)) return raw.replace(/\/+$/, '');
   throw new SettingsError(`${name}=${JSON.stringify(raw)}: expected an absolute http(s) URL, e.g. https://cds.example.org`);
 }
 

@@ -4,19 +4,14 @@
  * the Worker shell from a binding; both validate it with this one schema.
  */
 import { z } from 'zod';
-import { fieldPath, parseSetting } from '../protocol/problems.ts';
+import { parseSetting } from '../protocol/problems.ts';
+import { httpUrl } from '../protocol/validators.ts';
 import { addressKind, fhirServerUrlProblem } from '../protocol/fhir-server-url.ts';
 
 /** http is only acceptable on the loopback interface (tests, a local EHR simulator). */
 function isSafeUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    if (url.username || url.password) return false;
-    if (url.protocol === 'https:') return true;
-    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  } catch {
-    return false;
-  }
+  const url = httpUrl(value, { credentials: false });
+  return url?.protocol === 'https:' || (url !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
 }
 
 const keyUrl = z.string().refine(isSafeUrl, 'must be an https URL (http only on 127.0.0.1/localhost)');

@@ -4,6 +4,7 @@
  * a placeholder that is a whole value inside a FHIR resource keeps its JSON shape.
  */
 import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '../protocol/card.ts';
+import { firstIssue } from '../protocol/problems.ts';
 import { fillPlaceholders, wholePlaceholder } from './placeholders.ts';
 import type { ActionTemplate, CardTemplate } from './schema.ts';
 import { markdownText, plainText } from './escape.ts';
@@ -70,8 +71,7 @@ export function renderCard(
 
   const checked = cardSchema.safeParse(card);
   if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    throw new CardRenderError(`rendered card is invalid at ${issue.path.join('.') || 'card'}: ${issue.message}`);
+    throw new CardRenderError(`rendered card is invalid at ${firstIssue(checked.error, 'card')}`);
   }
   return checked.data;
 }
@@ -85,8 +85,7 @@ export function renderSystemActions(templates: ActionTemplate[], values: CardVal
   return templates.map((template, i) => {
     const checked = actionSchema.safeParse(renderAction(template, lookup, text));
     if (!checked.success) {
-      const issue = checked.error.issues[0]!;
-      throw new CardRenderError(`rendered system action ${i + 1} is invalid at ${issue.path.join('.') || 'action'}: ${issue.message}`);
+      throw new CardRenderError(`rendered system action ${i + 1} is invalid at ${firstIssue(checked.error, 'action')}`);
     }
     return checked.data;
   });

@@ -6,6 +6,7 @@ import { HOOK_NAMES, isHookName } from '../protocol/hooks.ts';
 import { PLACEHOLDER_REFERENCE } from '../rules/compile.ts';
 import { SERVICE_ID } from '../rules/content.ts';
 import { didYouMean } from '../rules/source.ts';
+import { RULE_ID } from '../rules/schema.ts';
 import { UsageError } from './args.ts';
 import { green, println } from './output.ts';
 
@@ -14,8 +15,8 @@ const PLACEHOLDER_URL = PLACEHOLDER_REFERENCE;
 const titleOf = (id: string) => id.replace(/[-_.]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
 export async function scaffold(root: string, target: string, hookOption?: string): Promise<number> {
-  const match = /^([^/]+)\/([a-z0-9][a-z0-9._-]*)$/.exec(target);
-  if (!match || !SERVICE_ID.test(match[1]!)) {
+  const match = /^([^/]+)\/([^/]+)$/.exec(target);
+  if (!match || !SERVICE_ID.test(match[1]!) || !RULE_ID.test(match[2]!)) {
     throw new UsageError(`expected <service>/<rule>, e.g. preventive-care/flu-vaccine (rule ids: lower-case letters, digits, . _ -), got '${target}'`);
   }
   const [, serviceId, ruleId] = match as unknown as [string, string, string];

@@ -4,16 +4,11 @@
  * card in an EHR.
  */
 import { z } from 'zod';
+import { httpUrlSchema, RELATIVE_REFERENCE } from './validators.ts';
 
 const nonEmpty = z.string().min(1, 'must not be empty');
 
-const absoluteUrl = z.string().refine((value) => {
-  try {
-    return /^https?:$/.test(new URL(value).protocol);
-  } catch {
-    return false;
-  }
-}, 'must be an absolute http(s) URL');
+const absoluteUrl = httpUrlSchema();
 
 export const codingSchema = z.strictObject({
   system: nonEmpty,
@@ -26,7 +21,7 @@ export const actionSchema = z
     type: z.enum(['create', 'update', 'delete']),
     description: nonEmpty,
     resource: z.looseObject({ resourceType: nonEmpty }).optional(),
-    resourceId: z.string().regex(/^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/, 'must be a relative reference {type}/{id}').optional(),
+    resourceId: z.string().regex(RELATIVE_REFERENCE, 'must be a relative reference {type}/{id}').optional(),
   })
   .superRefine((action, ctx) => {
     if ((action.type === 'create' || action.type === 'update') && !action.resource) {

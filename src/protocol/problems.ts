@@ -3,13 +3,19 @@ import type { z } from 'zod';
 import type { Problem } from './errors.ts';
 
 /** `['context', 'selections', 0]` → `context.selections[0]`. */
-export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
+function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
   let out = prefix;
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
     else out += out ? `.${String(part)}` : String(part);
   }
   return out;
+}
+
+/** The first issue as one line, `field: message` (`whole` when it is about the whole value). */
+export function firstIssue(error: z.ZodError, whole: string): string {
+  const issue = error.issues[0]!;
+  return `${fieldPath(issue.path) || whole}: ${issue.message}`;
 }
 
 export function zodProblems(error: z.ZodError, prefix = ''): Problem[] {
@@ -31,8 +37,7 @@ export function zodProblems(error: z.ZodError, prefix = ''): Problem[] {
 export function parseSetting<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${where}: ${fieldPath(issue.path) || 'the value'}: ${issue.message}`);
+    throw new Error(`${where}: ${firstIssue(parsed.error, 'the value')}`);
   }
   return parsed.data;
 }

@@ -8,12 +8,11 @@ import { badRequest, HttpError } from './errors.ts';
 import { type ContextField, type HookName, hookDefinition } from './hooks.ts';
 import { checkInputBounds, type InputBounds } from './input-bounds.ts';
 import { zodProblems } from './problems.ts';
+import { FHIR_ID, RELATIVE_REFERENCE } from './validators.ts';
 import { fhirServerUrlProblem } from './fhir-server-url.ts';
 
 /** A hookInstance: a UUID, optionally as a urn:uuid. */
 export const UUID = /^(urn:uuid:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-const RELATIVE_REFERENCE = /^([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
 export const fhirAuthorizationSchema = z
   .object({

@@ -289,7 +289,7 @@ function compatible(a: Category, b: Category, ordering: boolean): boolean {
 }
 
 /** Why a comparison of these types can never be true, if it cannot. */
-export function comparisonProblem(left: Inferred, right: Inferred, op: string, leftText?: string, rightText?: string): string | undefined {
+function comparisonProblem(left: Inferred, right: Inferred, op: string, leftText?: string, rightText?: string): string | undefined {
   if (!left || !right || left.length === 0 || right.length === 0) return undefined;
   const lc = left.map((t) => categoryOf(t.name));
   const rc = right.map((t) => categoryOf(t.name));

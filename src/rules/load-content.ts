@@ -56,6 +56,8 @@ export function loadCards(files: SourceFile[], problems: ContentProblem[]): Load
   for (const file of files) {
     const id = classifyContentPath(file.path)!.id;
     const parsed = parseContentFile(file, cardTemplateSchema, problems);
+    // Placeholders are checked even in a card that fails its schema: one pass shows every mistake.
+    if (parsed) reportMalformedPlaceholders(parsed.source, parsed.source.toJS(), problems);
     if (!parsed?.data) {
       broken.add(id);
       continue;
@@ -67,10 +69,6 @@ export function loadCards(files: SourceFile[], problems: ContentProblem[]): Load
     if (template.selectionBehavior === 'at-most-one' && (template.suggestions ?? []).filter((s) => s.isRecommended).length > 1) {
       problems.push(source.problemAt(['suggestions'], 'at most one suggestion may be isRecommended with selectionBehavior at-most-one'));
     }
-    for (const bad of malformedPlaceholders(template)) {
-      const pos = source.positionInString(bad.path, bad.offset);
-      problems.push(problem(file.path, pos.line, pos.column, bad.message));
-    }
     template.links?.forEach((link, i) => {
       if (link.type === 'absolute' && link.appContext !== undefined) {
         problems.push(source.problemAt(['links', i, 'appContext'], 'appContext is only allowed on smart links'));
@@ -79,6 +77,13 @@ export function loadCards(files: SourceFile[], problems: ContentProblem[]): Load
     cards.set(id, template);
   }
   return { cards, broken };
+}
+
+function reportMalformedPlaceholders(source: YamlSource, template: unknown, problems: ContentProblem[]): void {
+  for (const bad of malformedPlaceholders(template)) {
+    const pos = source.positionInString(bad.path, bad.offset);
+    problems.push(problem(source.path, pos.line, pos.column, bad.message));
+  }
 }
 
 export function loadData(files: SourceFile[], problems: ContentProblem[]): Map<string, unknown> {

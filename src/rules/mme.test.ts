@@ -1,6 +1,6 @@
 /**
  * MME/day: the worked examples of the CDC opioid IG's own tests (opioid-mme-r4 MMECalculatorTests
- * and OMTKLogicTests, quoted in /work/scratch-mme/NOTES.md section 4), recomputed with the CDC
+ * and OMTKLogicTests), recomputed with the CDC
  * 2022 factors where they differ, and the edge cases this implementation decides on purpose.
  */
 import { readFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
  * opioid recommendations (4/5 "lowest effective dose", 8 "naloxone").
  *
  * Follows the CDC Opioid Prescribing Support IG's calculator (cqframework/opioid-cds-r4,
- * MMECalculator/OMTKLogic; spec in /work/scratch-mme/NOTES.md) with the CDC 2022 guideline's
+ * MMECalculator/OMTKLogic) with the CDC 2022 guideline's
  * conversion factors, and these deliberate differences from the IG, each safer or closer to the
  * IG's stated intent:
  *

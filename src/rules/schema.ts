@@ -5,15 +5,19 @@
 import { z } from 'zod';
 import { HOOK_NAMES } from '../protocol/hooks.ts';
 import { actionTemplateSchema } from '../cards/schema.ts';
+import { httpUrlSchema } from '../protocol/validators.ts';
 
 /** Names usable as FHIRPath `%variables`: prefetch keys, defines, card values. */
-export const variableName = z
+const variableName = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and use only letters, digits and _');
 
+/** A rule id: lower-case letters, digits, ., _ and -. */
+export const RULE_ID = /^[a-z0-9][a-z0-9._-]*$/;
+
 export const ruleIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ., _ and -')
+  .regex(RULE_ID, 'must be lower-case letters, digits, ., _ and -')
   .describe('The rule id: lower-case letters, digits, ., _ and -; unique in its service')
   .meta({ examples: ['warfarin-nsaid'] });
 
@@ -33,7 +37,7 @@ const expression = z.string().min(1, 'must be a FHIRPath expression');
 export type Condition = string | { all: Condition[] } | { any: Condition[] } | { not: Condition };
 
 // The getter returns one schema object: a new one per call would make the JSON Schema infinite.
-export const conditionSchema: z.ZodType<Condition> = z.lazy(() => conditionForms);
+const conditionSchema: z.ZodType<Condition> = z.lazy(() => conditionForms);
 const conditionForms: z.ZodType<Condition> = z.union([
   expression.describe('A FHIRPath expression that gives true, false or empty (empty is false)'),
   z.strictObject({ all: z.array(conditionSchema).min(1).describe('True when every condition is true') }),
@@ -76,9 +80,9 @@ function atLeastOneOf<T extends z.ZodObject>(schema: T, keys: readonly (keyof z.
     .meta({ anyOf: keys.map((key) => ({ required: [key] })) });
 }
 
-export const referenceSchema = z.strictObject({
+const referenceSchema = z.strictObject({
   label: z.string().min(1).describe('How the source is cited').meta({ examples: ['CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022'] }),
-  url: z.url({ protocol: /^https?$/ }).describe('Where the source can be read (http or https)').meta({ examples: ['https://www.cdc.gov/mmwr/volumes/71/rr/rr7103a1.htm'] }),
+  url: httpUrlSchema().describe('Where the source can be read (http or https)').meta({ examples: ['https://www.cdc.gov/mmwr/volumes/71/rr/rr7103a1.htm'] }),
 });
 
 export const libraryFileSchema = z.strictObject({

@@ -259,7 +259,7 @@ export function problem(
 }
 
 /** The keys an object schema accepts at `path` (walking arrays, optionals, unions and lazies). */
-export function knownKeysAt(schema: z.ZodType, path: readonly PathPart[]): string[] {
+function knownKeysAt(schema: z.ZodType, path: readonly PathPart[]): string[] {
   const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
   switch (def.type) {
     case 'optional':

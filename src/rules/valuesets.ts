@@ -3,6 +3,7 @@
  * indexed for synchronous membership tests from FHIRPath (`inValueSet('id')`).
  */
 import { z } from 'zod';
+import { FHIR_ID } from '../protocol/validators.ts';
 
 const containsEntry: z.ZodType<ContainsEntry> = z.lazy(() =>
   z.object({
@@ -22,7 +23,7 @@ interface ContainsEntry {
 export const valueSetFileSchema = z
   .object({
     resourceType: z.literal('ValueSet'),
-    id: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'a FHIR id (letters, digits, - and .)'),
+    id: z.string().regex(FHIR_ID, 'a FHIR id (letters, digits, - and .)'),
     url: z.string().optional(),
     version: z.string().optional(),
     name: z.string().optional(),
