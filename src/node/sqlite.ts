@@ -3,6 +3,7 @@
  * open. Writes are transactions committed before the call is answered (grouped: see groupCommit),
  * so a call answered 200 has its rows on disk.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
@@ -11,7 +12,21 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { type Atomic, createStore, type Store } from '../store/store.ts';
 import { type PermissionWarning, prepareDatabaseFiles, tightenSideFiles } from './db-permissions.ts';
 
-export const MIGRATIONS_FOLDER = join(dirname(fileURLToPath(import.meta.url)), '../store/migrations');
+export const MIGRATIONS_FOLDER = migrationsFolder(dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * `src/store/migrations` beside this file; or, when this code runs bundled (the CLI's bundle
+ * lives in build/), the one in the nearest folder above that has `src/store/migrations`.
+ */
+function migrationsFolder(here: string): string {
+  const beside = join(here, '../store/migrations');
+  if (existsSync(join(beside, 'meta/_journal.json'))) return beside;
+  for (let dir = here; dirname(dir) !== dir; dir = dirname(dir)) {
+    const candidate = join(dir, 'src/store/migrations');
+    if (existsSync(join(candidate, 'meta/_journal.json'))) return candidate;
+  }
+  return beside;
+}
 
 export interface SqliteStore {
   store: Store;

@@ -74,6 +74,15 @@ describe('SIGKILL under load', () => {
     let totalFeedback = 0;
     for (let i = 0; i < ITERATIONS; i++) {
       const server = await start();
+      // The service listens before its evaluation workers have compiled the content; the first
+      // call waits for them. Load flows from then on, and that is when the kill must strike.
+      const first = await fetch(`http://127.0.0.1:${server.port}/cds-services/drug-interactions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID() })),
+      });
+      expect(first.status).toBe(200);
+      await first.json();
       const stop = { now: false };
       const running = load(server, stop);
       // Let the load build up, then kill without warning while calls are in flight.

@@ -41,7 +41,7 @@ describe('runHook', () => {
     const result = await runHook(deps('2026-03-01T12:00:00Z'), service, request('2008-03-01'), { explain: true });
     expect(result.rejected).toBeUndefined();
     expect(result.cards.map((c) => [c.ruleId, c.card.summary])).toEqual([['b-age', 'Adult']]);
-    expect(result.failed).toEqual([{ rule: 'a-link', error: 'card-render', message: expect.stringContaining('links.0.url'), location: 'rules/demo/a-link.yaml' }]);
+    expect(result.failed).toEqual([{ rule: 'a-link', error: 'card-render', message: expect.stringContaining('links[0].url'), location: 'rules/demo/a-link.yaml' }]);
     expect(result.rules.map((r) => [r.ruleId, r.result])).toEqual([
       ['a-link', 'failed'],
       ['b-age', 'fired'],

@@ -100,7 +100,14 @@ describe('prefetch fallback to the FHIR server', () => {
     const res = await post(capped.app, '/cds-services/drug-interactions', request);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { extension: Record<string, { skipped: unknown[] }> };
-    expect(body.extension['org.cds-rules.degraded']!.skipped).toEqual([{ rule: 'opioid-benzodiazepine', reason: 'prefetch-unavailable', prefetch: ['patient'] }]);
+    // Every rule that reads the patient (age, for instance) is left out, and only those.
+    expect(body.extension['org.cds-rules.degraded']!.skipped).toEqual(
+      ['opioid-benzodiazepine', 'opioid-gabapentinoid', 'warfarin-nsaid-gastroprotected-risk', 'warfarin-nsaid-gastroprotected'].map((rule) => ({
+        rule,
+        reason: 'prefetch-unavailable',
+        prefetch: ['patient'],
+      })),
+    );
     expect(capped.logs.find((l) => l.includes('"prefetch unavailable"'))).toContain('patient could not be fetched: FHIR response exceeds the 2000-byte cap');
     await capped.close();
   });
