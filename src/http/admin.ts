@@ -13,6 +13,7 @@ import { type AdminRole, type AdminToken, findAdminToken, roleAtLeast } from '..
 import type { ServiceConfig } from '../config.ts';
 import { parsePeriod, PeriodError } from '../governance/period.ts';
 import { replay } from '../governance/replay.ts';
+import { runHook } from '../pipeline/run.ts';
 import { DEFAULT_ALARM, ruleStats } from '../governance/stats.ts';
 import type { Logger } from '../log/logger.ts';
 import { badRequest, HttpError } from '../protocol/errors.ts';
@@ -124,6 +125,34 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
     return c.json(await replay(db, deps.ruleSet(), { since: now - since, serviceId: knownService(body.service as string | undefined), limits: deps.config }));
   });
 
+  // An author tries a request against the content in force: the cards, each rule's result and
+  // time, and why each rule fired or stayed quiet. Nothing is recorded and no FHIR server is
+  // called (what the rules need comes in `prefetch`): a preview is not a hook call.
+  admin.post('/preview/:service', needs('author'), async (c) => {
+    const service = deps.ruleSet().services.get(c.req.param('service'));
+    if (!service) throw new HttpError(404, { message: `no CDS service '${c.req.param('service').slice(0, 100)}'`, field: 'service', code: 'not-found' });
+    const body = await c.req.json().catch(() => {
+      throw badRequest('must be a hook request (JSON)', 'body');
+    });
+    const result = await runHook(
+      { fetch: noFetch, now: deps.now, newUuid: () => crypto.randomUUID(), limits: deps.config },
+      service,
+      body,
+      { explain: true, allowServer: () => false },
+    );
+    if (result.rejected) throw new HttpError(result.rejected.status, result.rejected.problems);
+    return c.json({
+      service: service.id,
+      version: service.version,
+      response: result.response,
+      rules: result.rules.map((r) => ({ ...r, version: service.rules.find((rule) => rule.id === r.ruleId)?.version })),
+      skipped: result.skipped,
+      failed: result.failed,
+      unavailable: result.unavailable,
+      explanation: result.explanation,
+    });
+  });
+
   admin.get('/invocations', needs('admin'), async (c) => {
     const since = period(c.req.query('since'), '1d', 'since');
     const service = knownService(c.req.query('service'));
@@ -158,3 +187,5 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
 
   return admin;
 }
+
+const noFetch: typeof fetch = () => Promise.reject(new Error('a preview makes no FHIR calls'));

@@ -127,6 +127,29 @@ describe('admin API roles', () => {
     expect((await as('author', '/admin/invocations')).status).toBe(403);
   });
 
+  it('author: preview a request with each rule explained, nothing recorded; viewer 403; unknown service 404; bad body 400', async () => {
+    const request = demoRequest('preview-p1');
+    const send = (role: keyof typeof TOKENS, service: string, body: string) =>
+      as(role, `/admin/preview/${service}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await send('author', 'demo', JSON.stringify(request));
+    expect(res.status).toBe(200);
+    const preview = (await res.json()) as {
+      response: { cards: { summary: string }[] };
+      rules: { ruleId: string; result: string; version: string }[];
+      explanation: { rule: string; outcome: string; conditions: { state: string } }[];
+    };
+    expect(preview.response.cards.map((c) => c.summary)).toEqual(['shown for preview-p1']);
+    expect(preview.rules.map((r) => r.ruleId).sort()).toEqual(['half', 'quiet', 'shown']);
+    expect(preview.rules.every((r) => /^[0-9a-f]{16}$/.test(r.version))).toBe(true);
+    expect(preview.explanation.find((e) => e.rule === 'shown')).toMatchObject({ outcome: 'fired', conditions: { state: 'true' } });
+    expect(await t.rows('select id from invocations where patient_id = ?', 'preview-p1')).toEqual([]);
+    expect((await send('viewer', 'demo', JSON.stringify(request))).status).toBe(403);
+    expect((await send('author', 'nope', JSON.stringify(request))).status).toBe(404);
+    const bad = await send('author', 'demo', JSON.stringify({ ...request, context: {} }));
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('context.patientId');
+  });
+
   it('admin: invocations with patient and user ids, and the audit of admin calls', async () => {
     const res = await as('admin', '/admin/invocations?since=1d&service=demo');
     expect(res.status).toBe(200);
