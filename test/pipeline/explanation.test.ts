@@ -7,23 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.ts';
 import { runHook } from '../../src/pipeline/run.ts';
 import { shippedRuleSet } from '../support/app.ts';
+import { bundle, medicationRequest } from '../support/requests.ts';
 
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const order = (id: string, status: string, code: string, display: string) => ({
-  resourceType: 'MedicationRequest',
-  id,
-  status,
-  intent: 'order',
-  subject: { reference: 'Patient/p1' },
-  medicationCodeableConcept: { coding: [{ system: RXNORM, code, display }] },
-});
-const ibuprofen = order('draft-ibuprofen', 'draft', '197805', 'Ibuprofen 400 MG Oral Tablet');
-const warfarin = order('active-warfarin', 'active', '855332', 'warfarin sodium 5 MG Oral Tablet');
-const searchset = (...resources: object[]) => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
+const ibuprofen = medicationRequest('draft-ibuprofen', '197805', 'Ibuprofen 400 MG Oral Tablet', 'draft');
+const warfarin = medicationRequest('active-warfarin', '855332', 'warfarin sodium 5 MG Oral Tablet', 'active');
+const searchset = (...resources: object[]) => bundle('searchset', resources);
 const request = (active: object[]) => ({
   hook: 'order-sign',
   hookInstance: crypto.randomUUID(),
-  context: { userId: 'Practitioner/u', patientId: 'p1', draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: ibuprofen }] } },
+  context: { userId: 'Practitioner/u', patientId: 'p1', draftOrders: bundle('collection', [ibuprofen]) },
   prefetch: { patient: { resourceType: 'Patient', id: 'p1', birthDate: '1950-01-01' }, activeMeds: searchset(...active), potassium: searchset() },
 });
 
