@@ -98,7 +98,10 @@ describe('the console in chromium', () => {
     if (loggedIn) {
       await page.getByRole('button', { name: 'Log out' }).click();
       await page.getByLabel('Admin token').waitFor();
-    } else await page.getByLabel('Admin token').waitFor();
+    } else {
+      await page.getByLabel('Admin token').waitFor();
+      await shot(page, 'login');
+    }
     await page.getByLabel('Admin token').fill(TOKENS[role]);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('#who .who-name', { hasText: `${role}-1` }).waitFor();
@@ -107,7 +110,10 @@ describe('the console in chromium', () => {
   }
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(OUTPUT, `${name}.png`) });
-  const shotFull = (page: Page, name: string) => page.screenshot({ path: join(OUTPUT, `${name}-full.png`), fullPage: true });
+  const shotFull = async (page: Page, name: string) => {
+    await page.evaluate(() => scrollTo(0, 0)); // else the sticky header lands mid-picture
+    await page.screenshot({ path: join(OUTPUT, `${name}-full.png`), fullPage: true });
+  };
   const show = async (page: Page, hash: string, ready: string) => {
     await page.goto(`${base}/console/#/${hash}`);
     try {

@@ -72,10 +72,21 @@ export function notice(kind, ...children) {
   return h('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, children);
 }
 
+const PERIOD_WORDS = { h: 'hour', d: 'day' };
+/** Options for a period select: '7d' reads "last 7 days", '1d' "last day". */
+export const periodOptions = (periods) =>
+  periods.map((p) => {
+    const [, n, unit] = /^(\d+)([a-z]+)$/.exec(p);
+    const word = PERIOD_WORDS[unit] ?? unit;
+    return { value: p, label: n === '1' ? `last ${word}` : `last ${n} ${word}s` };
+  });
+
 export const fmt = {
   num: (n, digits = 0) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en', { maximumFractionDigits: digits })),
   pct: (r) => (r === null || r === undefined ? '–' : `${(r * 100).toFixed(0)}%`),
   ms: (n) => (n === null || n === undefined ? '–' : `${Number(n).toFixed(n < 10 ? 2 : 0)} ms`),
+  /** Date and time on one line, without the year when it is this year. */
+  when: (iso) => (iso ? new Date(iso).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '–'),
   time: (iso) => (iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' }) : '–'),
   short: (text, n = 12) => (text && text.length > n ? `${text.slice(0, n)}…` : (text ?? '–')),
 };

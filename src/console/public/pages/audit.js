@@ -2,15 +2,15 @@
 // one call in detail (the request and response only where payload storage is on: this page is
 // admin-only), and the access audit (refused calls, admin calls and console logins).
 import { get, query } from '../api.js';
-import { setParams } from '../app.js';
-import { append, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
+import { route, setParams } from '../app.js';
+import { append, periodOptions, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
 
 const PERIODS = ['1h', '1d', '7d', '30d'];
 
 export async function render(main, params) {
   const catalog = await get('/admin/catalog');
   const f = {
-    since: select(PERIODS.map((p) => ({ value: p, label: `last ${p}` })), '1d', { name: 'since' }),
+    since: select(periodOptions(PERIODS), '1d', { name: 'since' }),
     service: select([{ value: '', label: 'all services' }, ...catalog.services.map((s) => ({ value: s.id, label: s.id }))], '', { name: 'service' }),
     status: h('input', { name: 'status', inputmode: 'numeric', pattern: '[1-5][0-9][0-9]', size: '4', placeholder: 'any' }),
     outcome: select([{ value: '', label: 'any' }, { value: 'ok', label: 'ok' }, { value: 'degraded', label: 'degraded' }, { value: 'rejected', label: 'rejected' }], '', { name: 'outcome' }),
@@ -22,10 +22,11 @@ export async function render(main, params) {
 
   const open = async (id) => {
     setParams({ id });
+    for (const tr of list.querySelectorAll('tr[data-id]')) tr.classList.toggle('selected', tr.dataset.id === id);
     replace(detail, h('p', { class: 'muted' }, 'Loading the call…'));
     try {
       replace(detail, detailView(await get(`/admin/invocations/${encodeURIComponent(id)}`)));
-      detail.focus();
+      detail.focus({ preventScroll: true });
     } catch (error) {
       replace(detail, notice('error', error.message));
     }
@@ -34,7 +35,7 @@ export async function render(main, params) {
     replace(list, h('p', { class: 'muted' }, 'Loading…'));
     try {
       const { invocations } = await get(`/admin/invocations${query({ since: f.since.value, service: f.service.value, status: f.status.value, outcome: f.outcome.value, client: f.client.value })}`);
-      replace(list, invocationTable(invocations, open));
+      replace(list, invocationTable(invocations, open, route().params.get('id')));
       const { audit } = await get(`/admin/audit${query({ since: f.since.value })}`);
       replace(accessList, accessTable(audit));
     } catch (error) {
@@ -60,7 +61,7 @@ export async function render(main, params) {
       field('Client', f.client),
       h('button', { type: 'submit', class: 'primary' }, 'Filter'),
     ),
-    h('div', { class: 'audit' }, h('section', { 'aria-label': 'Calls' }, list), h('section', { class: 'panel', 'aria-label': 'The chosen call' }, detail)),
+    h('div', { class: 'audit' }, h('section', { 'aria-label': 'Calls' }, list), h('section', { class: 'panel detail-panel', 'aria-label': 'The chosen call' }, detail)),
     h('h2', {}, 'Access audit'),
     accessList,
   );
@@ -69,20 +70,21 @@ export async function render(main, params) {
   if (params.get('id')) await open(params.get('id'));
 }
 
-function invocationTable(rows, open) {
+function invocationTable(rows, open, selected) {
   return table(
     [
-      { label: 'Received', value: (r) => fmt.time(r.receivedAt) },
-      { label: 'Service', value: (r) => h('code', {}, r.serviceId) },
+      { label: 'Received', class: 'nowrap', value: (r) => h('time', { datetime: r.receivedAt, title: fmt.time(r.receivedAt) }, fmt.when(r.receivedAt)) },
+      { label: 'Service', class: 'nowrap', value: (r) => h('code', {}, r.serviceId) },
       { label: 'Status', class: 'num', value: (r) => String(r.status) },
       { label: 'Outcome', value: (r) => badge(r.outcome) },
       { label: 'Client', value: (r) => h('span', { class: 'small' }, r.client ?? 'open mode') },
-      { label: 'Fired', value: (r) => (r.rulesFired.length ? r.rulesFired.join(', ') : h('span', { class: 'muted' }, 'none')) },
+      { label: 'Fired', class: 'num', value: (r) => h('span', { title: r.rulesFired.join('\n') || 'none' }, String(r.rulesFired.length)) },
+      { label: 'Silent', class: 'num', value: (r) => String(r.rulesSilent.length) },
       { label: 'ms', class: 'num', value: (r) => fmt.num(r.totalMs, 1) },
       { label: '', value: (r) => h('button', { type: 'button', onclick: () => open(r.id), 'aria-label': `Open the call of ${fmt.time(r.receivedAt)} to ${r.serviceId}` }, 'Open') },
     ],
     rows,
-    { empty: 'No call matches.', caption: rows.length >= 1000 ? 'The first 1,000 calls.' : null },
+    { empty: 'No call matches.', caption: rows.length >= 1000 ? 'The latest 1,000 calls.' : null, rowAttrs: (r) => ({ dataset: { id: r.id }, class: r.id === selected ? 'selected' : null }) },
   );
 }
 

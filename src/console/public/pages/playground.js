@@ -27,7 +27,7 @@ export async function render(main, params) {
     for (const e of mine) byRule.set(e.rule, [...(byRule.get(e.rule) ?? []), e]);
     replace(
       exampleSelect,
-      [...byRule].map(([rule, cases]) => h('optgroup', { label: rule }, cases.map((e) => h('option', { value: `${e.rule}#${e.index}` }, `${e.name} (${e.expectsCards ? `expects ${e.expectsCards} card${e.expectsCards > 1 ? 's' : ''}` : 'expects no card'})`)))),
+      [...byRule].map(([rule, cases]) => h('optgroup', { label: rule }, cases.map((e) => h('option', { value: `${e.rule}#${e.index}` }, `${e.name} · ${e.expectsCards ? `${e.expectsCards} card${e.expectsCards > 1 ? 's' : ''}` : 'no card'}`)))),
     );
     if (mine.length === 0) exampleSelect.append(h('option', { value: '' }, 'no example patients for this service'));
   };

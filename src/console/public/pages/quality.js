@@ -4,7 +4,7 @@
 // script from /console/vendor/), tables for the exact figures.
 import { get, query } from '../api.js';
 import { setParams } from '../app.js';
-import { append, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
+import { append, periodOptions, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
 
 const PERIODS = ['1d', '7d', '30d', '90d', '365d'];
 const charts = [];
@@ -13,7 +13,7 @@ export async function render(main, params) {
   const catalog = await get('/admin/catalog');
   const since = PERIODS.includes(params.get('since')) ? params.get('since') : '30d';
   const service = catalog.services.some((s) => s.id === params.get('service')) ? params.get('service') : '';
-  const sinceSelect = select(PERIODS.map((p) => ({ value: p, label: `last ${p}` })), since, { name: 'since' });
+  const sinceSelect = select(periodOptions(PERIODS), since, { name: 'since' });
   const serviceSelect = select([{ value: '', label: 'all services' }, ...catalog.services.map((s) => ({ value: s.id, label: s.title }))], service, { name: 'service' });
   const body = h('div', { 'aria-live': 'polite' });
 
@@ -61,8 +61,8 @@ function show(body, stats) {
       ? h(
           'div',
           { class: 'charts' },
-          h('figure', { class: 'chart' }, h('figcaption', {}, 'Firings per rule (calls)'), h('div', { class: 'chart-box' }, firingCanvas)),
-          h('figure', { class: 'chart' }, h('figcaption', {}, 'Clinician answers per rule (cards)'), h('div', { class: 'chart-box' }, answersCanvas)),
+          h('figure', { class: 'chart' }, h('figcaption', {}, 'Firings per rule (number of calls)'), h('div', { class: 'chart-box' }, firingCanvas)),
+          h('figure', { class: 'chart' }, h('figcaption', {}, 'Clinician answers per rule (number of cards)'), h('div', { class: 'chart-box' }, answersCanvas)),
         )
       : notice('info', 'No rule fired and no card was answered in this period.'),
     h('h2', {}, 'Per rule'),
@@ -108,6 +108,8 @@ function show(body, stats) {
     ),
   );
   if (active.length === 0 || !globalThis.Chart) return;
+  // Bars keep their thickness: the boxes grow with the number of rules.
+  for (const box of body.querySelectorAll('.chart-box')) box.style.height = `${Math.max(140, 44 * active.length + 70)}px`;
   const labels = active.map((r) => r.ruleId);
   charts.push(bar(firingCanvas, labels, [
     { label: 'fired (shown)', data: active.map((r) => r.fired), backgroundColor: '#2563eb' },

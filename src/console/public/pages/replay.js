@@ -2,13 +2,13 @@
 // the content folder as it is now, or a folder an author uploads), and per rule the cards added,
 // removed and changed, each with its diff. Needs payload storage (the recorded prefetch).
 import { post } from '../api.js';
-import { append, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
+import { append, periodOptions, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
 import { currentSession } from '../app.js';
 
 const PERIODS = ['1d', '7d', '30d', '90d'];
 
 export async function render(main) {
-  const sinceSelect = select(PERIODS.map((p) => ({ value: p, label: `last ${p}` })), '7d', { name: 'since' });
+  const sinceSelect = select(periodOptions(PERIODS), '7d', { name: 'since' });
   const contentSelect = select(
     [
       { value: 'working', label: 'the content folder as it is now (working files)' },
@@ -84,7 +84,7 @@ function reportView(report) {
       report.serviceGone ? `${fmt.num(report.serviceGone)} calls are of services the content no longer has. ` : '',
       Object.keys(report.refused).length ? `Refused by the new content: ${Object.entries(report.refused).map(([s, n]) => `${n} with ${s}`).join(', ')}. ` : '',
     ),
-    changed.length ? notice('info', `${changed.length} rule(s) would change what clinicians see.`) : notice('ok', 'No card would change.'),
+    changed.length ? notice('info', `${changed.length} ${changed.length === 1 ? 'rule' : 'rules'} would change what clinicians see.`) : notice('ok', 'No card would change.'),
     table(
       [
         { label: 'Rule', value: (r) => h('div', {}, h('code', {}, r.ruleId), h('div', { class: 'muted small' }, r.serviceId)) },
