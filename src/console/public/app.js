@@ -74,8 +74,11 @@ async function showPage(id) {
   try {
     const module = await page.load();
     if (current !== token) return;
-    replace(main);
-    await module.render(main, route().params);
+    // Each showing renders into its own element: a showing overtaken by a newer one (two quick
+    // navigations) goes on writing into an element no longer on the page.
+    const view = h('div', { class: 'view' });
+    replace(main, view);
+    await module.render(view, route().params);
   } catch (error) {
     if (current !== token) return;
     if (error instanceof ApiError && error.status === 401) {
