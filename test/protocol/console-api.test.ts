@@ -25,7 +25,7 @@ beforeAll(async () => {
     consoleAssets: async (path) => (path === 'index.html' ? { body: '<!doctype html><title>console</title>', type: 'text/html; charset=utf-8' } : undefined),
   });
   expect((await post(t.app, '/cds-services/demo', demoRequest('console-p1'))).status).toBe(200);
-  [{ id: invocationId }] = await t.rows<{ id: string }>('select id from invocations');
+  invocationId = (await t.rows<{ id: string }>('select id from invocations'))[0]!.id;
 });
 afterAll(() => t.close());
 
