@@ -1,13 +1,15 @@
 // Replay: recorded calls of a period run again against proposed content (the content in force,
 // the content folder as it is now, or a folder an author uploads), and per rule the cards added,
 // removed and changed, each with its diff. Needs payload storage (the recorded prefetch).
-import { post } from '../api.js';
+import { get, post } from '../api.js';
 import { append, periodOptions, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
 import { currentSession } from '../app.js';
 
 const PERIODS = ['1d', '7d', '30d', '90d'];
 
 export async function render(main) {
+  const catalog = await get('/admin/catalog');
+  const serviceSelect = select([{ value: '', label: 'all services' }, ...catalog.services.map((s) => ({ value: s.id, label: s.title }))], '', { name: 'service' });
   const sinceSelect = select(periodOptions(PERIODS), '7d', { name: 'since' });
   const contentSelect = select(
     [
@@ -29,7 +31,7 @@ export async function render(main) {
     replace(output, h('p', { class: 'muted' }, 'Replaying…'));
     try {
       const content = contentSelect.value === 'upload' ? { files: await readFolder(folder.files) } : contentSelect.value;
-      const report = await post('/admin/replay', { since: sinceSelect.value, content });
+      const report = await post('/admin/replay', { since: sinceSelect.value, service: serviceSelect.value || undefined, content });
       replace(output, reportView(report));
     } catch (error) {
       replace(output, notice('error', error.message));
@@ -50,6 +52,7 @@ export async function render(main) {
         },
       },
       field('Period', sinceSelect),
+      field('Service', serviceSelect),
       field('Proposed content', contentSelect),
       folderField,
       h('button', { type: 'submit', class: 'primary' }, 'Replay'),
