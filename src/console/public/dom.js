@@ -66,6 +66,25 @@ export function table(columns, rows, { caption, empty = 'Nothing to show.', rowA
   );
 }
 
+/** A row of filter fields with a submit button; submitting calls `onSubmit` (no page load). */
+export function filters(onSubmit, button, ...fields) {
+  const submit = (event) => {
+    event.preventDefault();
+    onSubmit();
+  };
+  return h('form', { class: 'filters', onsubmit: submit }, fields, h('button', { type: 'submit', class: 'primary' }, button));
+}
+
+/** Shows `waiting` in `el` while `work` runs, then what it returns, or its error as a notice. */
+export async function loadInto(el, work, waiting = 'Loading…') {
+  replace(el, h('p', { class: 'muted' }, waiting));
+  try {
+    replace(el, await work());
+  } catch (error) {
+    replace(el, notice('error', error.message));
+  }
+}
+
 export const badge = (text, kind = text) => h('span', { class: `badge badge-${kind}` }, text);
 
 export function notice(kind, ...children) {

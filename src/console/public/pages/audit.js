@@ -3,7 +3,7 @@
 // admin-only), and the access audit (refused calls, admin calls and console logins).
 import { get, query } from '../api.js';
 import { route, setParams } from '../app.js';
-import { append, periodOptions, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
+import { append, badge, field, filters, fmt, h, loadInto, notice, periodOptions, replace, select, table } from '../dom.js';
 
 const PERIODS = ['1h', '1d', '7d', '30d'];
 
@@ -23,44 +23,20 @@ export async function render(main, params) {
   const open = async (id) => {
     setParams({ id });
     for (const tr of list.querySelectorAll('tr[data-id]')) tr.classList.toggle('selected', tr.dataset.id === id);
-    replace(detail, h('p', { class: 'muted' }, 'Loading the call…'));
-    try {
-      replace(detail, detailView(await get(`/admin/invocations/${encodeURIComponent(id)}`)));
-      detail.focus({ preventScroll: true });
-    } catch (error) {
-      replace(detail, notice('error', error.message));
-    }
+    await loadInto(detail, async () => detailView(await get(`/admin/invocations/${encodeURIComponent(id)}`)), 'Loading the call…');
+    detail.focus({ preventScroll: true });
   };
   const load = async () => {
-    replace(list, h('p', { class: 'muted' }, 'Loading…'));
-    try {
+    await loadInto(list, async () => {
       const { invocations } = await get(`/admin/invocations${query({ since: f.since.value, service: f.service.value, status: f.status.value, outcome: f.outcome.value, client: f.client.value })}`);
-      replace(list, invocationTable(invocations, open, route().params.get('id')));
-      const { audit } = await get(`/admin/audit${query({ since: f.since.value })}`);
-      replace(accessList, accessTable(audit));
-    } catch (error) {
-      replace(list, notice('error', error.message));
-    }
+      return invocationTable(invocations, open, route().params.get('id'));
+    });
+    await loadInto(accessList, async () => accessTable((await get(`/admin/audit${query({ since: f.since.value })}`)).audit));
   };
 
   append(main,
     h('h1', {}, 'Audit'),
-    h(
-      'form',
-      {
-        class: 'filters',
-        onsubmit: (e) => {
-          e.preventDefault();
-          load();
-        },
-      },
-      field('Period', f.since),
-      field('Service', f.service),
-      field('Status', f.status),
-      field('Outcome', f.outcome),
-      field('Client', f.client),
-      h('button', { type: 'submit', class: 'primary' }, 'Filter'),
-    ),
+    filters(load, 'Filter', field('Period', f.since), field('Service', f.service), field('Status', f.status), field('Outcome', f.outcome), field('Client', f.client)),
     h('div', { class: 'audit' }, h('section', { 'aria-label': 'Calls' }, list), h('section', { class: 'panel detail-panel', 'aria-label': 'The chosen call' }, detail)),
     h('h2', {}, 'Access audit'),
     accessList,

@@ -5,7 +5,7 @@
 import { setParams } from '../app.js';
 import { get, post } from '../api.js';
 import { cardView } from '../cards.js';
-import { append, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
+import { append, badge, field, fmt, h, loadInto, replace, select, table } from '../dom.js';
 
 export async function render(main, params) {
   const [{ examples }, catalog] = await Promise.all([get('/admin/examples'), get('/admin/catalog')]);
@@ -57,9 +57,10 @@ export async function render(main, params) {
   showMode();
   serviceSelect.addEventListener('change', fillExamples);
 
-  const run = async () => {
-    replace(output, h('p', { class: 'muted' }, 'Running…'));
-    try {
+  const run = () =>
+    loadInto(
+      output,
+      async () => {
       let result;
       if (state.mode === 'example') {
         const [rule, index] = exampleSelect.value.split('#');
@@ -76,11 +77,10 @@ export async function render(main, params) {
         setParams({ service: serviceSelect.value, mode: 'paste' });
         result = await post(`/admin/preview/${encodeURIComponent(serviceSelect.value)}`, body);
       }
-      replace(output, resultView(result));
-    } catch (error) {
-      replace(output, notice('error', error.message));
-    }
-  };
+      return resultView(result);
+      },
+      'Running…',
+    );
 
   const share = async () => {
     const link = location.href;

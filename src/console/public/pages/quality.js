@@ -4,7 +4,7 @@
 // script from /console/vendor/), tables for the exact figures.
 import { get, query } from '../api.js';
 import { setParams } from '../app.js';
-import { append, periodOptions, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
+import { append, badge, field, filters, fmt, h, loadInto, notice, periodOptions, replace, select, table } from '../dom.js';
 
 const PERIODS = ['1d', '7d', '30d', '90d', '365d'];
 const charts = [];
@@ -17,33 +17,16 @@ export async function render(main, params) {
   const serviceSelect = select([{ value: '', label: 'all services' }, ...catalog.services.map((s) => ({ value: s.id, label: s.title }))], service, { name: 'service' });
   const body = h('div', { 'aria-live': 'polite' });
 
-  const load = async () => {
+  const load = () => {
     setParams({ since: sinceSelect.value, service: serviceSelect.value });
-    replace(body, h('p', { class: 'muted' }, 'Loading…'));
-    try {
+    return loadInto(body, async () => {
       const stats = await get(`/admin/stats${query({ since: sinceSelect.value, service: serviceSelect.value })}`);
-      show(body, stats);
-    } catch (error) {
-      replace(body, notice('error', error.message));
-    }
+      const view = h('div');
+      show(view, stats);
+      return view;
+    });
   };
-  append(main,
-    h('h1', {}, 'Quality'),
-    h(
-      'form',
-      {
-        class: 'filters',
-        onsubmit: (e) => {
-          e.preventDefault();
-          load();
-        },
-      },
-      field('Period', sinceSelect),
-      field('Service', serviceSelect),
-      h('button', { type: 'submit', class: 'primary' }, 'Show'),
-    ),
-    body,
-  );
+  append(main, h('h1', {}, 'Quality'), filters(load, 'Show', field('Period', sinceSelect), field('Service', serviceSelect)), body);
   await load();
 }
 
@@ -111,14 +94,17 @@ function show(body, stats) {
   // Bars keep their thickness: the boxes grow with the number of rules.
   for (const box of body.querySelectorAll('.chart-box')) box.style.height = `${Math.max(140, 44 * active.length + 70)}px`;
   const labels = active.map((r) => r.ruleId);
-  charts.push(bar(firingCanvas, labels, [
-    { label: 'fired (shown)', data: active.map((r) => r.fired), backgroundColor: '#2563eb' },
-    { label: 'silent would-fire', data: active.map((r) => r.silentWouldFire), backgroundColor: '#9ca3af' },
-  ]));
-  charts.push(bar(answersCanvas, labels, [
-    { label: 'accepted', data: active.map((r) => r.accepted), backgroundColor: '#15803d' },
-    { label: 'overridden', data: active.map((r) => r.overridden), backgroundColor: '#c2410c' },
-  ]));
+  // Drawn once the view is on the page (Chart.js sizes a canvas from its box).
+  requestAnimationFrame(() => {
+    charts.push(bar(firingCanvas, labels, [
+      { label: 'fired (shown)', data: active.map((r) => r.fired), backgroundColor: '#2563eb' },
+      { label: 'silent would-fire', data: active.map((r) => r.silentWouldFire), backgroundColor: '#9ca3af' },
+    ]));
+    charts.push(bar(answersCanvas, labels, [
+      { label: 'accepted', data: active.map((r) => r.accepted), backgroundColor: '#15803d' },
+      { label: 'overridden', data: active.map((r) => r.overridden), backgroundColor: '#c2410c' },
+    ]));
+  });
 }
 
 function bar(canvas, labels, datasets) {

@@ -2,7 +2,7 @@
 // the content folder as it is now, or a folder an author uploads), and per rule the cards added,
 // removed and changed, each with its diff. Needs payload storage (the recorded prefetch).
 import { get, post } from '../api.js';
-import { append, periodOptions, badge, field, fmt, h, notice, replace, select, table } from '../dom.js';
+import { append, badge, field, filters, fmt, h, loadInto, notice, periodOptions, select, table } from '../dom.js';
 import { currentSession } from '../app.js';
 
 const PERIODS = ['1d', '7d', '30d', '90d'];
@@ -27,36 +27,21 @@ export async function render(main) {
   showUpload();
   const output = h('div', { 'aria-live': 'polite' });
 
-  const run = async () => {
-    replace(output, h('p', { class: 'muted' }, 'Replaying…'));
-    try {
-      const content = contentSelect.value === 'upload' ? { files: await readFolder(folder.files) } : contentSelect.value;
-      const report = await post('/admin/replay', { since: sinceSelect.value, service: serviceSelect.value || undefined, content });
-      replace(output, reportView(report));
-    } catch (error) {
-      replace(output, notice('error', error.message));
-    }
-  };
+  const run = () =>
+    loadInto(
+      output,
+      async () => {
+        const content = contentSelect.value === 'upload' ? { files: await readFolder(folder.files) } : contentSelect.value;
+        return reportView(await post('/admin/replay', { since: sinceSelect.value, service: serviceSelect.value || undefined, content }));
+      },
+      'Replaying…',
+    );
 
   append(main,
     h('h1', {}, 'Replay'),
     h('p', { class: 'summary' }, 'Runs the recorded calls of a period again, each with its recorded time and prefetch, against proposed content, and shows what would change for clinicians.'),
     currentSession()?.storePayloads ? null : notice('info', 'Payload storage is off (CDS_STORE_PAYLOADS), so no recorded call can be replayed.'),
-    h(
-      'form',
-      {
-        class: 'filters',
-        onsubmit: (e) => {
-          e.preventDefault();
-          run();
-        },
-      },
-      field('Period', sinceSelect),
-      field('Service', serviceSelect),
-      field('Proposed content', contentSelect),
-      folderField,
-      h('button', { type: 'submit', class: 'primary' }, 'Replay'),
-    ),
+    filters(run, 'Replay', field('Period', sinceSelect), field('Service', serviceSelect), field('Proposed content', contentSelect), folderField),
     output,
   );
 }
