@@ -22,10 +22,11 @@ export interface SessionSigner {
 }
 
 export function sessionSigner(secret?: string): SessionSigner {
-  const raw = secret ? new TextEncoder().encode(secret) : crypto.getRandomValues(new Uint8Array(32));
-  // Imported on first use: an app is built synchronously.
+  // Made on first use: an app is built synchronously, and a Worker may not draw random values
+  // at global scope (where it builds its app).
   let imported: Promise<CryptoKey> | undefined;
-  const keyOf = () => (imported ??= crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']));
+  const keyOf = () =>
+    (imported ??= crypto.subtle.importKey('raw', secret ? new TextEncoder().encode(secret) : crypto.getRandomValues(new Uint8Array(32)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']));
   const payloadOf = (name: string, expires: number) => new TextEncoder().encode(`${name}.${expires}`);
   return {
     async issue(token, now) {

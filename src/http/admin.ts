@@ -5,7 +5,9 @@
  * refused or not, is recorded in access_audit (who, what, status; never a body).
  *
  * Works the same on SQLite and D1: every figure is SQL through drizzle over the store. Replay
- * runs against the content in force (the CLI can name another folder).
+ * runs against the content in force, the content folder on disk, or files sent with the call.
+ * A request is authenticated by its bearer token or by the console's session cookie
+ * (src/http/admin-session.ts); the console's own routes are in src/http/admin-console.ts.
  */
 import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';

@@ -186,6 +186,9 @@ describe('the console in chromium', () => {
     expect(cells[3]).toMatch(/^Origin: cqframework\/ecqm-content-qicore-2025/);
     await shot(page, 'catalog');
     await shotFull(page, 'catalog');
+    await page.locator('#vs-h').scrollIntoViewIfNeeded();
+    await page.evaluate(() => scrollBy(0, -60));
+    await shot(page, 'catalog-value-sets');
   });
 
   it('playground: runs a shipped example patient, shows its card and why a quiet rule stayed quiet; the link carries no patient data', async () => {

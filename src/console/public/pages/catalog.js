@@ -95,9 +95,17 @@ function valueSetSection(valueSets) {
         { label: 'Value set', value: (v) => h('div', {}, h('strong', {}, v.title ?? v.id), h('div', { class: 'muted mono' }, v.id)) },
         { label: 'Codes', class: 'num', value: (v) => fmt.num(v.size) },
         { label: 'Canonical URL and version', value: (v) => h('div', { class: 'mono small' }, v.url ?? '–', v.version ? h('div', { class: 'muted' }, `version ${v.version}`) : null) },
-        { label: 'Origin', value: (v) => h('div', { class: 'origin small' }, v.origin ?? h('span', { class: 'muted' }, 'not stated')) },
+        { label: 'Origin', value: (v) => origin(v.origin) },
       ],
       valueSets,
     ),
   );
+}
+
+/** The origin's first clause on the row; the whole text (often a paragraph) on demand. */
+function origin(text) {
+  if (!text) return h('span', { class: 'muted' }, 'not stated');
+  const first = /^(.{20,160}?)(?:\.\s|;\s|\s\(|$)/s.exec(text)?.[1] ?? text.slice(0, 160);
+  if (first.length >= text.trim().length - 1) return h('div', { class: 'origin small' }, text);
+  return h('details', { class: 'origin small' }, h('summary', {}, `${first.trim()} …`), h('p', {}, text));
 }
