@@ -88,7 +88,7 @@ function reference(ref) {
 function valueSetSection(valueSets) {
   return h(
     'section',
-    { 'aria-labelledby': 'vs-h' },
+    { class: 'valuesets', 'aria-labelledby': 'vs-h' },
     h('h2', { id: 'vs-h' }, `Value sets (${valueSets.length})`),
     table(
       [
