@@ -31,7 +31,14 @@ export const post = (path, body) => call('POST', path, body ?? {});
 
 function messageOf(status, data) {
   const issues = data?.issue ?? [];
-  const text = issues.map((i) => `${i.diagnostics ?? i.details?.text ?? i.code}${i.expression?.length ? ` (${i.expression.join(', ')})` : ''}`).join('; ');
+  const text = issues
+    .map((i) => {
+      const said = i.diagnostics ?? i.details?.text ?? i.code;
+      // The service's diagnostics usually start with the field already ("hookInstance: is required").
+      const fields = (i.expression ?? []).filter((f) => !said.startsWith(`${f}:`));
+      return fields.length ? `${said} (${fields.join(', ')})` : said;
+    })
+    .join('; ');
   if (status === 401) return text || 'You are not logged in.';
   if (status === 403) return text || 'Your role does not allow this.';
   return text || `The service answered ${status}.`;
