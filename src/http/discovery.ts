@@ -1,4 +1,5 @@
 /** The discovery document (`GET /cds-services`), derived from the loaded services. */
+import { hookDefinition } from '../protocol/hooks.ts';
 import type { RuleSet } from '../rules/compile.ts';
 
 export interface DiscoveryService {
@@ -10,6 +11,8 @@ export interface DiscoveryService {
   usageRequirements?: string;
   /** CDS Hooks 3.0 (ballot): the service's content version, a hash of its rules' versions. */
   version: string;
+  /** CDS Hooks 3.0 (ballot): the Library's version of the hook this service answers. */
+  hookVersion: string;
 }
 
 const cache = new WeakMap<RuleSet, { services: DiscoveryService[] }>();
@@ -26,6 +29,7 @@ export function discovery(ruleSet: RuleSet): { services: DiscoveryService[] } {
         ...(Object.keys(s.prefetch).length > 0 ? { prefetch: s.prefetch } : {}),
         ...(s.usageRequirements ? { usageRequirements: s.usageRequirements } : {}),
         version: s.version,
+        hookVersion: hookDefinition(s.hook).hookVersion,
       })),
     };
     cache.set(ruleSet, doc);

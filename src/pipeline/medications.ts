@@ -26,7 +26,8 @@ export interface MedicationLookup extends FhirClientOptions {
 /** The Medications of the call's data, read from the FHIR server where only referenced. */
 export async function collectMedications(request: HookRequest, prefetch: Record<string, unknown>, lookup: MedicationLookup): Promise<{ index: MedicationIndex; fetched: number }> {
   const index = new MedicationIndex();
-  const values = [request.context.draftOrders, ...Object.values(prefetch)];
+  // Every context field that holds resources (draftOrders, medication-refill's medications, ...).
+  const values = [...Object.values(request.context).filter((v) => typeof v === 'object' && v !== null), ...Object.values(prefetch)];
   for (const value of values) index.addFrom(value);
 
   const missing = new Set<string>();

@@ -8,6 +8,15 @@ describe('prefetch templates', () => {
     );
   });
 
+  it('keeps the slash of a reference token: {{context.userId}} is a read of that resource (CDS Hooks 2.0 example)', () => {
+    expect(expandTemplate('{{context.userId}}', { userId: 'Practitioner/123' })).toBe('Practitioner/123');
+  });
+
+  it('expands a list token (order-dispatch dispatchedOrders) comma-separated, each item encoded', () => {
+    expect(expandTemplate('Task?focus={{context.dispatchedOrders}}', { dispatchedOrders: ['ServiceRequest/a', 'ServiceRequest/b c'] })).toBe('Task?focus=ServiceRequest/a,ServiceRequest/b%20c');
+    expect(expandTemplate('Task?focus={{context.dispatchedOrders}}', { dispatchedOrders: [] })).toBeUndefined();
+  });
+
   it('derives the user tokens from userId by resource type', () => {
     const context = { userId: 'PractitionerRole/r9' };
     expect(expandTemplate('PractitionerRole/{{userPractitionerRoleId}}', context)).toBe('PractitionerRole/r9');

@@ -49,16 +49,27 @@ export function expandTemplate(template: string, context: Record<string, unknown
       missing = true;
       return '';
     }
-    return encodeURIComponent(value);
+    return typeof value === 'string' ? encodeTokenValue(value) : value.map(encodeTokenValue).join(',');
   });
   return missing ? undefined : out;
 }
 
-function tokenValue(name: string, context: Record<string, unknown>): string | undefined {
+function tokenValue(name: string, context: Record<string, unknown>): string | string[] | undefined {
   if (Object.hasOwn(USER_TOKENS, name)) {
     const [type, id] = String(context.userId ?? '').split('/');
     return type === USER_TOKENS[name as UserToken] && id ? id : undefined;
   }
   const value = context[name.replace(/^context\./, '')];
+  // A list of references (order-dispatch `dispatchedOrders`) is one comma-separated value, an
+  // "or" in a search parameter (CDS Hooks 3.0 ballot, "Simpler FHIRPath support for Querystring Syntax").
+  if (Array.isArray(value)) return value.length > 0 && value.every((v) => typeof v === 'string' && v !== '') ? (value as string[]) : undefined;
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * A value is encoded for a URL, except `/`: a reference token (`{{context.userId}}`, the spec's
+ * own example of a read) is `Type/id`, and `Practitioner%2F123` is a search, not that read.
+ */
+function encodeTokenValue(value: string): string {
+  return encodeURIComponent(value).replaceAll('%2F', '/');
 }

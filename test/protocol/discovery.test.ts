@@ -62,7 +62,7 @@ describe('GET /cds-services', () => {
     });
     const { services } = (await (await app.app.request('/cds-services')).json()) as { services: Record<string, unknown>[] };
     // A service with no rules still has a content version (the hash of an empty list).
-    expect(services).toEqual([{ hook: 'patient-view', id: 'hello', title: 'Hello', description: 'Says hello', version: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
+    expect(services).toEqual([{ hook: 'patient-view', id: 'hello', title: 'Hello', description: 'Says hello', version: expect.stringMatching(/^[0-9a-f]{16}$/), hookVersion: '1.0' }]);
     await app.close();
   });
 
