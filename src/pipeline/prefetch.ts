@@ -9,6 +9,7 @@ import { HttpError } from '../protocol/errors.ts';
 import { callByteBudget, fetchFhir, type FhirClientOptions, FhirFetchError } from './fhir-client.ts';
 import { expandTemplate } from '../protocol/prefetch-template.ts';
 import type { HookRequest } from '../protocol/request.ts';
+import { grantedScopes } from './granted.ts';
 
 export interface PrefetchOptions extends Omit<FhirClientOptions, 'callBudget'> {
   timeoutMs: number;
@@ -22,6 +23,8 @@ export interface UnavailableKey {
   key: string;
   /** Why, for logs and the 412 body: a status or a cause, never data. */
   why: string;
+  /** Set when the key was not asked for because the granted scopes do not cover its query. */
+  reason?: 'scope-not-granted';
 }
 
 export interface ResolvedPrefetch {
@@ -60,12 +63,20 @@ export async function resolvePrefetch(
   if (options.allowServer && !options.allowServer(request.fhirServer)) {
     throw new HttpError(403, { field: 'fhirServer', message: 'is not a FHIR server this CDS client is allowed to send the service to', code: 'forbidden' });
   }
+  // Only what the granted scopes cover is asked for; the rest is unavailable, and says why.
+  const notGranted: UnavailableKey[] = [];
+  const scopeProblem = grantedScopes(request);
+  for (let i = missing.length - 1; i >= 0; i--) {
+    const problem = scopeProblem(missing[i]![1]);
+    if (problem) notGranted.unshift({ key: missing.splice(i, 1)[0]![0], why: `was not fetched: ${problem}`, reason: 'scope-not-granted' });
+  }
+  if (missing.length === 0) return { values, fetched: [], unavailable: notGranted };
   const signal = AbortSignal.timeout(options.timeoutMs);
   const token = request.fhirAuthorization?.access_token;
   const fetchOptions: FhirClientOptions = { ...options, ...(options.maxTotalBytes !== undefined ? { callBudget: callByteBudget(options.maxTotalBytes) } : {}) };
   const outcomes = await Promise.allSettled(missing.map(([, query]) => fetchFhir(request.fhirServer!, query, token, signal, fetchOptions)));
   const fetched: string[] = [];
-  const unavailable: UnavailableKey[] = [];
+  const unavailable: UnavailableKey[] = [...notGranted];
   outcomes.forEach((outcome, i) => {
     const [key] = missing[i]!;
     if (outcome.status === 'fulfilled') {
