@@ -13,6 +13,8 @@ import { grantedScopes } from './granted.ts';
 
 export interface PrefetchOptions extends Omit<FhirClientOptions, 'callBudget'> {
   timeoutMs: number;
+  /** The call's clock reading: `{{today()}}` tokens count from it. */
+  now: Date;
   /** FHIR fallback bytes of the whole call, over all keys and pages (default: no total cap). */
   maxTotalBytes?: number;
   /** Whether `fhirServer` may be called at all (the client's allowlist); default: yes. */
@@ -48,7 +50,7 @@ export async function resolvePrefetch(
       values[key] = sent[key];
       continue;
     }
-    const query = expandTemplate(template, request.context);
+    const query = expandTemplate(template, request.context, options.now);
     // A token with no value (no encounterId in this call): there is nothing to look up.
     if (query === undefined) values[key] = null;
     else missing.push([key, query]);

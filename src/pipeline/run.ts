@@ -135,6 +135,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
       resolved = await resolvePrefetch(service, request, {
         fetch: deps.fetch,
         timeoutMs: deps.limits.prefetchTimeoutMs,
+        now: at,
         maxBytes: deps.limits.prefetchMaxBytes,
         maxPages: deps.limits.prefetchMaxPages,
         maxTotalBytes: deps.limits.prefetchMaxTotalBytes,
