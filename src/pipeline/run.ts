@@ -9,7 +9,7 @@
  * fetches, through `deps.fetch`.
  */
 import { CardRenderError, renderCard, renderSystemActions } from '../cards/render.ts';
-import type { Action, Card, HookResponse } from '../protocol/card.ts';
+import type { Action, Card, ClientFeature, HookResponse } from '../protocol/card.ts';
 import { degradedExtension, type FailedRule, type RuleErrorClass, type SkippedRule } from '../protocol/degraded.ts';
 import { HttpError, type Problem } from '../protocol/errors.ts';
 import type { InputBounds } from '../protocol/input-bounds.ts';
@@ -47,6 +47,8 @@ export interface PipelineOptions {
   allowServer?: (url: string) => boolean;
   /** Return each rule's explanation (authoring tools only: it holds patient data). */
   explain?: boolean;
+  /** 3.0 ballot features the calling client is configured as supporting (e.g. actionSelectionBehavior). */
+  clientSupports?: readonly ClientFeature[];
   /** Hears each rule's outcome as soon as it is known, with the request it is for. */
   onRuleOutcome?: (outcome: RuleOutcome, rule: CompiledRule, request: HookRequest) => void;
 }
@@ -178,7 +180,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
 
     // render
     const renderStart = performance.now();
-    render(service, request, outcomes, deps.newUuid, result);
+    render(service, request, outcomes, deps.newUuid, result, options.clientSupports);
     for (const entry of result.cards) {
       const unchecked = available.assumedEmpty.get(entry.ruleId);
       if (unchecked) entry.card = withUncheckedNote(entry.card, unchecked);
@@ -207,7 +209,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
 }
 
 /** Fills each fired rule's card and actions; a rule's output lands whole or not at all. */
-function render(service: CompiledService, request: HookRequest, outcomes: RuleOutcome[], newUuid: () => string, into: HookResult): void {
+function render(service: CompiledService, request: HookRequest, outcomes: RuleOutcome[], newUuid: () => string, into: HookResult, clientSupports?: readonly ClientFeature[]): void {
   const rules = new Map(service.rules.map((r) => [r.id, r]));
   for (const outcome of outcomes) {
     const fail = (error: RuleErrorClass, message: string, location?: string) =>
@@ -219,7 +221,7 @@ function render(service: CompiledService, request: HookRequest, outcomes: RuleOu
       const rule = rules.get(outcome.ruleId)!;
       try {
         // Render both before keeping either.
-        const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid) : undefined;
+        const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid, clientSupports) : undefined;
         const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
         const silent = !isExposed(rule, request.context as Record<string, unknown>);
         if (card) into.cards.push({ ruleId: rule.id, card, silent });

@@ -98,6 +98,14 @@ describe('compileContent', () => {
     );
   });
 
+  it('an HL7 non-adherence override reason must be a code of that system, named at the code', () => {
+    const reasons = (code: string) =>
+      card(`summary: Hello\nindicator: info\nsource:\n  label: Test\noverrideReasons:\n  - system: http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes\n    code: ${code}\n    display: Patient declined\n`);
+    const base = [service('patient-view', ''), rule('when: "true"\ncard: hello\n')];
+    expect(problems([...base, reasons('patient-refuses')])).toEqual([]);
+    expect(problems([...base, reasons('patient-declined')])[0]).toMatch(/^cards\/hello\.yaml:7:11: overrideReasons\.0\.code: is not a code of http:\/\/terminology\.hl7\.org\/CodeSystem\/non-adherence-reason-codes/);
+  });
+
   it('the same prefetch key with two different queries is an error', () => {
     expect(
       problems([
