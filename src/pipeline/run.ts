@@ -21,6 +21,7 @@ import { isExposed } from './exposure.ts';
 import { collectMedications } from './medications.ts';
 import { normalise } from './normalise.ts';
 import { type ResolvedPrefetch, resolvePrefetch, type UnavailableKey } from './prefetch.ts';
+import type { RunAhead } from './run-ahead.ts';
 
 export interface PipelineDeps {
   /** Used for the FHIR fallback. */
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   now: () => Date;
   newUuid: () => string;
   limits: PipelineLimits;
+  /** Results kept from order-select for order-sign (run-ahead.ts); absent: none kept or reused. */
+  runAhead?: RunAhead;
 }
 
 export interface PipelineLimits extends InputBounds {
@@ -47,6 +50,8 @@ export interface PipelineOptions {
   allowServer?: (url: string) => boolean;
   /** Return each rule's explanation (authoring tools only: it holds patient data). */
   explain?: boolean;
+  /** The authenticated client (JWT iss): run-ahead results are never shared between clients. */
+  client?: string;
   /** 3.0 ballot features the calling client is configured as supporting (e.g. actionSelectionBehavior). */
   clientSupports?: readonly ClientFeature[];
   /** Hears each rule's outcome as soon as it is known, with the request it is for. */
@@ -101,6 +106,8 @@ export interface HookResult {
   failed: RuleFailure[];
   /** Prefetch keys fetched from the FHIR server. */
   fetched: string[];
+  /** Prefetch keys taken from an order-select call's results (run-ahead), not fetched again. */
+  reused: string[];
   /** Medications only referenced in the call's data, read from the FHIR server. */
   medicationsFetched?: number;
   /** Prefetch keys that could be had neither from the request nor from the FHIR server, and why. */
@@ -122,7 +129,7 @@ const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
 export async function runHook(deps: PipelineDeps, service: CompiledService, body: unknown, options: PipelineOptions = {}): Promise<HookResult> {
   const start = performance.now();
   const at = deps.now();
-  const result: HookResult = { at, cards: [], systemActions: [], rules: [], skipped: [], failed: [], fetched: [], unavailable: [], timings: { requestMs: 0, totalMs: 0 } };
+  const result: HookResult = { at, cards: [], systemActions: [], rules: [], skipped: [], failed: [], fetched: [], reused: [], unavailable: [], timings: { requestMs: 0, totalMs: 0 } };
   const since = (t: number) => performance.now() - t;
   try {
     // request
@@ -143,8 +150,10 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
         maxTotalBytes: deps.limits.prefetchMaxTotalBytes,
         maxEntries: deps.limits.maxBundleEntries,
         allowServer: options.allowServer,
+        runAhead: deps.runAhead?.session(request, options.client, at),
       });
       result.fetched = resolved.fetched;
+      result.reused = resolved.reused;
       result.unavailable = resolved.unavailable;
       // What the rules were given (before normalising), so replay can run the call again.
       result.prefetch = resolved.values;
