@@ -3,12 +3,9 @@
  * process: `{{today() - N days}}` counts from the call's clock, a path into a context Bundle
  * fills a search with the values it finds, and `_maxresults` caps what a key holds.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
-import { type Started, startFhirServer } from '../support/processes.ts';
+import { type Started, startFhirServerWith } from '../support/processes.ts';
 import { bundle } from '../support/requests.ts';
 
 const LOINC = 'http://loinc.org';
@@ -23,7 +20,6 @@ const observation = (id: string, date: string) => ({
   effectiveDateTime: date,
   valueQuantity: { value: 7, unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
 });
-const put = (resource: { resourceType: string; id: string }) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } });
 const rule = (service: string, id: string, when: string) => ({
   path: `rules/${service}/${id}.yaml`,
   text: `id: ${id}\ntitle: ${id}\nreferences: [{ label: T, url: "https://example.org" }]\nwhen: "${when}"\ncard: seen\n`,
@@ -32,23 +28,14 @@ const rule = (service: string, id: string, when: string) => ({
 let fhir: Started;
 let t: TestApp;
 beforeAll(async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'fhirpath-tokens-')), 'resources.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: [
-        put({ resourceType: 'Patient', id: 'p1' }),
-        put(observation('recent', '2024-09-01')),
-        put(observation('old', '2024-01-10')),
-        put(observation('older', '2023-05-10')),
-        // 44054006 Diabetes mellitus type 2 (disorder), already on the problem list
-        put({ resourceType: 'Condition', id: 'dm2', subject: { reference: 'Patient/p1' }, code: { coding: [{ system: SNOMED, code: '44054006' }] } } as never),
-      ],
-    }),
-  );
-  fhir = await startFhirServer({ FHIR_SYNTHEA: 'false', FHIR_BUNDLES: file });
+  fhir = await startFhirServerWith([
+    { resourceType: 'Patient', id: 'p1' },
+    observation('recent', '2024-09-01'),
+    observation('old', '2024-01-10'),
+    observation('older', '2023-05-10'),
+    // 44054006 Diabetes mellitus type 2 (disorder), already on the problem list
+    { resourceType: 'Condition', id: 'dm2', subject: { reference: 'Patient/p1' }, code: { coding: [{ system: SNOMED, code: '44054006' }] } },
+  ]);
   t = await testApp({
     // 2024-09-13 local: the ballot's own example day.
     now: () => new Date(2024, 8, 13, 12, 0),

@@ -4,13 +4,10 @@
  * prefetch tokens of the new hooks' context fields are filled from the call and fetched from a
  * real FHIR server process.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOOK_NAMES, type HookName } from '../../src/protocol/hooks.ts';
 import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
-import { type Started, startFhirServer } from '../support/processes.ts';
+import { type Started, startFhirServerWith } from '../support/processes.ts';
 import { bundle, medicationRequest } from '../support/requests.ts';
 
 type Outcome = { resourceType: string; issue: { diagnostics: string; expression?: string[] }[] };
@@ -187,24 +184,14 @@ describe('prefetch tokens from the new hooks’ context fields, fetched from a r
   let fhir: Started;
   let served: TestApp;
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'library-hooks-'));
-    const file = join(dir, 'resources.json');
-    const task = (id: string, focus: string) => ({ resource: { resourceType: 'Task', id, status: 'requested', intent: 'order', focus: { reference: focus } }, request: { method: 'PUT', url: `Task/${id}` } });
-    writeFileSync(
-      file,
-      JSON.stringify({
-        resourceType: 'Bundle',
-        type: 'transaction',
-        entry: [
-          { resource: { resourceType: 'Practitioner', id: 'perf-1', name: [{ family: 'Performer' }] }, request: { method: 'PUT', url: 'Practitioner/perf-1' } },
-          { resource: { resourceType: 'Encounter', id: 'enc-9', status: 'in-progress', class: { code: 'IMP' }, subject: { reference: 'Patient/pat-1' } }, request: { method: 'PUT', url: 'Encounter/enc-9' } },
-          task('t-1', 'ServiceRequest/sr-1'),
-          task('t-2', 'ServiceRequest/sr-2'),
-          task('t-3', 'ServiceRequest/other'),
-        ],
-      }),
-    );
-    fhir = await startFhirServer({ FHIR_SYNTHEA: 'false', FHIR_BUNDLES: file });
+    const task = (id: string, focus: string) => ({ resourceType: 'Task', id, status: 'requested', intent: 'order', focus: { reference: focus } });
+    fhir = await startFhirServerWith([
+      { resourceType: 'Practitioner', id: 'perf-1', name: [{ family: 'Performer' }] },
+      { resourceType: 'Encounter', id: 'enc-9', status: 'in-progress', class: { code: 'IMP' }, subject: { reference: 'Patient/pat-1' } },
+      task('t-1', 'ServiceRequest/sr-1'),
+      task('t-2', 'ServiceRequest/sr-2'),
+      task('t-3', 'ServiceRequest/other'),
+    ]);
     served = await testApp({
       config: { prefetchTimeoutMs: 15_000 },
       ruleSet: compileInline([
