@@ -41,7 +41,7 @@ export const trustedClientSchema = z
      * CDS Hooks 3.0 ballot features the client has said it supports ("clients SHALL indicate
      * whether they support the actionSelectionBehavior feature"); the service uses none otherwise.
      */
-    supports: z.array(z.enum(CLIENT_FEATURES, { error: `must list features among ${CLIENT_FEATURES.join(', ')}` })).default([]),
+    supports: z.array(z.enum(CLIENT_FEATURES, { error: `must list features among ${CLIENT_FEATURES.join(', ')}` })).optional(),
   })
   .strict()
   .refine((c) => c.jwksUrl !== undefined || c.jwks !== undefined, { message: 'needs jwksUrl or jwks', path: ['jwksUrl'] });
