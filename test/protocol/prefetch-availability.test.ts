@@ -54,7 +54,7 @@ describe('a FHIR server that refuses a type', () => {
     expect(JSON.parse(row!.prefetch_unavailable)).toEqual(['potassium']);
     expect(JSON.parse(row!.rules_skipped)).toEqual(['potassium-sparing-raas-hyperkalemia']);
     expect(JSON.parse(row!.degraded_reasons)).toEqual(body.extension[DEGRADED_EXTENSION]);
-    expect(JSON.parse(row!.prefetch_fetched).sort()).toEqual(['activeMeds', 'patient']);
+    expect(JSON.parse(row!.prefetch_fetched).sort()).toEqual(['activeMeds', 'conditions', 'patient']);
 
     const log = t.logs.find((l) => l.includes('"prefetch unavailable"') && l.includes(request.hookInstance))!;
     expect(JSON.parse(log)).toMatchObject({ keys: ['potassium could not be fetched: FHIR server answered 404'], skipped: ['potassium-sparing-raas-hyperkalemia'] });

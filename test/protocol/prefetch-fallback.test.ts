@@ -53,7 +53,7 @@ describe('prefetch fallback to the FHIR server', () => {
     expect(cards.map((c) => c.summary)).toEqual([
       'Avoid prescribing Acetaminophen 300 MG / HYDROcodone Bitartrate 5 MG Oral Tablet with alprazolam 0.5 MG Oral Tablet',
     ]);
-    expect(JSON.parse((await invocation(request.hookInstance)).prefetch_fetched).sort()).toEqual(['activeMeds', 'patient', 'potassium']);
+    expect(JSON.parse((await invocation(request.hookInstance)).prefetch_fetched).sort()).toEqual(['activeMeds', 'conditions', 'patient', 'potassium']);
   });
 
   it('fetches only what is missing: keys the client sent, even as null, are not fetched', async () => {
