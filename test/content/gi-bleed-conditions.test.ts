@@ -27,9 +27,11 @@ const gastricHemorrhage = {
   subject: { reference: 'Patient/p1' },
 };
 
+/** Warfarin, pantoprazole and an ibuprofen order; the conditions key only as given (no FHIR server to fetch it). */
 function gastroprotectedRequest(prefetch: Record<string, unknown>) {
   const base = warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID() });
-  return { ...base, prefetch: { ...base.prefetch, patient: youngPatient, activeMeds: bundle('searchset', [warfarin, pantoprazole]), ...prefetch } };
+  const { conditions: _sentByDefault, ...rest } = base.prefetch;
+  return { ...base, prefetch: { ...rest, patient: youngPatient, activeMeds: bundle('searchset', [warfarin, pantoprazole]), ...prefetch } };
 }
 
 type Body = { cards: { summary: string; indicator: string; detail?: string }[]; extension?: Record<string, unknown> };
