@@ -31,6 +31,7 @@ export function warfarinIbuprofenRequest(overrides: Record<string, unknown> = {}
       activeMeds: bundle('searchset', [medicationRequest('warfarin-1', '855332', 'warfarin sodium 5 MG Oral Tablet', 'active')]),
       potassium: bundle('searchset', []),
       conditions: bundle('searchset', []),
+      qtc: bundle('searchset', []),
     },
     ...overrides,
   };
