@@ -35,8 +35,11 @@ export interface KnownCard {
 }
 
 export interface Store {
-  /** The database, for the read-only figures (src/governance/) that run SQL over it. */
-  readonly db: Database;
+  /**
+   * The database, for the read-only figures (src/governance/) that run SQLite SQL over it; absent
+   * on PostgreSQL (pg-store.ts), whose admin API answers 501 for them.
+   */
+  readonly db: Database | undefined;
   /**
    * Resolves once the rows are durable. Rule versions not yet stored (insert-or-ignore, so two
    * nodes serving the same version agree) land in the same atomic write.
@@ -60,8 +63,11 @@ export interface Store {
   claimJti(iss: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
   /** Drops JWT ids whose tokens have expired. */
   purgeExpiredJtis(now: number): Promise<void>;
-  /** Retention: deletes audit rows received before `cutoff` (epoch ms). The only delete path. */
-  purgeOlderThan(cutoff: number): Promise<{ invocations: number; feedback: number }>;
+  /**
+   * Retention: deletes audit rows received before `cutoff` (epoch ms). The only delete path.
+   * `skipped` when another instance sharing the database is purging at the same time.
+   */
+  purgeOlderThan(cutoff: number): Promise<{ invocations: number; feedback: number; skipped?: boolean }>;
 }
 
 export function createStore(db: Database, atomic: Atomic): Store {
@@ -128,12 +134,7 @@ export function createStore(db: Database, atomic: Atomic): Store {
 
     async recordFeedback(items, known) {
       if (items.length === 0) return { stored: 0, unknownCards: 0 };
-      const byCard = known ?? (await findCards(items.map((i) => i.cardUuid)));
-      const rows = items.map((item) => ({
-        ...item,
-        invocationId: byCard.get(item.cardUuid)?.invocationId ?? null,
-        ruleId: byCard.get(item.cardUuid)?.ruleId ?? null,
-      }));
+      const rows = linkFeedback(items, known ?? (await findCards(items.map((i) => i.cardUuid))));
       await atomic(chunked(rows, 14).map((some) => db.insert(feedback).values(some)));
       return { stored: rows.length, unknownCards: rows.filter((r) => !r.invocationId).length };
     },
@@ -169,11 +170,20 @@ export function createStore(db: Database, atomic: Atomic): Store {
   };
 }
 
+/** Feedback items with their card's invocation and rule, when the card is one this store returned. */
+export function linkFeedback(items: Omit<FeedbackRow, 'invocationId' | 'ruleId'>[], byCard: ReadonlyMap<string, KnownCard>): FeedbackRow[] {
+  return items.map((item) => ({
+    ...item,
+    invocationId: byCard.get(item.cardUuid)?.invocationId ?? null,
+    ruleId: byCard.get(item.cardUuid)?.ruleId ?? null,
+  }));
+}
+
 /**
  * Splits rows so that no statement binds more than 100 parameters: D1's limit per query
  * (SQLite allows more; one rule for both keeps the code single).
  */
-function chunked<T>(rows: T[], columns: number): T[][] {
+export function chunked<T>(rows: T[], columns: number): T[][] {
   const size = Math.max(1, Math.floor(100 / columns));
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
