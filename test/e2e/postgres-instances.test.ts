@@ -114,20 +114,31 @@ describe('two instances, one database', () => {
 
   it('SIGKILL of one instance under load: every answered call of both is in the database, and the other keeps answering', async () => {
     const answered: string[] = [];
+    const feedbackCards: string[] = [];
     const fromB: number[] = [];
     let cutOff = 0;
     const stop = { a: false, all: false };
     const loop = async (instance: Started, isA: boolean) => {
       while (!stop.all && !(isA && stop.a)) {
         const hookInstance = crypto.randomUUID();
+        let reachedA = isA;
         try {
           const { res } = await hookCall(instance, hookInstance);
           if (res.status !== 200) throw new Error(`answered ${res.status}: ${await res.text()}`);
-          await res.json();
+          const { cards } = (await res.json()) as { cards: { uuid: string }[] };
           answered.push(hookInstance);
+          // Feedback on that card, sent to the other instance half of the time.
+          const path = `${HOOK}/feedback`;
+          const to = Math.random() < 0.5 || (!isA && stop.a) ? instance : isA ? b : a;
+          reachedA ||= to === a;
+          const fb = await post(to, path, { feedback: [{ card: cards[0]!.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-26T10:00:00Z' }] }, await token(path));
+          if (fb.status !== 200) throw new Error(`feedback answered ${fb.status}: ${await fb.text()}`);
+          await fb.json();
+          feedbackCards.push(cards[0]!.uuid);
           if (!isA) fromB.push(Date.now());
         } catch (error) {
-          if (!(isA && stop.a)) throw error;
+          // Only what involved A after its kill may fail.
+          if (!(reachedA && stop.a)) throw error;
           cutOff++;
         }
       }
@@ -147,6 +158,10 @@ describe('two instances, one database', () => {
     const { rows } = await reader.query('select hook_instance from invocations where status = 200 and hook_instance = any($1)', [answered]);
     const stored = new Set(rows.map((r: { hook_instance: string }) => r.hook_instance));
     expect(answered.filter((h) => !stored.has(h))).toEqual([]);
-    console.log(`postgres instances: A killed under load; ${answered.length} calls answered 200 by both, all stored; ${fromB.filter((t) => t > killedAt).length} answered by B after the kill; ${cutOff} cut off`);
+    // Every feedback item answered 200 is stored and tied to its card's invocation.
+    const { rows: linked } = await reader.query('select card_uuid from feedback where invocation_id is not null and card_uuid = any($1)', [feedbackCards]);
+    const withFeedback = new Set(linked.map((r: { card_uuid: string }) => r.card_uuid));
+    expect(feedbackCards.filter((c) => !withFeedback.has(c))).toEqual([]);
+    console.log(`postgres instances: A killed under load; ${answered.length} calls and ${feedbackCards.length} feedback items answered 200 by both, all stored; ${fromB.filter((t) => t > killedAt).length} answered by B after the kill; ${cutOff} cut off`);
   }, 60_000);
 });
