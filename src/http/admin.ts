@@ -4,7 +4,7 @@
  * JWT auth. 401 without a known token, 403 when the role is not enough. Every admin call,
  * refused or not, is recorded in access_audit (who, what, status; never a body).
  *
- * Works the same on SQLite and D1: every figure is SQL through drizzle over the store. Replay
+ * Works the same on SQLite, D1 and PostgreSQL: every figure is SQL through drizzle over the store. Replay
  * runs against the content in force (the CLI can name another folder).
  */
 import { and, desc, eq, gte } from 'drizzle-orm';
@@ -18,8 +18,8 @@ import { DEFAULT_ALARM, ruleStats } from '../governance/stats.ts';
 import type { Logger } from '../log/logger.ts';
 import { badRequest, HttpError } from '../protocol/errors.ts';
 import type { RuleSet } from '../rules/compile.ts';
-import { accessAudit, contentTexts, invocations, ruleVersions } from '../store/schema.ts';
-import type { Database, Store } from '../store/store.ts';
+import { tablesFor } from '../store/dialect.ts';
+import type { Store } from '../store/store.ts';
 
 export interface AdminDeps {
   ruleSet: () => RuleSet;
@@ -36,11 +36,9 @@ const MAX_ROWS = 1000;
 
 export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
   const admin = new Hono<AdminEnv>();
-  // Figures, versions and rows are SQLite SQL over the store; a PostgreSQL store has none yet.
-  const sqlOf = (): Database => {
-    if (!deps.store.db) throw new HttpError(501, { message: 'the admin figures, versions, replay and audit rows are not available on PostgreSQL yet (SQLite and D1 only); the rows are in the database', code: 'not-supported' });
-    return deps.store.db;
-  };
+  const db = deps.store.db;
+  // SQLite's or PostgreSQL's tables: the same columns and shapes (src/store/dialect.ts).
+  const { accessAudit, contentTexts, invocations, ruleVersions } = tablesFor(db);
 
   // Audit first, so refusals (401, 403) are recorded too.
   admin.use('*', async (c, next) => {
@@ -96,11 +94,11 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
     const now = deps.now().getTime();
     const since = period(c.req.query('since'), '30d', 'since');
     const recentMs = c.req.query('recent') ? period(c.req.query('recent'), '7d', 'recent') : DEFAULT_ALARM.recentMs;
-    return c.json(await ruleStats(sqlOf(), { since: now - since, until: now, serviceId: knownService(c.req.query('service')), alarm: { recentMs, baselineMs: 4 * recentMs } }));
+    return c.json(await ruleStats(db, { since: now - since, until: now, serviceId: knownService(c.req.query('service')), alarm: { recentMs, baselineMs: 4 * recentMs } }));
   });
 
   admin.get('/versions', needs('viewer'), async (c) => {
-    const rows = await sqlOf()
+    const rows = await db
       .select({ version: ruleVersions.version, serviceId: ruleVersions.serviceId, ruleId: ruleVersions.ruleId, authorVersion: ruleVersions.authorVersion, firstServedAt: ruleVersions.firstServedAt })
       .from(ruleVersions)
       .orderBy(desc(ruleVersions.firstServedAt))
@@ -110,11 +108,11 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   admin.get('/versions/:version', needs('author'), async (c) => {
-    const [row] = await sqlOf().select().from(ruleVersions).where(eq(ruleVersions.version, c.req.param('version'))).limit(1);
+    const [row] = await db.select().from(ruleVersions).where(eq(ruleVersions.version, c.req.param('version'))).limit(1);
     if (!row) throw new HttpError(404, { message: 'no such rule version', field: 'version', code: 'not-found' });
     const files = [];
     for (const source of row.sources) {
-      const [text] = await sqlOf().select({ text: contentTexts.text }).from(contentTexts).where(eq(contentTexts.sha256, source.sha256)).limit(1);
+      const [text] = await db.select({ text: contentTexts.text }).from(contentTexts).where(eq(contentTexts.sha256, source.sha256)).limit(1);
       files.push({ ...source, text: text?.text ?? null });
     }
     return c.json({ ...row, firstServedAt: new Date(row.firstServedAt).toISOString(), sources: files });
@@ -126,7 +124,7 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
     if (body.service !== undefined && typeof body.service !== 'string') throw badRequest('must be a service id', 'service');
     const since = period(body.since as string | undefined, '7d', 'since');
     const now = deps.now().getTime();
-    return c.json(await replay(sqlOf(), deps.ruleSet(), { since: now - since, serviceId: knownService(body.service as string | undefined), limits: deps.config }));
+    return c.json(await replay(db, deps.ruleSet(), { since: now - since, serviceId: knownService(body.service as string | undefined), limits: deps.config }));
   });
 
   // An author tries a request against the content in force: the cards, each rule's result and
@@ -160,7 +158,7 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
   admin.get('/invocations', needs('admin'), async (c) => {
     const since = period(c.req.query('since'), '1d', 'since');
     const service = knownService(c.req.query('service'));
-    const rows = await sqlOf()
+    const rows = await db
       .select({
         id: invocations.id,
         receivedAt: invocations.receivedAt,
@@ -185,7 +183,7 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
 
   admin.get('/audit', needs('admin'), async (c) => {
     const since = period(c.req.query('since'), '1d', 'since');
-    const rows = await sqlOf().select().from(accessAudit).where(gte(accessAudit.receivedAt, deps.now().getTime() - since)).orderBy(desc(accessAudit.id)).limit(MAX_ROWS);
+    const rows = await db.select().from(accessAudit).where(gte(accessAudit.receivedAt, deps.now().getTime() - since)).orderBy(desc(accessAudit.id)).limit(MAX_ROWS);
     return c.json({ audit: rows.map((r) => ({ ...r, receivedAt: new Date(r.receivedAt).toISOString() })) });
   });
 

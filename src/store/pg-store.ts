@@ -16,6 +16,8 @@
 import { count, inArray, lt, sql } from 'drizzle-orm';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 import { HttpError } from '../protocol/errors.ts';
+import { registerPostgres, type Tables } from './dialect.ts';
+import * as pgTables from './pg-schema.ts';
 import { accessAudit, contentTexts, feedback, healthProbe, invocationCards, invocations, jwtReplay, ruleVersions } from './pg-schema.ts';
 import type { FeedbackRow } from './schema.ts';
 import { chunked, type KnownCard, linkFeedback, type Store } from './store.ts';
@@ -84,8 +86,8 @@ export function createPgStore(db: PgDb): Store {
 
   const stored = new Set<string>();
   return {
-    // The governance figures are SQLite SQL (json_each); on PostgreSQL the admin API says so.
-    db: undefined,
+    // The figures, replay and admin API read it through dialect.ts, with these tables.
+    db: registerPostgres(db, { tables: pgTables as unknown as Tables, all: async (query) => rowsOf(await db.execute(query)) }),
     async recordInvocation(invocation, cards, versions = []) {
       const fresh = versions.filter((v) => !stored.has(v.version));
       const texts = new Map(fresh.flatMap((v) => v.sources.map((s) => [s.sha256, s.text] as const)));

@@ -36,10 +36,11 @@ export interface KnownCard {
 
 export interface Store {
   /**
-   * The database, for the read-only figures (src/governance/) that run SQLite SQL over it; absent
-   * on PostgreSQL (pg-store.ts), whose admin API answers 501 for them.
+   * The database, for the read-only figures (src/governance/) and the admin API that read it;
+   * on PostgreSQL the same builder API over pg-schema's tables: read through `tablesFor(db)` and
+   * `allRows(db, sql)` (dialect.ts), never `db.all`.
    */
-  readonly db: Database | undefined;
+  readonly db: Database;
   /**
    * Resolves once the rows are durable. Rule versions not yet stored (insert-or-ignore, so two
    * nodes serving the same version agree) land in the same atomic write.

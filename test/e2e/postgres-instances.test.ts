@@ -5,6 +5,7 @@
  * Real processes (`npm start`'s entry), a real PostgreSQL server (test/support/postgres-server.ts),
  * a real JWKS server.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwks, type JwksServer, type SigningKey, signingKey, signToken, startJwksServer } from '../support/jwt.ts';
@@ -15,6 +16,7 @@ import { warfarinIbuprofenRequest } from '../support/requests.ts';
 const ISS = 'https://ehr.example.org';
 const PUBLIC = 'https://cds.example.org';
 const HOOK = '/cds-services/drug-interactions';
+const ADMIN_TOKEN = 'admin-token-for-the-test';
 
 let server: PostgresServer;
 let url: string;
@@ -35,6 +37,7 @@ const startInstance = () =>
       CDS_PUBLIC_URL: PUBLIC,
       CDS_WORKERS: '1',
       CDS_WATCH_CONTENT: 'false',
+      CDS_ADMIN_TOKENS: JSON.stringify([{ name: 'ops', role: 'viewer', sha256: createHash('sha256').update(ADMIN_TOKEN).digest('hex') }]),
     },
     jsonPort('port'),
     60_000,
@@ -70,6 +73,14 @@ async function hookCall(instance: Started, hookInstance = crypto.randomUUID()) {
   return { res, hookInstance };
 }
 
+/** warfarin-nsaid's accepted cards in instance A's admin figures. */
+async function acceptedOnA(): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${a.port}/admin/stats?since=1d&service=drug-interactions`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(res.status).toBe(200);
+  const { rules } = (await res.json()) as { rules: { ruleId: string; accepted: number }[] };
+  return rules.find((r) => r.ruleId === 'warfarin-nsaid')?.accepted ?? 0;
+}
+
 describe('two instances, one database', () => {
   it('started together, both migrated and both answer from the same tables', async () => {
     const [first, second] = await Promise.all([hookCall(a), hookCall(b)]);
@@ -97,7 +108,8 @@ describe('two instances, one database', () => {
     }
   });
 
-  it('feedback sent to one instance is tied to the card the other made, and checked against it', async () => {
+  it('feedback sent to one instance is tied to the card the other made, checked against it, and counted by the first', async () => {
+    const acceptedBefore = await acceptedOnA();
     const { res } = await hookCall(a);
     const { cards } = (await res.json()) as { cards: { uuid: string; suggestions: { uuid: string }[] }[] };
     const card = cards[0]!;
@@ -110,6 +122,8 @@ describe('two instances, one database', () => {
     expect(right.status).toBe(200);
     const { rows } = await reader.query('select f.rule_id, f.outcome, i.hook_instance is not null as linked from feedback f join invocations i on i.id = f.invocation_id where f.card_uuid = $1', [card.uuid]);
     expect(rows).toEqual([{ rule_id: 'warfarin-nsaid', outcome: 'accepted', linked: true }]);
+    // A's figures count what B received.
+    expect(await acceptedOnA()).toBe(acceptedBefore + 1);
   });
 
   it('SIGKILL of one instance under load: every answered call of both is in the database, and the other keeps answering', async () => {

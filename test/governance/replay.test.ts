@@ -53,7 +53,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const run = (files: SourceFile[]) => replay(t.store.db!, compileInline(files), { since: 0, limits: DEFAULT_CONFIG });
+const run = (files: SourceFile[]) => replay(t.store.db, compileInline(files), { since: 0, limits: DEFAULT_CONFIG });
 
 describe('cds-rules replay', () => {
   it('against the same content changes nothing, though the age rule would fire differently today', async () => {
@@ -88,7 +88,7 @@ describe('cds-rules replay', () => {
   it('counts calls stored without payloads and replays none of them', async () => {
     const bare = await testApp({ ruleSet: compileInline(v1()) });
     await post(bare.app, '/cds-services/demo', demoRequest('w9'));
-    const report = await replay(bare.store.db!, compileInline(v2()), { since: 0, limits: DEFAULT_CONFIG });
+    const report = await replay(bare.store.db, compileInline(v2()), { since: 0, limits: DEFAULT_CONFIG });
     expect(report).toMatchObject({ calls: 0, withoutPayload: 1, rules: [] });
     await bare.close();
   });

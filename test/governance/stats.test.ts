@@ -43,7 +43,7 @@ describe('cds-rules stats over a hand-computed set of calls and feedback', () =>
   afterAll(() => t.close());
 
   it('gives calls, firings, silent firings, outcomes, reasons, suggestions and time to feedback', async () => {
-    const report = await ruleStats(t.store.db!, { since: T0 - DAY, until: T0 + DAY });
+    const report = await ruleStats(t.store.db, { since: T0 - DAY, until: T0 + DAY });
     const byRule = Object.fromEntries(report.rules.map((r) => [r.ruleId, r]));
     expect(byRule.shown).toEqual({
       serviceId: 'demo',
@@ -75,7 +75,7 @@ describe('cds-rules stats over a hand-computed set of calls and feedback', () =>
   });
 
   it('counts only the period asked for', async () => {
-    const report = await ruleStats(t.store.db!, { since: T0 + 1, until: T0 + DAY });
+    const report = await ruleStats(t.store.db, { since: T0 + 1, until: T0 + DAY });
     expect(report.rules).toEqual([]);
   });
 });
@@ -114,7 +114,7 @@ describe('the firing-rate alarm', () => {
   afterAll(() => t.close());
 
   it('flags the drop to zero and the sag, not the steady rule', async () => {
-    const { alarms } = await ruleStats(t.store.db!, { since: UNTIL - 35 * DAY, until: UNTIL });
+    const { alarms } = await ruleStats(t.store.db, { since: UNTIL - 35 * DAY, until: UNTIL });
     expect(alarms).toEqual([
       { serviceId: 'svc', ruleId: 'stops', kind: 'zero', baselineCalls: 200, baselinePer1000: 200, recentCalls: 100, recentFirings: 0, expectedFirings: 20, z: -4.47 },
       { serviceId: 'svc', ruleId: 'sags', kind: 'drop', baselineCalls: 200, baselinePer1000: 300, recentCalls: 100, recentFirings: 10, expectedFirings: 30, z: -3.65 },
