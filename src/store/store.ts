@@ -1,7 +1,8 @@
 /**
  * The store the core writes to: invocations with their cards, and feedback. One implementation
  * over drizzle serves SQLite and D1; the runtime shell supplies the database and how to write
- * several statements atomically (a better-sqlite3 transaction, or a D1 batch).
+ * several statements atomically (a better-sqlite3 transaction, or a D1 batch). PostgreSQL has
+ * its own implementation of the same interface (pg-store.ts).
  *
  * Audit rows (invocations, cards, feedback) are append-only: there is no update path, and
  * `purgeOlderThan` (the retention period) is the one way they leave. The database enforces the
