@@ -20,7 +20,10 @@ import { registerPostgres, type Tables } from './dialect.ts';
 import * as pgTables from './pg-schema.ts';
 import { accessAudit, contentTexts, feedback, healthProbe, invocationCards, invocations, jwtReplay, ruleVersions } from './pg-schema.ts';
 import type { FeedbackRow } from './schema.ts';
-import { chunked, type KnownCard, linkFeedback, type Store } from './store.ts';
+import { chunked, type KnownCard, linkFeedback, retryOfFirstCall, type Store } from './store.ts';
+
+/** pg-schema's tables in the shape the shared helpers and readers take (same columns and JS types). */
+const tables = pgTables as unknown as Tables;
 
 // biome-ignore lint: drizzle's PostgreSQL database is generic over its driver's result types.
 export type PgDb = PgDatabase<any, any, any>;
@@ -70,13 +73,7 @@ export function createPgStore(db: PgDb): Store {
     if (distinct.length === 0) return byCard;
     const rows = await guarded(() =>
       db
-        .select({
-          cardUuid: invocationCards.cardUuid,
-          invocationId: invocationCards.invocationId,
-          ruleId: invocationCards.ruleId,
-          serviceId: invocationCards.serviceId,
-          suggestionUuids: invocationCards.suggestionUuids,
-        })
+        .select({ cardUuid: invocationCards.cardUuid, invocationId: invocationCards.invocationId, ruleId: invocationCards.ruleId, serviceId: invocationCards.serviceId, suggestionUuids: invocationCards.suggestionUuids })
         .from(invocationCards)
         .where(inArray(invocationCards.cardUuid, distinct)),
     );
@@ -87,13 +84,11 @@ export function createPgStore(db: PgDb): Store {
   const stored = new Set<string>();
   return {
     // The figures, replay and admin API read it through dialect.ts, with these tables.
-    db: registerPostgres(db, { tables: pgTables as unknown as Tables, all: async (query) => rowsOf(await db.execute(query)) }),
+    db: registerPostgres(db, { tables, all: async (query) => rowsOf(await db.execute(query)) }),
     async recordInvocation(invocation, cards, versions = []) {
       const fresh = versions.filter((v) => !stored.has(v.version));
       const texts = new Map(fresh.flatMap((v) => v.sources.map((s) => [s.sha256, s.text] as const)));
-      const retryOf = invocation.hookInstance
-        ? sql`(select ${invocations.id} from ${invocations} where ${invocations.serviceId} = ${invocation.serviceId} and ${invocations.hookInstance} = ${invocation.hookInstance} and ${invocations.retryOf} is null order by ${invocations.receivedAt} limit 1)`
-        : null;
+      const retryOf = retryOfFirstCall(tables, invocation);
       await guarded(() =>
         db.transaction(async (tx) => {
           if (texts.size > 0) await tx.insert(contentTexts).values([...texts].map(([sha256, text]) => ({ sha256, text }))).onConflictDoNothing();

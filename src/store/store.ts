@@ -8,8 +8,10 @@
  * `purgeOlderThan` (the retention period) is the one way they leave. The database enforces the
  * no-update half with triggers (migration 0002).
  */
-import { count, inArray, lt, sql } from 'drizzle-orm';
+import { count, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import type { Tables } from './dialect.ts';
+import * as sqliteTables from './schema.ts';
 import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions } from './schema.ts';
 
 // biome-ignore lint: drizzle's database type is generic over sync (better-sqlite3) and async (D1).
@@ -98,11 +100,7 @@ export function createStore(db: Database, atomic: Atomic): Store {
     async recordInvocation(invocation, cards, versions = []) {
       const fresh = versions.filter((v) => !stored.has(v.version));
       const texts = new Map(fresh.flatMap((v) => v.sources.map((s) => [s.sha256, s.text] as const)));
-      // A hookInstance seen before on this service links to its first call, in the same
-      // statement as the insert (so two concurrent retries cannot both be "first").
-      const retryOf = invocation.hookInstance
-        ? sql`(select ${invocations.id} from ${invocations} where ${invocations.serviceId} = ${invocation.serviceId} and ${invocations.hookInstance} = ${invocation.hookInstance} and ${invocations.retryOf} is null order by ${invocations.receivedAt} limit 1)`
-        : null;
+      const retryOf = retryOfFirstCall(sqliteTables, invocation);
       await atomic([
         ...[...texts].map(([sha256, text]) => db.insert(contentTexts).values({ sha256, text }).onConflictDoNothing()),
         ...fresh.map((v) =>
@@ -170,6 +168,16 @@ export function createStore(db: Database, atomic: Atomic): Store {
       return { invocations: old[0]?.n ?? 0, feedback: oldFeedback[0]?.n ?? 0 };
     },
   };
+}
+
+/**
+ * A hookInstance seen before on this service links to its first call, computed in the same
+ * statement as the insert (so two concurrent retries cannot both be "first"); null without one.
+ */
+export function retryOfFirstCall({ invocations: i }: Pick<Tables, 'invocations'>, invocation: InvocationRow): SQL | null {
+  return invocation.hookInstance
+    ? sql`(select ${i.id} from ${i} where ${i.serviceId} = ${invocation.serviceId} and ${i.hookInstance} = ${invocation.hookInstance} and ${i.retryOf} is null order by ${i.receivedAt} limit 1)`
+    : null;
 }
 
 /** Feedback items with their card's invocation and rule, when the card is one this store returned. */

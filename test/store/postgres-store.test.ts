@@ -11,6 +11,7 @@ import { createPool, openPostgresStore, type PostgresOptions, type PostgresStore
 import { HttpError } from '../../src/protocol/errors.ts';
 import { createPgStore, RETENTION_LOCK } from '../../src/store/pg-store.ts';
 import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
+import { invocationRow } from '../support/rows.ts';
 
 let server: PostgresServer;
 let one: PostgresStore;
@@ -28,21 +29,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const invocation = (id: string, receivedAt = Date.now()) => ({
-  id,
-  receivedAt,
-  serviceId: 'drug-interactions',
-  hook: 'order-sign',
-  hookInstance: crypto.randomUUID(),
-  status: 200,
-  outcome: 'ok',
-  rulesEvaluated: ['a'],
-  rulesFired: [],
-  ruleErrors: [],
-  cardCount: 0,
-  prefetchFetched: [],
-  totalMs: 1,
-});
+const invocation = (id: string, receivedAt = Date.now()) => invocationRow(id, receivedAt, { rulesEvaluated: ['a'] });
 
 describe('PostgreSQL store', () => {
   it('refuses UPDATE of audit rows and TRUNCATE of audit tables (triggers), as SQLite refuses updates', async () => {
