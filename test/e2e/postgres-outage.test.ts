@@ -4,10 +4,11 @@
  * the process dying; /readyz says not ready; when the server is back, the same process answers
  * 200 again and records the calls, without a restart.
  */
+import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
-import { jsonPort, type Started, startProcess } from '../support/processes.ts';
+import { jsonPort, runToEnd, type Started, startProcess } from '../support/processes.ts';
 import { warfarinIbuprofenRequest } from '../support/requests.ts';
 
 let server: PostgresServer;
@@ -78,5 +79,26 @@ describe('the database goes away and comes back', () => {
       await reader.end();
     }
     expect(service.output.join('\n')).not.toContain('unhandled error');
+  }, 60_000);
+});
+
+describe('a database that cannot be had at start', () => {
+  it('stops start-up with exit 1 and a message naming CDS_DATABASE_URL, without echoing its password', async () => {
+    // A port nothing listens on: one the kernel hands out, closed again.
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const unreachable = await runToEnd(['--import', 'tsx', 'src/node/main.ts'], { PORT: '0', CDS_DATABASE_URL: `postgres://cds:hunter2-secret@127.0.0.1:${closed}/cds`, CDS_DB_CONNECT_TIMEOUT_MS: '1000', CDS_WATCH_CONTENT: 'false' });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('database error: PostgreSQL at CDS_DATABASE_URL could not be opened or migrated');
+    expect(unreachable.stdout + unreachable.stderr).not.toContain('hunter2-secret');
+
+    const malformed = await runToEnd(['--import', 'tsx', 'src/node/main.ts'], { PORT: '0', CDS_DATABASE_URL: 'mysql://cds:hunter2-secret@db/cds' });
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain('configuration error: CDS_DATABASE_URL: expected a postgres:// or postgresql:// URL, got mysql://...');
+    expect(malformed.stderr).not.toContain('hunter2-secret');
   }, 60_000);
 });
