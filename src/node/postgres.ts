@@ -80,29 +80,26 @@ export function createPool(options: PostgresOptions, onIdleError: (error: Error)
   return pool;
 }
 
-/** Applies the PostgreSQL migrations, holding the advisory lock on one connection meanwhile. */
-export async function migratePostgres(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
+/**
+ * Applies the PostgreSQL migrations, holding the advisory lock meanwhile. On a connection of its
+ * own, without the pool's statement and query timeouts: waiting for another instance's
+ * migration, or building an index on a large table, may take longer than a call may.
+ */
+export async function migratePostgres(options: PostgresOptions): Promise<void> {
+  const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: options.connectTimeoutMs, application_name: 'cds-rules migrations' });
+  await client.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    try {
-      await migrate(drizzle(client), { migrationsFolder: PG_MIGRATIONS_FOLDER });
-    } finally {
-      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-    }
+    // Closing the connection releases the lock too, should the migration fail.
+    await migrate(drizzle(client), { migrationsFolder: PG_MIGRATIONS_FOLDER });
   } finally {
-    client.release();
+    await client.end();
   }
 }
 
 export async function openPostgresStore(options: PostgresOptions, { onIdleError }: { onIdleError?: (error: Error) => void } = {}): Promise<PostgresStore> {
+  await migratePostgres(options);
   const pool = createPool(options, onIdleError);
-  try {
-    await migratePostgres(pool);
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
   const db = drizzle(pool);
   return { store: createPgStore(db), db, pool, close: () => pool.end() };
 }
