@@ -2,7 +2,7 @@
  * The database goes away under a running service (PostgreSQL stopped), then comes back: calls
  * get a 503 OperationOutcome saying the database is unavailable, quickly (no hang) and without
  * the process dying; /readyz says not ready; when the server is back, the same process answers
- * 200 again and records the calls, without a restart.
+ * 200 again and records the calls, without a restart, and SIGTERM still ends it cleanly.
  */
 import { createServer } from 'node:net';
 import pg from 'pg';
@@ -79,6 +79,8 @@ describe('the database goes away and comes back', () => {
       await reader.end();
     }
     expect(service.output.join('\n')).not.toContain('unhandled error');
+    // And it shuts down cleanly: the pool is ended, exit 0.
+    expect(await service.stop('SIGTERM')).toBe(0);
   }, 60_000);
 });
 
