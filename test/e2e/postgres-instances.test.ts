@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwks, type JwksServer, type SigningKey, signingKey, signToken, startJwksServer } from '../support/jwt.ts';
 import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
-import { jsonPort, type Started, startProcess } from '../support/processes.ts';
+import { jsonPort, runToEnd, type Started, startProcess } from '../support/processes.ts';
 import { warfarinIbuprofenRequest } from '../support/requests.ts';
 
 const ISS = 'https://ehr.example.org';
@@ -122,9 +122,13 @@ describe('two instances, one database', () => {
     expect(right.status).toBe(200);
     const { rows } = await reader.query('select f.rule_id, f.outcome, i.hook_instance is not null as linked from feedback f join invocations i on i.id = f.invocation_id where f.card_uuid = $1', [card.uuid]);
     expect(rows).toEqual([{ rule_id: 'warfarin-nsaid', outcome: 'accepted', linked: true }]);
-    // A's figures count what B received.
+    // A's figures count what B received, and so does `cds-rules stats` over the same database.
     expect(await acceptedOnA()).toBe(acceptedBefore + 1);
-  });
+    const cli = await runToEnd(['bin/cds-rules.mjs', 'stats', '--since', '1d', '--service', 'drug-interactions', '--db', url, '--json'], { NO_COLOR: '1' });
+    expect(cli.code).toBe(0);
+    const report = JSON.parse(cli.stdout) as { rules: { ruleId: string; accepted: number }[] };
+    expect(report.rules.find((r) => r.ruleId === 'warfarin-nsaid')?.accepted).toBe(acceptedBefore + 1);
+  }, 60_000);
 
   it('SIGKILL of one instance under load: every answered call of both is in the database, and the other keeps answering', async () => {
     const answered: string[] = [];
