@@ -10,14 +10,14 @@
  * from the pool (its 'error' event is handled here), and the pool connects afresh when the
  * database is back.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { createPgStore, type PgDb } from '../store/pg-store.ts';
 import type { Store } from '../store/store.ts';
+import { migrationsFolder } from './sqlite.ts';
 
 export interface PostgresOptions {
   url: string;
@@ -41,17 +41,7 @@ export interface PostgresStore {
 /** Migrations of concurrently starting instances exclude each other on this advisory lock key. */
 export const MIGRATION_LOCK = 0x63646d67; // 'cdmg'
 
-export const PG_MIGRATIONS_FOLDER = pgMigrationsFolder(dirname(fileURLToPath(import.meta.url)));
-
-function pgMigrationsFolder(here: string): string {
-  const beside = join(here, '../store/pg-migrations');
-  if (existsSync(join(beside, 'meta/_journal.json'))) return beside;
-  for (let dir = here; dirname(dir) !== dir; dir = dirname(dir)) {
-    const candidate = join(dir, 'src/store/pg-migrations');
-    if (existsSync(join(candidate, 'meta/_journal.json'))) return candidate;
-  }
-  return beside;
-}
+export const PG_MIGRATIONS_FOLDER = migrationsFolder(dirname(fileURLToPath(import.meta.url)), 'pg-migrations');
 
 /**
  * bigint (int8) columns hold epoch milliseconds and counts, well inside 2^53: read as numbers,

@@ -20,7 +20,7 @@ import { registerPostgres, type Tables } from './dialect.ts';
 import * as pgTables from './pg-schema.ts';
 import { accessAudit, contentTexts, feedback, healthProbe, invocationCards, invocations, jwtReplay, ruleVersions } from './pg-schema.ts';
 import type { FeedbackRow } from './schema.ts';
-import { chunked, type KnownCard, linkFeedback, retryOfFirstCall, type Store } from './store.ts';
+import { chunked, type KnownCard, linkFeedback, retryOfFirstCall, ruleVersionRow, type Store } from './store.ts';
 
 /** pg-schema's tables in the shape the shared helpers and readers take (same columns and JS types). */
 const tables = pgTables as unknown as Tables;
@@ -95,16 +95,7 @@ export function createPgStore(db: PgDb): Store {
           if (fresh.length > 0) {
             await tx
               .insert(ruleVersions)
-              .values(
-                fresh.map((v) => ({
-                  version: v.version,
-                  serviceId: v.serviceId,
-                  ruleId: v.ruleId,
-                  authorVersion: v.authorVersion ?? null,
-                  firstServedAt: invocation.receivedAt,
-                  sources: v.sources.map(({ path, sha256 }) => ({ path, sha256 })),
-                })),
-              )
+              .values(fresh.map((v) => ruleVersionRow(v, invocation.receivedAt)))
               .onConflictDoNothing();
           }
           await tx.insert(invocations).values({ ...invocation, retryOf } as typeof invocations.$inferInsert);

@@ -12,7 +12,7 @@ import { count, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { Tables } from './dialect.ts';
 import * as sqliteTables from './schema.ts';
-import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions } from './schema.ts';
+import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions, type RuleVersionRow } from './schema.ts';
 
 // biome-ignore lint: drizzle's database type is generic over sync (better-sqlite3) and async (D1).
 export type Database = BaseSQLiteDatabase<'sync' | 'async', any, any>;
@@ -106,14 +106,7 @@ export function createStore(db: Database, atomic: Atomic): Store {
         ...fresh.map((v) =>
           db
             .insert(ruleVersions)
-            .values({
-              version: v.version,
-              serviceId: v.serviceId,
-              ruleId: v.ruleId,
-              authorVersion: v.authorVersion ?? null,
-              firstServedAt: invocation.receivedAt,
-              sources: v.sources.map(({ path, sha256 }) => ({ path, sha256 })),
-            })
+            .values(ruleVersionRow(v, invocation.receivedAt))
             .onConflictDoNothing(),
         ),
         db.insert(invocations).values({ ...invocation, retryOf }),
@@ -168,6 +161,11 @@ export function createStore(db: Database, atomic: Atomic): Store {
       return { invocations: old[0]?.n ?? 0, feedback: oldFeedback[0]?.n ?? 0 };
     },
   };
+}
+
+/** The rule_versions row of a version first served at `firstServedAt`: its files by hash, texts apart. */
+export function ruleVersionRow(v: ServedVersion, firstServedAt: number): RuleVersionRow {
+  return { version: v.version, serviceId: v.serviceId, ruleId: v.ruleId, authorVersion: v.authorVersion ?? null, firstServedAt, sources: v.sources.map(({ path, sha256 }) => ({ path, sha256 })) };
 }
 
 /**
