@@ -106,6 +106,6 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   opsRoutes(app, routes, metrics);
   app.route('/admin', adminApi({ ruleSet: deps.ruleSet, store: deps.store, config, log, now: routes.call.now }));
   app.notFound(() => errorResponse(httpError(404, 'not found', 'not-found')));
-  app.onError(onError(log));
+  app.onError(onError(log, deps.store.errorAnswer));
   return app;
 }

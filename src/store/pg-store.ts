@@ -115,6 +115,8 @@ export function createPgStore(db: PgDb): Store {
 
     findCards,
 
+    errorAnswer: (error) => (isUnavailable(error) ? databaseUnavailable() : undefined),
+
     async recordFeedback(items, known) {
       if (items.length === 0) return { stored: 0, unknownCards: 0 };
       const rows = linkFeedback(items, known ?? (await findCards(items.map((i) => i.cardUuid))));

@@ -10,6 +10,7 @@
  */
 import { count, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import type { HttpError } from '../protocol/errors.ts';
 import type { Tables } from './dialect.ts';
 import * as sqliteTables from './schema.ts';
 import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions, type RuleVersionRow } from './schema.ts';
@@ -65,6 +66,11 @@ export interface Store {
    * has not expired (a replay). Durable before it resolves, so a restart keeps it.
    */
   claimJti(iss: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * The answer for an error of this store's database that is no bug (PostgreSQL unreachable: a
+   * 503), for errors raised outside the store's own methods (the figures' reads of `db`).
+   */
+  errorAnswer?(error: unknown): HttpError | undefined;
   /** Drops JWT ids whose tokens have expired. */
   purgeExpiredJtis(now: number): Promise<void>;
   /**

@@ -4,6 +4,7 @@
  * the process dying; /readyz says not ready; when the server is back, the same process answers
  * 200 again and records the calls, without a restart, and SIGTERM still ends it cleanly.
  */
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +15,15 @@ import { warfarinIbuprofenRequest } from '../support/requests.ts';
 let server: PostgresServer;
 let url: string;
 let service: Started;
+const ADMIN_TOKEN = 'outage-admin-token';
 
 beforeAll(async () => {
   server = await startPostgres();
   url = await server.createDatabase();
   service = await startProcess(
     'src/node/main.ts',
-    { PORT: '0', HOST: '127.0.0.1', CDS_DATABASE_URL: url, CDS_WORKERS: '1', CDS_WATCH_CONTENT: 'false', CDS_DB_CONNECT_TIMEOUT_MS: '2000', CDS_DB_STATEMENT_TIMEOUT_MS: '3000' },
+    { PORT: '0', HOST: '127.0.0.1', CDS_DATABASE_URL: url, CDS_WORKERS: '1', CDS_WATCH_CONTENT: 'false', CDS_DB_CONNECT_TIMEOUT_MS: '2000', CDS_DB_STATEMENT_TIMEOUT_MS: '3000',
+      CDS_ADMIN_TOKENS: JSON.stringify([{ name: 'ops', role: 'viewer', sha256: createHash('sha256').update(ADMIN_TOKEN).digest('hex') }]) },
     jsonPort('port'),
     60_000,
   );
@@ -57,6 +60,10 @@ describe('the database goes away and comes back', () => {
       body: JSON.stringify({ feedback: [{ card: crypto.randomUUID(), outcome: 'overridden', outcomeTimestamp: '2026-11-26T10:00:00Z' }] }),
     });
     expect(feedback.status).toBe(503);
+    // The admin figures too: 503, not a 500.
+    const stats = await fetch(`${base()}/admin/stats`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(stats.status).toBe(503);
+    expect(await stats.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'transient' }] });
     const ready = await fetch(`${base()}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'not ready', checks: { database: 'not writable' } });
