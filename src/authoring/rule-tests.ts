@@ -36,9 +36,10 @@ import { dirname, join } from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { Card } from '../protocol/card.ts';
+import { type ContextField, type HookName, hookDefinition } from '../protocol/hooks.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
 import { type RuleFailure, type RuleReport, runHook } from '../pipeline/run.ts';
-import type { RuleSet } from '../rules/compile.ts';
+import type { CompiledService, RuleSet } from '../rules/compile.ts';
 import type { RuleExplanation } from '../rules/evaluate.ts';
 import { classifyContentPath } from '../rules/content.ts';
 import { ruleIdSchema } from '../rules/schema.ts';
@@ -141,41 +142,10 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   if (!service) return failed(`service '${test.serviceId}' is not loaded`);
   if (!service.rules.some((r) => r.id === test.ruleId)) return failed(`rule '${test.ruleId}' is not in service '${test.serviceId}'`);
 
-  const c = resolveDates(testCase, now) as TestCase;
-  const fhir = new MemoryFhirServer();
-  let patientId = EXAMPLE_PATIENT_ID;
-  if (c.fixture) {
-    const bundle = JSON.parse(await readFile(join(test.dir, c.fixture), 'utf8')) as Bundle;
-    await fhir.addBundle(bundle);
-    patientId = bundle.entry?.map((e) => e.resource).find((r) => r?.resourceType === 'Patient')?.id ?? EXAMPLE_PATIENT_ID;
-  }
-  if (!c.fixture || c.patient) await fhir.add([{ ...c.patient, resourceType: 'Patient', id: patientId } as Resource]);
-  await fhir.add((c.resources ?? []).map((r, i) => forPatient(r as Resource, i, 'record', patientId)));
-  const drafts = (c.draftOrders ?? []).map((r, i) => asDraft(forPatient(r as Resource, i, 'draft', patientId)));
-
-  const hookFields = service.hook === 'order-select' || service.hook === 'order-sign';
-  const sent = (c.request ?? {}) as { context?: Record<string, unknown>; prefetch?: Record<string, unknown> } & Record<string, unknown>;
-  const context: Record<string, unknown> = {
-    userId: 'Practitioner/example',
-    patientId,
-    ...(hookFields ? { draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) } satisfies Bundle } : {}),
-    ...(service.hook === 'order-select' ? { selections: c.selections ?? drafts.map((d) => `${d.resourceType}/${d.id}`) } : {}),
-    ...sent.context,
-    ...c.context,
-  };
-  const prefetch = { ...sent.prefetch, ...c.prefetch };
-  const body = {
-    hook: service.hook,
-    hookInstance: crypto.randomUUID(),
-    fhirServer: FHIR_BASE,
-    ...sent,
-    context,
-    ...(Object.keys(prefetch).length > 0 ? { prefetch } : {}),
-  };
-
+  const { body, fetch: fhirFetch, expect } = await caseCall(service, test, testCase, now);
   const result = await runHook(
     {
-      fetch: fhir.fetchFor(FHIR_BASE),
+      fetch: fhirFetch,
       now: () => now,
       newUuid: () => crypto.randomUUID(),
       // Rule tests check clinical logic, not speed: a cold first call must not skip rules.
@@ -198,7 +168,7 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
     failures.push(`rules skipped: ${result.skipped.map((s) => `${s.rule} (${s.reason === 'budget' ? 'evaluation budget' : `${s.reason}${s.prefetch ? `: ${s.prefetch.join(', ')}` : ''}`})`).join(', ')}`);
   }
   for (const s of result.skipped) unexpected.add(s.rule);
-  for (const [rule, differences] of cardDifferences(test.ruleId, c.expect.cards, cards)) {
+  for (const [rule, differences] of cardDifferences(test.ruleId, expect.cards, cards)) {
     failures.push(...differences);
     unexpected.add(rule);
   }
@@ -212,6 +182,48 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
     unexpected: [...unexpected],
     explanation: result.explanation ?? [],
   };
+}
+
+/**
+ * The hook call a case makes: its request (dates resolved against `now`, drafts and context
+ * filled in) and the fetch of the in-memory FHIR server that holds the patient's record. The
+ * console's playground runs shipped cases through the same call.
+ */
+export async function caseCall(service: CompiledService, test: RuleTestFile, testCase: TestCase, now: Date): Promise<{ body: Record<string, unknown>; fetch: typeof fetch; expect: TestCase['expect'] }> {
+  const c = resolveDates(testCase, now) as TestCase;
+  const fhir = new MemoryFhirServer();
+  let patientId = EXAMPLE_PATIENT_ID;
+  if (c.fixture) {
+    const bundle = JSON.parse(await readFile(join(test.dir, c.fixture), 'utf8')) as Bundle;
+    await fhir.addBundle(bundle);
+    patientId = bundle.entry?.map((e) => e.resource).find((r) => r?.resourceType === 'Patient')?.id ?? EXAMPLE_PATIENT_ID;
+  }
+  if (!c.fixture || c.patient) await fhir.add([{ ...c.patient, resourceType: 'Patient', id: patientId } as Resource]);
+  await fhir.add((c.resources ?? []).map((r, i) => forPatient(r as Resource, i, 'record', patientId)));
+  const drafts = (c.draftOrders ?? []).map((r, i) => asDraft(forPatient(r as Resource, i, 'draft', patientId)));
+
+  const hookFields = service.hook === 'order-select' || service.hook === 'order-sign';
+  const sent = (c.request ?? {}) as { context?: Record<string, unknown>; prefetch?: Record<string, unknown> } & Record<string, unknown>;
+  const context: Record<string, unknown> = {
+    ...exampleContext(service.hook),
+    userId: 'Practitioner/example',
+    patientId,
+    ...(hookFields ? { draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) } satisfies Bundle } : {}),
+    ...(service.hook === 'order-select' ? { selections: c.selections ?? drafts.map((d) => `${d.resourceType}/${d.id}`) } : {}),
+    ...sent.context,
+    ...c.context,
+  };
+  const prefetch = { ...sent.prefetch, ...c.prefetch };
+  const body = {
+    hook: service.hook,
+    hookInstance: crypto.randomUUID(),
+    fhirServer: FHIR_BASE,
+    ...sent,
+    context,
+    ...(Object.keys(prefetch).length > 0 ? { prefetch } : {}),
+  };
+
+  return { body, fetch: fhir.fetchFor(FHIR_BASE), expect: c.expect };
 }
 
 /** Compares, rule by rule, the cards expected with those produced: what differs, by rule. */
@@ -297,3 +309,32 @@ export function resolveDates(value: unknown, now: Date): unknown {
 function failed(message: string): CaseResult {
   return { passed: false, failures: [message], cards: [], ruleErrors: [], status: 0, rules: [], unexpected: [], explanation: [] };
 }
+
+/**
+ * A value for each required context field of the hook, from its kind in the catalog, so a case
+ * needs to write only the fields its rule reads (`context: { appointments: ... }`): an
+ * encounter-discharge case without `encounterId` is still a valid call.
+ */
+function exampleContext(hook: HookName): Record<string, unknown> {
+  const example = (name: string, field: ContextField): unknown => {
+    const type = field.resourceTypes?.[0];
+    switch (field.kind) {
+      case 'id':
+        return `example-${name}`;
+      case 'reference':
+        return `${type ?? 'Practitioner'}/example`;
+      case 'references':
+      case 'selections':
+        return [`${type ?? 'ServiceRequest'}/example`];
+      case 'bundle':
+        return { resourceType: 'Bundle', type: 'collection', entry: [] };
+      case 'resource':
+        return { resourceType: type ?? 'Basic', id: `example-${name}` };
+      case 'resources':
+        return [];
+    }
+  };
+  const fields = Object.entries(hookDefinition(hook).context).filter(([, field]) => field.required);
+  return Object.fromEntries(fields.map(([name, field]) => [name, example(name, field)]));
+}
+

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
+import { RunAhead } from '../pipeline/run-ahead.ts';
 import type { CallAnswer } from '../http/routes.ts';
 import { CardRenderError, renderCard } from '../cards/render.ts';
 import { type CallDeps, callService } from '../http/invoke.ts';
@@ -25,6 +26,9 @@ import type { CallRecord, FinishedRule, FromWorker, Observation, ToWorker } from
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
 const { config, generation: firstGeneration, files: firstFiles } = workerData as { config: ServiceConfig; generation: number; files: SourceFile[] };
+// Run-ahead lives in the thread that runs the calls: an order-sign served by another thread than
+// its order-select misses (and costs what it did without run-ahead).
+const runAhead = new RunAhead(config.runAheadWindowMs);
 
 let content: { generation: number; ruleSet: RuleSet } | undefined;
 function load(generation: number, files: SourceFile[]): void {
@@ -75,6 +79,7 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   const deps: CallDeps = {
       store: recorder(records),
       config,
+      runAhead,
       fetch: (input, init) => {
         // The main thread gives a call that goes to the FHIR server the prefetch deadline too.
         if (!fetching) post({ type: 'fetching', id });
