@@ -19,6 +19,7 @@ import { loadContent } from '../src/node/content-files.ts';
 import { openSqliteStore } from '../src/node/sqlite.ts';
 import { discovery } from '../src/http/discovery.ts';
 import { type LoadResult, loadTest, percentile, type Server, sequential, startServer, timedCall } from './http-load.ts';
+import { benchPostgres } from './postgres.ts';
 import { stageTimes, type StageTimes } from './stages.ts';
 import { drugInteractions, generatedRuleSet, pathologicalOrderSelect, preventiveCare, SYNTHEA_PATIENTS, type Workload } from './workloads.ts';
 
@@ -222,6 +223,13 @@ if (wants('isolation')) {
     `Pathological calls: ${pathological.length} answered, statuses ${[...new Set(pathological.map((p) => p.status))].join(', ')}, latency ${pathological.map((p) => `${f(p.ms, 0)} ms`).join(', ')}.`,
     '',
   );
+}
+
+// --- 6. PostgreSQL: one instance vs two on one database (bench/postgres.ts) ---------------------
+if (wants('postgres')) {
+  const { md: lines, results: figures } = await benchPostgres({ start: (env) => start('src/node/main.ts', serviceEnv('postgres', env)), check, bare, sqlite: service, workload: drugInteractions(50), seconds });
+  results.postgres = figures;
+  md.push(...lines);
 }
 
 results.loadAverageAfter = loadavg();

@@ -118,6 +118,6 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
   app.route('/admin', adminApi({ ruleSet: deps.ruleSet, store: deps.store, config, log, now: routes.call.now, sessions, authoring: deps.authoring }));
   if (deps.consoleAssets) consoleRoutes(app, { assets: deps.consoleAssets, sessions, config, store: deps.store, now: routes.call.now });
   app.notFound(() => errorResponse(httpError(404, 'not found', 'not-found')));
-  app.onError(onError(log));
+  app.onError(onError(log, deps.store.errorAnswer));
   return app;
 }

@@ -30,10 +30,10 @@ const USAGE = `usage: cds-rules <command> [options]
   import-rxnorm <release dir> [--ingredients <rxcui,...>] [--version <v>] [--dir <dir>]
                                        refresh rules/data/rxnorm-products.json from RXNCONSO.RRF/RXNREL.RRF
   schemas [--out <dir>]                write the editor JSON Schemas (default schemas/)
-  replay [--since 7d] [--service <id>] [--content <dir>] [--db <path>] [--json]
+  replay [--since 7d] [--service <id>] [--content <dir>] [--db <path|postgres-url>] [--json]
                                        run recorded calls (CDS_STORE_PAYLOADS=true) against the
                                        content: per rule, cards added, removed and changed
-  stats [--since 30d] [--service <id>] [--recent 7d] [--db <path>] [--json]
+  stats [--since 30d] [--service <id>] [--recent 7d] [--db <path|postgres-url>] [--json]
                                        per-rule calls, firing, silent, acceptance, override
                                        reasons, time to feedback, and firing-rate alarms
 

@@ -36,14 +36,14 @@ export async function replayCommand(options: ReplayCliOptions, now = Date.now())
     return 1;
   }
   if (options.service && !ruleSet.services.has(options.service)) throw new UsageError(`no service '${options.service}' in ${options.content ?? '.'}`);
-  const database = openServiceDatabase(options.db);
+  const database = await openServiceDatabase(options.db);
   try {
     const report = await replay(database.db, ruleSet, { since: now - period, serviceId: options.service, limits: DEFAULT_CONFIG });
     if (options.json) println(JSON.stringify(report, null, 2));
     else printReplay(report, options.diffs ?? 3);
     return 0;
   } finally {
-    database.close();
+    await database.close();
   }
 }
 

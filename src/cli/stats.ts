@@ -26,14 +26,14 @@ export async function statsCommand(options: StatsCliOptions, now = Date.now()): 
     if (error instanceof PeriodError) throw new UsageError(`--${error.message}`);
     throw error;
   }
-  const database = openServiceDatabase(options.db);
+  const database = await openServiceDatabase(options.db);
   try {
     const report = await ruleStats(database.db, { since: now - since, until: now, serviceId: options.service, alarm: { recentMs, baselineMs: 4 * recentMs } });
     if (options.json) println(JSON.stringify(report, null, 2));
     else printStats(report);
     return 0;
   } finally {
-    database.close();
+    await database.close();
   }
 }
 

@@ -10,7 +10,7 @@ import { and, asc, eq, gt, gte, inArray, lt, or } from 'drizzle-orm';
 import type { Card } from '../protocol/card.ts';
 import { type PipelineLimits, runHook } from '../pipeline/run.ts';
 import type { RuleSet } from '../rules/compile.ts';
-import { invocationCards, invocations } from '../store/schema.ts';
+import { tablesFor } from '../store/dialect.ts';
 import type { Database } from '../store/store.ts';
 
 export interface ReplayOptions {
@@ -68,6 +68,7 @@ interface Recorded {
 const PAGE = 200;
 
 export async function replay(db: Database, ruleSet: RuleSet, options: ReplayOptions): Promise<ReplayReport> {
+  const { invocationCards, invocations } = tablesFor(db);
   const inPeriod = and(
     eq(invocations.status, 200),
     gte(invocations.receivedAt, options.since),

@@ -1,6 +1,7 @@
 /**
- * Quality figures per rule over a period, as SQL over the store (SQLite's and D1's json_each),
- * so the CLI (SQLite file) and the admin API (SQLite or D1) give the same numbers.
+ * Quality figures per rule over a period, as SQL over the store (SQLite's and D1's json_each,
+ * PostgreSQL's json_array_elements: `jsonSql`), so the CLI (SQLite file) and the admin API
+ * (SQLite, D1 or PostgreSQL) give the same numbers.
  *
  * Definitions (docs/governance.md says the same for readers):
  * - calls: answered calls (200) of the rule's service in which the rule was evaluated; a retry
@@ -17,6 +18,7 @@
  */
 import { type NonAdherenceConcept, nonAdherenceConcept } from '../protocol/non-adherence.ts';
 import { type SQL, sql } from 'drizzle-orm';
+import { allRows, isPostgres } from '../store/dialect.ts';
 import type { Database } from '../store/store.ts';
 
 export interface StatsOptions {
@@ -115,21 +117,46 @@ type Counts = Map<string, { serviceId: string; ruleId: string; calls: number; fi
 
 const key = (serviceId: string, ruleId: string) => `${serviceId}\u0000${ruleId}`;
 
-async function all<T>(db: Database, query: SQL): Promise<T[]> {
-  return (await db.all(query)) as T[];
+const all = <T>(db: Database, query: SQL): Promise<T[]> => allRows<T>(db, query);
+
+/**
+ * The JSON and aggregate spellings that differ between SQLite (and D1) and PostgreSQL; the rest
+ * of each query is the same text. Arguments are fixed column names, never request data.
+ */
+function jsonSql(db: Database) {
+  const raw = sql.raw;
+  if (isPostgres(db)) {
+    return {
+      /** A FROM item: each element of a JSON list column as `alias.value` (text), `alias.key` (from 0). */
+      each: (column: string, alias: string) => raw(`lateral (select e.value, e.ord - 1 as key from json_array_elements_text(${column}::json) with ordinality as e(value, ord)) ${alias}`),
+      /** A FROM item: each object of a JSON list column as `alias.value`. */
+      eachObject: (column: string, alias: string) => raw(`json_array_elements(${column}::json) as ${alias}(value)`),
+      field: (alias: string, name: string) => raw(`(${alias}.value ->> '${name}')`),
+      at: (column: string, key: string) => raw(`(${column}::json ->> (${key})::int)`),
+      concatDistinct: (column: string) => raw(`string_agg(distinct ${column}, ',')`),
+    };
+  }
+  return {
+    each: (column: string, alias: string) => raw(`json_each(${column}) ${alias}`),
+    eachObject: (column: string, alias: string) => raw(`json_each(${column}) ${alias}`),
+    field: (alias: string, name: string) => raw(`json_extract(${alias}.value, '$.${name}')`),
+    at: (column: string, key: string) => raw(`json_extract(${column}, '$[' || ${key} || ']')`),
+    concatDistinct: (column: string) => raw(`group_concat(distinct ${column})`),
+  };
 }
 
 /** Per rule: calls, shown firings, silent firings, skips and errors in [from, to). */
 async function ruleCounts(db: Database, from: number, to: number, serviceId?: string): Promise<Counts> {
   // A retried hookInstance (retry_of) is one call, counted once.
   const where = sql`i.status = 200 and i.retry_of is null and i.received_at >= ${from} and i.received_at < ${to}${serviceId ? sql` and i.service_id = ${serviceId}` : sql``}`;
+  const j = jsonSql(db);
   const rows = await all<Count>(
     db,
-    sql`select i.service_id, j.value as rule, 'calls' as what, count(*) as n from invocations i, json_each(i.rules_evaluated) j where ${where} group by 1, 2
-    union all select i.service_id, j.value, 'fired', count(*) from invocations i, json_each(i.rules_fired) j where ${where} group by 1, 2
-    union all select i.service_id, j.value, 'silent', count(*) from invocations i, json_each(i.rules_silent) j where ${where} group by 1, 2
-    union all select i.service_id, j.value, 'skipped', count(*) from invocations i, json_each(i.rules_skipped) j where ${where} group by 1, 2
-    union all select i.service_id, json_extract(j.value, '$.rule'), 'errors', count(distinct i.id) from invocations i, json_each(i.rule_errors) j where ${where} group by 1, 2`,
+    sql`select i.service_id, j.value as rule, 'calls' as what, count(*) as n from invocations i, ${j.each('i.rules_evaluated', 'j')} where ${where} group by 1, 2
+    union all select i.service_id, j.value, 'fired', count(*) from invocations i, ${j.each('i.rules_fired', 'j')} where ${where} group by 1, 2
+    union all select i.service_id, j.value, 'silent', count(*) from invocations i, ${j.each('i.rules_silent', 'j')} where ${where} group by 1, 2
+    union all select i.service_id, j.value, 'skipped', count(*) from invocations i, ${j.each('i.rules_skipped', 'j')} where ${where} group by 1, 2
+    union all select i.service_id, ${j.field('j', 'rule')}, 'errors', count(distinct i.id) from invocations i, ${j.eachObject('i.rule_errors', 'j')} where ${where} group by 1, 2`,
   );
   const counts: Counts = new Map();
   for (const row of rows) {
@@ -148,19 +175,20 @@ export async function ruleStats(db: Database, options: StatsOptions): Promise<St
   const { since, until, serviceId } = options;
   const inPeriod = sql`i.received_at >= ${since} and i.received_at < ${until}${serviceId ? sql` and i.service_id = ${serviceId}` : sql``}`;
   const counts = await ruleCounts(db, since, until, serviceId);
+  const j = jsonSql(db);
 
   const cards = await all<{ service_id: string; rule_id: string; cards: number; versions: string }>(
     db,
-    sql`select c.service_id, c.rule_id, count(*) as cards, group_concat(distinct c.rule_version) as versions
+    sql`select c.service_id, c.rule_id, count(*) as cards, ${j.concatDistinct('c.rule_version')} as versions
         from invocation_cards c join invocations i on i.id = c.invocation_id where c.silent = 0 and ${inPeriod} group by 1, 2`,
   );
   // One row per card with feedback: whether it was ever accepted / overridden, and its first outcome time.
   const outcomes = await all<{ service_id: string; rule_id: string; accepted: number; overridden: number; received_at: number; first_outcome: string }>(
     db,
-    sql`select c.service_id, c.rule_id, max(f.outcome = 'accepted') as accepted, max(f.outcome = 'overridden') as overridden,
-               i.received_at, min(f.outcome_timestamp) as first_outcome
+    sql`select c.service_id, c.rule_id, max(case when f.outcome = 'accepted' then 1 else 0 end) as accepted,
+               max(case when f.outcome = 'overridden' then 1 else 0 end) as overridden, i.received_at, min(f.outcome_timestamp) as first_outcome
         from feedback f join invocation_cards c on c.card_uuid = f.card_uuid join invocations i on i.id = c.invocation_id
-        where ${inPeriod} group by c.card_uuid`,
+        where ${inPeriod} group by c.card_uuid, c.service_id, c.rule_id, i.received_at`,
   );
   const reasons = await all<{ service_id: string; rule_id: string; system: string | null; code: string | null; display: string | null; n: number }>(
     db,
@@ -171,15 +199,15 @@ export async function ruleStats(db: Database, options: StatsOptions): Promise<St
   const shown = await all<{ service_id: string; rule_id: string; label: string; n: number }>(
     db,
     sql`select c.service_id, c.rule_id, l.value as label, count(*) as n
-        from invocation_cards c join invocations i on i.id = c.invocation_id, json_each(c.suggestion_labels) l
+        from invocation_cards c join invocations i on i.id = c.invocation_id, ${j.each('c.suggestion_labels', 'l')}
         where c.silent = 0 and ${inPeriod} group by 1, 2, 3`,
   );
   // An accepted suggestion is found by its uuid's place in the card's list, which names its label.
   const acceptedSuggestions = await all<{ service_id: string; rule_id: string; label: string; n: number }>(
     db,
-    sql`select c.service_id, c.rule_id, json_extract(c.suggestion_labels, '$[' || s.key || ']') as label, count(distinct c.card_uuid) as n
+    sql`select c.service_id, c.rule_id, ${j.at('c.suggestion_labels', 's.key')} as label, count(distinct c.card_uuid) as n
         from feedback f join invocation_cards c on c.card_uuid = f.card_uuid join invocations i on i.id = c.invocation_id,
-             json_each(f.accepted_suggestions) a, json_each(c.suggestion_uuids) s
+             ${j.each('f.accepted_suggestions', 'a')}, ${j.each('c.suggestion_uuids', 's')}
         where f.outcome = 'accepted' and a.value = s.value and ${inPeriod} group by 1, 2, 3`,
   );
 

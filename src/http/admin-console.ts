@@ -11,7 +11,7 @@ import { runHook } from '../pipeline/run.ts';
 import { badRequest, HttpError } from '../protocol/errors.ts';
 import type { CompiledService } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
-import { invocationCards, invocations } from '../store/schema.ts';
+import { tablesFor } from '../store/dialect.ts';
 import type { AdminDeps } from './admin.ts';
 
 /** One example patient shipped beside a rule (rules/<service>/<rule>.test.yaml). */
@@ -41,6 +41,8 @@ type Needs = (role: AdminRole) => (c: Context<AdminEnv>, next: () => Promise<voi
 
 export function consoleAdminRoutes(admin: Hono<AdminEnv>, deps: AdminDeps, needs: Needs): void {
   const db = deps.store.db;
+  // SQLite's or PostgreSQL's tables: the same columns and shapes (src/store/dialect.ts).
+  const { invocationCards, invocations } = tablesFor(db);
 
   admin.get('/catalog', needs('viewer'), (c) => {
     const ruleSet = deps.ruleSet();

@@ -4,7 +4,7 @@
  * JWT auth. 401 without a known token, 403 when the role is not enough. Every admin call,
  * refused or not, is recorded in access_audit (who, what, status; never a body).
  *
- * Works the same on SQLite and D1: every figure is SQL through drizzle over the store. Replay
+ * Works the same on SQLite, D1 and PostgreSQL: every figure is SQL through drizzle over the store. Replay
  * runs against the content in force, the content folder on disk, or files sent with the call.
  * A request is authenticated by its bearer token or by the console's session cookie
  * (src/http/admin-session.ts); the console's own routes are in src/http/admin-console.ts.
@@ -23,7 +23,7 @@ import { compileContent, type RuleSet } from '../rules/compile.ts';
 import { formatProblem } from '../rules/source.ts';
 import { type AuthoringTools, consoleAdminRoutes, explainedCall } from './admin-console.ts';
 import { adminOf } from './admin-session.ts';
-import { accessAudit, contentTexts, invocations, ruleVersions } from '../store/schema.ts';
+import { tablesFor } from '../store/dialect.ts';
 import type { Store } from '../store/store.ts';
 
 export interface AdminDeps {
@@ -46,6 +46,8 @@ const MAX_ROWS = 1000;
 export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
   const admin = new Hono<AdminEnv>();
   const db = deps.store.db;
+  // SQLite's or PostgreSQL's tables: the same columns and shapes (src/store/dialect.ts).
+  const { accessAudit, contentTexts, invocations, ruleVersions } = tablesFor(db);
 
   // Audit first, so refusals (401, 403) are recorded too.
   admin.use('*', async (c, next) => {

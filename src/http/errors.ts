@@ -18,11 +18,18 @@ export function errorResponse(error: HttpError, headers: Record<string, string> 
 /** A one-problem HttpError, for answers that name no field. */
 export const httpError = (status: number, message: string, code: Problem['code']) => new HttpError(status, { message, code });
 
-/** HttpErrors are answered as they say; anything else is a bug: logged without its message (which may quote request data), answered 500. */
-export function onError(log: Logger): ErrorHandler {
+/**
+ * HttpErrors are answered as they say, and so is what the store recognises as its own outage
+ * (`answerFor`: PostgreSQL gone is a 503); anything else is a bug: logged without its message
+ * (which may quote request data), answered 500.
+ */
+export function onError(log: Logger, answerFor?: (error: unknown) => HttpError | undefined): ErrorHandler {
   return (error, c) => {
     if (error instanceof HttpError) return errorResponse(error);
-    log.error('unhandled error', { path: c.req.path, error: error.name, at: error.stack?.split('\n')[1]?.trim() });
+    const known = answerFor?.(error);
+    if (known) return errorResponse(known);
+    // The first stack frame, never a line of a multi-line message (a query error's holds its SQL and parameters).
+    log.error('unhandled error', { path: c.req.path, error: error.name, at: error.stack?.split('\n').find((line) => line.trim().startsWith('at '))?.trim() });
     return errorResponse(httpError(500, 'internal error', 'exception'));
   };
 }

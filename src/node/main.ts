@@ -21,6 +21,28 @@ import { LiveContent } from './live-content.ts';
 import { SettingsError, settingsFromEnv } from './env.ts';
 import { scheduleRetention } from './retention.ts';
 import { openSqliteStore } from './sqlite.ts';
+import { openPostgresStore } from './postgres.ts';
+import type { Logger } from '../log/logger.ts';
+import type { NodeSettings } from './env.ts';
+import type { Store } from '../store/store.ts';
+
+/** The SQLite file by default; PostgreSQL when CDS_DATABASE_URL names one. */
+async function openDatabase(settings: NodeSettings, log: Logger): Promise<{ kind: 'sqlite' | 'postgres'; store: Store; close(): void | Promise<void> }> {
+  if (!settings.postgres) {
+    const sqlite = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous, warn: (message, fields) => log.warn(message, fields) });
+    return { kind: 'sqlite', store: sqlite.store, close: sqlite.close };
+  }
+  const { poolMax, connectTimeoutMs, statementTimeoutMs } = settings.postgres;
+  try {
+    const pg = await openPostgresStore(settings.postgres, { onIdleError: (error) => log.warn('database connection lost', { error: error.name, code: (error as { code?: string }).code }) });
+    log.info('database: postgres', { poolMax, connectTimeoutMs, statementTimeoutMs });
+    return { kind: 'postgres', store: pg.store, close: pg.close };
+  } catch (error) {
+    // Not started without its database: the URL is never logged (it may hold a password).
+    console.error(`database error: PostgreSQL at CDS_DATABASE_URL could not be opened or migrated: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
 
 async function main(): Promise<void> {
   let settings;
@@ -52,11 +74,12 @@ async function main(): Promise<void> {
     log.info('authentication on', { trustedClients: clients.map((c) => c.iss), publicUrl: settings.service.publicUrl });
   }
 
-  const database = openSqliteStore(settings.dbPath, { synchronous: settings.dbSynchronous, warn: (message, fields) => log.warn(message, fields) });
+  const database = await openDatabase(settings, log);
   const stopRetention = scheduleRetention(database.store, settings.retentionDays, log);
   // Hook calls run in worker threads with a hard deadline, so no call can hold the others.
-  // With workers, calls are recorded by a writer thread: an fsync never holds the main thread.
-  const writer = settings.workers > 0 ? await startInvocationWriter(settings.dbPath, settings.dbSynchronous) : undefined;
+  // With workers, SQLite calls are recorded by a writer thread: an fsync never holds the main
+  // thread. PostgreSQL's driver is asynchronous already: its commits wait off the main thread.
+  const writer = settings.workers > 0 && database.kind === 'sqlite' ? await startInvocationWriter(settings.dbPath, settings.dbSynchronous) : undefined;
   const callStore = writer ? { ...database.store, recordInvocation: writer.recordInvocation } : database.store;
   // One set of counters per process: calls that run in the workers report to them (observe).
   const metrics = new Metrics();
@@ -88,7 +111,7 @@ async function main(): Promise<void> {
     }),
     ...(pool ? { runCall: (service, ruleSet, req, meta) => pool.call(ruleSet, service, req, meta, callStore) } : {}),
     health: () => ({
-      database: 'sqlite',
+      database: database.kind,
       workers: pool ? { size: pool.size, replaced: pool.replaced } : 0,
       auth: clients.length > 0 ? 'jwt' : 'open',
       reload: { watching: settings.watchContent, ...content.reloadState },
@@ -96,7 +119,7 @@ async function main(): Promise<void> {
   });
 
   const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.host }, (info) => {
-    log.info('listening', { port: info.port, ...ruleSet.counts, db: settings.dbPath });
+    log.info('listening', { port: info.port, ...ruleSet.counts, db: database.kind === 'sqlite' ? settings.dbPath : 'postgres' });
   });
 
   let closing = false;
@@ -111,7 +134,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await pool?.close();
       await writer?.close();
-      database.close();
+      await database.close();
       log.info('shut down', { signal });
       process.exit(0);
     });

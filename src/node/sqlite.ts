@@ -12,17 +12,18 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { type Atomic, createStore, type Store } from '../store/store.ts';
 import { type PermissionWarning, prepareDatabaseFiles, tightenSideFiles } from './db-permissions.ts';
 
-export const MIGRATIONS_FOLDER = migrationsFolder(dirname(fileURLToPath(import.meta.url)));
+export const MIGRATIONS_FOLDER = migrationsFolder(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /**
- * `src/store/migrations` beside this file; or, when this code runs bundled (the CLI's bundle
- * lives in build/), the one in the nearest folder above that has `src/store/migrations`.
+ * `src/store/<name>` beside this file; or, when this code runs bundled (the CLI's bundle lives in
+ * build/), the one in the nearest folder above that has `src/store/<name>`. Also finds the
+ * PostgreSQL migrations (postgres.ts).
  */
-function migrationsFolder(here: string): string {
-  const beside = join(here, '../store/migrations');
+export function migrationsFolder(here: string, name: 'migrations' | 'pg-migrations'): string {
+  const beside = join(here, '../store', name);
   if (existsSync(join(beside, 'meta/_journal.json'))) return beside;
   for (let dir = here; dirname(dir) !== dir; dir = dirname(dir)) {
-    const candidate = join(dir, 'src/store/migrations');
+    const candidate = join(dir, 'src/store', name);
     if (existsSync(join(candidate, 'meta/_journal.json'))) return candidate;
   }
   return beside;

@@ -1,15 +1,19 @@
 /**
  * The store the core writes to: invocations with their cards, and feedback. One implementation
  * over drizzle serves SQLite and D1; the runtime shell supplies the database and how to write
- * several statements atomically (a better-sqlite3 transaction, or a D1 batch).
+ * several statements atomically (a better-sqlite3 transaction, or a D1 batch). PostgreSQL has
+ * its own implementation of the same interface (pg-store.ts).
  *
  * Audit rows (invocations, cards, feedback) are append-only: there is no update path, and
  * `purgeOlderThan` (the retention period) is the one way they leave. The database enforces the
  * no-update half with triggers (migration 0002).
  */
-import { count, inArray, lt, sql } from 'drizzle-orm';
+import { count, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
-import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions } from './schema.ts';
+import type { HttpError } from '../protocol/errors.ts';
+import type { Tables } from './dialect.ts';
+import * as sqliteTables from './schema.ts';
+import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions, type RuleVersionRow } from './schema.ts';
 
 // biome-ignore lint: drizzle's database type is generic over sync (better-sqlite3) and async (D1).
 export type Database = BaseSQLiteDatabase<'sync' | 'async', any, any>;
@@ -35,7 +39,11 @@ export interface KnownCard {
 }
 
 export interface Store {
-  /** The database, for the read-only figures (src/governance/) that run SQL over it. */
+  /**
+   * The database, for the read-only figures (src/governance/) and the admin API that read it;
+   * on PostgreSQL the same builder API over pg-schema's tables: read through `tablesFor(db)` and
+   * `allRows(db, sql)` (dialect.ts), never `db.all`.
+   */
   readonly db: Database;
   /**
    * Resolves once the rows are durable. Rule versions not yet stored (insert-or-ignore, so two
@@ -58,10 +66,18 @@ export interface Store {
    * has not expired (a replay). Durable before it resolves, so a restart keeps it.
    */
   claimJti(iss: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * The answer for an error of this store's database that is no bug (PostgreSQL unreachable: a
+   * 503), for errors raised outside the store's own methods (the figures' reads of `db`).
+   */
+  errorAnswer?(error: unknown): HttpError | undefined;
   /** Drops JWT ids whose tokens have expired. */
   purgeExpiredJtis(now: number): Promise<void>;
-  /** Retention: deletes audit rows received before `cutoff` (epoch ms). The only delete path. */
-  purgeOlderThan(cutoff: number): Promise<{ invocations: number; feedback: number }>;
+  /**
+   * Retention: deletes audit rows received before `cutoff` (epoch ms). The only delete path.
+   * `skipped` when another instance sharing the database is purging at the same time.
+   */
+  purgeOlderThan(cutoff: number): Promise<{ invocations: number; feedback: number; skipped?: boolean }>;
 }
 
 export function createStore(db: Database, atomic: Atomic): Store {
@@ -90,24 +106,13 @@ export function createStore(db: Database, atomic: Atomic): Store {
     async recordInvocation(invocation, cards, versions = []) {
       const fresh = versions.filter((v) => !stored.has(v.version));
       const texts = new Map(fresh.flatMap((v) => v.sources.map((s) => [s.sha256, s.text] as const)));
-      // A hookInstance seen before on this service links to its first call, in the same
-      // statement as the insert (so two concurrent retries cannot both be "first").
-      const retryOf = invocation.hookInstance
-        ? sql`(select ${invocations.id} from ${invocations} where ${invocations.serviceId} = ${invocation.serviceId} and ${invocations.hookInstance} = ${invocation.hookInstance} and ${invocations.retryOf} is null order by ${invocations.receivedAt} limit 1)`
-        : null;
+      const retryOf = retryOfFirstCall(sqliteTables, invocation);
       await atomic([
         ...[...texts].map(([sha256, text]) => db.insert(contentTexts).values({ sha256, text }).onConflictDoNothing()),
         ...fresh.map((v) =>
           db
             .insert(ruleVersions)
-            .values({
-              version: v.version,
-              serviceId: v.serviceId,
-              ruleId: v.ruleId,
-              authorVersion: v.authorVersion ?? null,
-              firstServedAt: invocation.receivedAt,
-              sources: v.sources.map(({ path, sha256 }) => ({ path, sha256 })),
-            })
+            .values(ruleVersionRow(v, invocation.receivedAt))
             .onConflictDoNothing(),
         ),
         db.insert(invocations).values({ ...invocation, retryOf }),
@@ -128,12 +133,7 @@ export function createStore(db: Database, atomic: Atomic): Store {
 
     async recordFeedback(items, known) {
       if (items.length === 0) return { stored: 0, unknownCards: 0 };
-      const byCard = known ?? (await findCards(items.map((i) => i.cardUuid)));
-      const rows = items.map((item) => ({
-        ...item,
-        invocationId: byCard.get(item.cardUuid)?.invocationId ?? null,
-        ruleId: byCard.get(item.cardUuid)?.ruleId ?? null,
-      }));
+      const rows = linkFeedback(items, known ?? (await findCards(items.map((i) => i.cardUuid))));
       await atomic(chunked(rows, 14).map((some) => db.insert(feedback).values(some)));
       return { stored: rows.length, unknownCards: rows.filter((r) => !r.invocationId).length };
     },
@@ -169,11 +169,35 @@ export function createStore(db: Database, atomic: Atomic): Store {
   };
 }
 
+/** The rule_versions row of a version first served at `firstServedAt`: its files by hash, texts apart. */
+export function ruleVersionRow(v: ServedVersion, firstServedAt: number): RuleVersionRow {
+  return { version: v.version, serviceId: v.serviceId, ruleId: v.ruleId, authorVersion: v.authorVersion ?? null, firstServedAt, sources: v.sources.map(({ path, sha256 }) => ({ path, sha256 })) };
+}
+
+/**
+ * A hookInstance seen before on this service links to its first call, computed in the same
+ * statement as the insert (so two concurrent retries cannot both be "first"); null without one.
+ */
+export function retryOfFirstCall({ invocations: i }: Pick<Tables, 'invocations'>, invocation: InvocationRow): SQL | null {
+  return invocation.hookInstance
+    ? sql`(select ${i.id} from ${i} where ${i.serviceId} = ${invocation.serviceId} and ${i.hookInstance} = ${invocation.hookInstance} and ${i.retryOf} is null order by ${i.receivedAt} limit 1)`
+    : null;
+}
+
+/** Feedback items with their card's invocation and rule, when the card is one this store returned. */
+export function linkFeedback(items: Omit<FeedbackRow, 'invocationId' | 'ruleId'>[], byCard: ReadonlyMap<string, KnownCard>): FeedbackRow[] {
+  return items.map((item) => ({
+    ...item,
+    invocationId: byCard.get(item.cardUuid)?.invocationId ?? null,
+    ruleId: byCard.get(item.cardUuid)?.ruleId ?? null,
+  }));
+}
+
 /**
  * Splits rows so that no statement binds more than 100 parameters: D1's limit per query
  * (SQLite allows more; one rule for both keeps the code single).
  */
-function chunked<T>(rows: T[], columns: number): T[][] {
+export function chunked<T>(rows: T[], columns: number): T[][] {
   const size = Math.max(1, Math.floor(100 / columns));
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));

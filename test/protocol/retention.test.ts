@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.ts';
 import { purgeExpired } from '../../src/node/retention.ts';
-import type { InvocationRow } from '../../src/store/schema.ts';
+import { invocationRow } from '../support/rows.ts';
 import { type TestApp, testApp } from '../support/node-app.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -19,21 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const invocation = (id: string, receivedAt: number): InvocationRow => ({
-  id,
-  receivedAt,
-  serviceId: 'drug-interactions',
-  hook: 'order-sign',
-  hookInstance: crypto.randomUUID(),
-  status: 200,
-  outcome: 'ok',
-  rulesEvaluated: [],
-  rulesFired: ['warfarin-nsaid'],
-  ruleErrors: [],
-  cardCount: 1,
-  prefetchFetched: [],
-  totalMs: 1,
-});
+const invocation = (id: string, receivedAt: number) => invocationRow(id, receivedAt, { rulesFired: ['warfarin-nsaid'], cardCount: 1 });
 
 async function seed(id: string, ageDays: number) {
   const receivedAt = NOW - ageDays * DAY;
@@ -75,13 +61,13 @@ describe('append-only', () => {
     expect(() => t.database.sqlite.prepare(`update ${table} set ${column} = 'changed'`).run()).toThrow(/append-only/);
   });
 
-  it('the application has no update path, and deletes only in the store purges', () => {
+  it("the application has no update path, and deletes only in each store's purge (SQLite/D1 and PostgreSQL)", () => {
     const files = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
     const sources = files('src').map((path) => ({ path, text: readFileSync(path, 'utf8') }));
     expect(sources.filter((s) => /\.update\(|\bUPDATE\s+\w+\s+SET\b/i.test(s.text)).map((s) => s.path)).toEqual([]);
-    // Besides the store's purges, only in-memory deletes: run-ahead's Map, a URL's query parameter.
-    expect(sources.filter((s) => /\.delete\(|\bDELETE\s+FROM\b/i.test(s.text)).map((s) => s.path).sort()).toEqual(['src/pipeline/fhir-client.ts', 'src/pipeline/run-ahead.ts', 'src/store/store.ts']);
-    expect(sources.filter((s) => /\bDELETE\s+FROM\b|\bdb\.delete\(/i.test(s.text)).map((s) => s.path)).toEqual(['src/store/store.ts']);
+    // Besides the stores' purges (SQLite/D1 and PostgreSQL), only in-memory deletes: run-ahead's Map, a URL's query parameter.
+    expect(sources.filter((s) => /\.delete\(|\bDELETE\s+FROM\b/i.test(s.text)).map((s) => s.path).sort()).toEqual(['src/pipeline/fhir-client.ts', 'src/pipeline/run-ahead.ts', 'src/store/pg-store.ts', 'src/store/store.ts']);
+    expect(sources.filter((s) => /\bDELETE\s+FROM\b|\bdb\.delete\(/i.test(s.text)).map((s) => s.path).sort()).toEqual(['src/store/pg-store.ts', 'src/store/store.ts']);
   });
 });
