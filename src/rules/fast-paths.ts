@@ -6,9 +6,9 @@
  *
  * | shape (at the start of an expression) | run as |
  * |---|---|
- * | `%list.where(a.b.inValueSet('vs'))...` | codes of `a.b` over `%list`, indexed once per call; the value set is asked once per distinct code |
+ * | `%list.where(a.b.inValueSet('vs'))...`, also `... or c.d.hasIngredient('rxcui') or ...` | codes of `a.b` over `%list`, indexed once per call; each test is asked once per distinct code |
  * | `%list.where(a.b.where(system = 'S' and code = 'C').exists())...` | one lookup in the same index |
- * | `(%x \| %y).where(a.b.inValueSet('vs')).exists()` | the two lookups, without hashing every resource for the union |
+ * | `(%x \| %y).where(<code tests as above>).exists()` | the two lookups, without hashing every resource for the union |
  * | `%bundle.entry.resource.ofType(T)`, then optionally `.where(f = 's')` or `.where(f in ('s' \| 't'))` | one pass over the entries, comparing strings |
  *
  * What follows the shape (`.exists()`, `.first().medication`, another `.where(...)`) runs in
@@ -18,8 +18,8 @@
  * The index lives in a WeakMap keyed by the list itself: a define's value is one array for the
  * whole call, so every define filtering the same list shares one index, and it goes with the call.
  */
-import { codingsOf } from './functions.ts';
-import type { ValueSetIndex } from './valuesets.ts';
+import { type CodeTests, codingsOf } from './functions.ts';
+import { codeKey } from './valuesets.ts';
 
 type Compiled = (vars: Record<string, unknown>) => unknown[];
 type Resource = Record<string, unknown> & { resourceType: string };
@@ -29,11 +29,17 @@ const VAR = String.raw`%([A-Za-z_]\w*)`;
 /** A path that ends at Codings: `system = ` and `code = ` then test each Coding. */
 const CODING_PATH = String.raw`((?:[a-z]\w*\s*\.\s*)*coding)`;
 const STRING = String.raw`'([^'\\]+)'`;
-const IN_VALUE_SET = new RegExp(String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${PATH}\s*\.\s*inValueSet\s*\(\s*${STRING}\s*\)\s*\)`);
+/** One code test, `a.b.inValueSet('vs')` or `a.b.hasIngredient('rxcui')`, capturing path, function and argument. */
+const CODE_TEST = String.raw`${PATH}\s*\.\s*(inValueSet|hasIngredient)\s*\(\s*${STRING}\s*\)`;
+const CODE_TEST_EACH = new RegExp(CODE_TEST, 'g');
+const ANY_CODE_TEST = String.raw`[a-z]\w*(?:\s*\.\s*[a-z]\w*)*\s*\.\s*(?:inValueSet|hasIngredient)\s*\(\s*'[^'\\]+'\s*\)`;
+/** Code tests joined by `or` (each is true or false, never empty, so `or` is "any of them"). */
+const CODE_TESTS = String.raw`(${ANY_CODE_TEST}(?:\s+or\s+${ANY_CODE_TEST})*)`;
+const IN_VALUE_SET = new RegExp(String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)`);
 const HAS_CODE = new RegExp(
   String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${CODING_PATH}\s*\.\s*where\s*\(\s*system\s*=\s*${STRING}\s+and\s+code\s*=\s*${STRING}\s*\)\s*\.\s*exists\s*\(\s*\)\s*\)`,
 );
-const UNION_EXISTS = new RegExp(String.raw`^\s*\(\s*${VAR}\s*\|\s*${VAR}\s*\)\s*\.\s*where\s*\(\s*${PATH}\s*\.\s*inValueSet\s*\(\s*${STRING}\s*\)\s*\)\s*\.\s*exists\s*\(\s*\)\s*$`);
+const UNION_EXISTS = new RegExp(String.raw`^\s*\(\s*${VAR}\s*\|\s*${VAR}\s*\)\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)\s*\.\s*exists\s*\(\s*\)\s*$`);
 const OF_TYPE = new RegExp(
   String.raw`^\s*${VAR}\s*\.\s*entry\s*\.\s*resource\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\)(?:\s*\.\s*where\s*\(\s*([a-z]\w*)\s*(?:=\s*${STRING}|in\s*\(\s*(${STRING}(?:\s*\|\s*${STRING})*)\s*\))\s*\))?`,
 );
@@ -47,16 +53,17 @@ const PREFIX_VAR = '__fastPathPrefix';
  * @param plain the expression compiled by fhirpath.js, run whenever the input is not a resource list
  * @param compile compiles the rest of the expression (it reads `%__fastPathPrefix`)
  */
-export function fastPath(expression: string, plain: Compiled, compile: (expression: string) => Compiled, valueSets: ValueSetIndex): Compiled | undefined {
+export function fastPath(expression: string, plain: Compiled, compile: (expression: string) => Compiled, tests: CodeTests): Compiled | undefined {
   const union = UNION_EXISTS.exec(expression);
   if (union) {
-    const [, left, right, path, valueSet] = union as unknown as [string, string, string, string, string];
-    const segments = split(path);
+    const [, left, right, criterion] = union as unknown as [string, string, string, string];
+    const passing = codeTestsOf(criterion, tests);
+    if (!passing) return undefined;
     return (vars) => {
       const a = resourceList(vars, left);
       const b = resourceList(vars, right);
       if (!a || !b) return plain(vars);
-      return [inValueSet(a, segments, valueSet, valueSets).length > 0 || inValueSet(b, segments, valueSet, valueSets).length > 0];
+      return [passingAny(a, passing).length > 0 || passingAny(b, passing).length > 0];
     };
   }
   const ofType = OF_TYPE.exec(expression);
@@ -74,9 +81,9 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
   let lookup: ((list: Resource[]) => Resource[]) | undefined;
   let match: RegExpExecArray | null;
   if ((match = IN_VALUE_SET.exec(expression))) {
-    const [, , path, valueSet] = match as unknown as [string, string, string, string];
-    const segments = split(path);
-    lookup = (list) => inValueSet(list, segments, valueSet, valueSets);
+    const passing = codeTestsOf(match[2]!, tests);
+    if (!passing) return undefined;
+    lookup = (list) => passingAny(list, passing);
   } else if ((match = HAS_CODE.exec(expression))) {
     const [, , path, system, code] = match as unknown as [string, string, string, string, string];
     const segments = split(path);
@@ -142,52 +149,67 @@ function resourceList(vars: Record<string, unknown>, name: string): Resource[] |
 }
 
 const split = (path: string) => path.split('.').map((s) => s.trim());
-const codeKey = (system: string, code: string) => `${system}|${code}`;
-
-interface CodeIndex {
-  /** Positions in the list of the resources carrying each system|code. */
-  positions: Map<string, number[]>;
-  /** The system and code of each key, to ask value sets. */
-  codes: Map<string, { system: string; code: string }>;
-}
+/** Positions in the list of the resources carrying each code (`codeKey`) at one path. */
+type CodeIndex = Map<string, number[]>;
 
 const indexes = new WeakMap<Resource[], Map<string, CodeIndex>>();
 
 /** The list's resources by the codes at `segments`, built once per list and path. */
-function index(list: Resource[], segments: string[]): Map<string, number[]> {
-  return codeIndex(list, segments).positions;
-}
-
-function codeIndex(list: Resource[], segments: string[]): CodeIndex {
+function index(list: Resource[], segments: string[]): CodeIndex {
   let byPath = indexes.get(list);
   if (!byPath) indexes.set(list, (byPath = new Map()));
   const pathKey = segments.join('.');
   let built = byPath.get(pathKey);
   if (!built) {
-    built = { positions: new Map(), codes: new Map() };
-    list.forEach((resource, position) => {
-      for (const value of walk([resource], segments)) {
+    built = new Map();
+    for (let position = 0; position < list.length; position++) {
+      for (const value of walk([list[position]], segments)) {
         for (const coding of codingsOf(value)) {
           const key = codeKey(coding.system, coding.code);
-          const at = built!.positions.get(key);
-          if (!at) {
-            built!.positions.set(key, [position]);
-            built!.codes.set(key, coding);
-          } else if (at[at.length - 1] !== position) at.push(position);
+          const at = built.get(key);
+          if (!at) built.set(key, [position]);
+          else if (at[at.length - 1] !== position) at.push(position);
         }
       }
-    });
+    }
     byPath.set(pathKey, built);
   }
   return built;
 }
 
-function inValueSet(list: Resource[], segments: string[], valueSet: string, valueSets: ValueSetIndex): Resource[] {
-  const { positions, codes } = codeIndex(list, segments);
+/** A code test at a path of each resource: the codes that pass it. */
+interface PathTest {
+  segments: string[];
+  codes: ReadonlySet<string>;
+}
+
+/**
+ * The tests of an `or` of code tests; undefined when one cannot run (no such value set, no RxNorm
+ * table): fhirpath.js then runs the expression and says what is wrong.
+ */
+function codeTestsOf(criterion: string, tests: CodeTests): PathTest[] | undefined {
+  const found: PathTest[] = [];
+  for (const [, path, fn, argument] of criterion.matchAll(CODE_TEST_EACH)) {
+    const codes = fn === 'inValueSet' ? tests.inValueSet(argument!) : tests.hasIngredient(argument!);
+    if (!codes) return undefined;
+    found.push({ segments: split(path!), codes });
+  }
+  return found;
+}
+
+/**
+ * The resources of the list with a code (at a test's path) that passes any of the tests, in list
+ * order. Each test walks the smaller of its codes and the list's distinct codes.
+ */
+function passingAny(list: Resource[], tests: PathTest[]): Resource[] {
   const found = new Set<number>();
-  for (const [key, at] of positions) {
-    const { system, code } = codes.get(key)!;
-    if (valueSets.contains(valueSet, system, code)) for (const p of at) found.add(p);
+  for (const { segments, codes } of tests) {
+    const positions = index(list, segments);
+    if (codes.size < positions.size) {
+      for (const key of codes) for (const p of positions.get(key) ?? []) found.add(p);
+    } else {
+      for (const [key, at] of positions) if (codes.has(key)) for (const p of at) found.add(p);
+    }
   }
   return pick(list, found.size > 0 ? [...found] : undefined);
 }
