@@ -10,6 +10,7 @@
  * | `%list.where(a.b.where(system = 'S' and code = 'C').exists())...` | one lookup in the same index |
  * | `(%x \| %y).where(<code tests as above>).exists()` | the two lookups, without hashing every resource for the union |
  * | `%bundle.entry.resource.ofType(T)`, then optionally `.where(f = 's')` or `.where(f in ('s' \| 't'))` | one pass over the entries, comparing strings |
+ * | either of the first two shapes as a term inside a larger expression (`(%a.where(...) \| %b.where(...)).exists()`) | the term as above, the expression around it in fhirpath.js |
  *
  * What follows the shape (`.exists()`, `.first().medication`, another `.where(...)`) runs in
  * fhirpath.js on the looked-up resources. A `%list` that is not a list of resources (a Bundle, a
@@ -47,6 +48,8 @@ const OF_TYPE = new RegExp(
 const ABSTRACT_TYPES = new Set(['Resource', 'DomainResource']);
 /** The variable the rest of an expression reads the looked-up resources from. */
 const PREFIX_VAR = '__fastPathPrefix';
+/** The variables that stand for lookup terms inside an expression (`__fastPathTerm0`, ...). */
+const INNER_VAR = '__fastPathTerm';
 
 /**
  * A fast version of `expression`, or undefined when it has none of the shapes.
@@ -89,7 +92,7 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
     const segments = split(path);
     lookup = (list) => pick(list, index(list, segments).get(codeKey(system, code)));
   }
-  if (!lookup || !match) return undefined;
+  if (!lookup || !match) return innerLookups(expression, compile);
   const name = match[1]!;
   const rest = expression.slice(match[0].length);
   const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
@@ -100,6 +103,68 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
     const found = find(list);
     return continued ? continued(withPrefix(vars, found)) : found;
   };
+}
+
+/**
+ * The lookup shapes (`%list.where(<code tests>)`, `%list.where(<codings>.where(system = 'S' and
+ * code = 'C').exists())`) inside a larger expression: `(%a.where(...) | %b.where(...)).exists()`,
+ * `%x.exists() and %list.where(...).empty()`. Each is a term that reads only its own variable,
+ * so it means the same wherever it stands: the expression runs in fhirpath.js with each such term
+ * replaced by a variable whose value is the term run on its own (a fast path, or fhirpath.js when
+ * the list is not one of resources), computed when fhirpath.js first reads it, at most once per
+ * run. Not when the expression declares variables itself (`defineVariable`), which a term run
+ * on its own would not see.
+ */
+function innerLookups(expression: string, compile: (expression: string) => Compiled): Compiled | undefined {
+  if (expression.includes('defineVariable')) return undefined;
+  const terms: { name: string; run: Compiled }[] = [];
+  let rewritten = '';
+  let done = 0;
+  for (const start of variableStarts(expression)) {
+    if (start < done) continue;
+    const rest = expression.slice(start);
+    const match = IN_VALUE_SET.exec(rest) ?? HAS_CODE.exec(rest);
+    if (!match) continue;
+    const name = `${INNER_VAR}${terms.length}`;
+    terms.push({ name, run: compile(match[0].trim()) });
+    rewritten += `${expression.slice(done, start)}%${name}`;
+    done = start + match[0].length;
+  }
+  if (terms.length === 0) return undefined;
+  let whole: Compiled;
+  try {
+    whole = compile(rewritten + expression.slice(done));
+  } catch {
+    return undefined;
+  }
+  return (vars) => {
+    const more = Object.create(vars) as Record<string, unknown>;
+    for (const { name, run } of terms) {
+      let value: unknown[] | undefined;
+      Object.defineProperty(more, name, { get: () => (value ??= run(vars)) });
+    }
+    return whole(more);
+  };
+}
+
+/** Offsets of the `%` of each variable in code: not in a string, a backquoted name or a comment. */
+function variableStarts(expression: string): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < expression.length; i++) {
+    const ch = expression[i];
+    if (ch === "'" || ch === '`') {
+      for (i++; i < expression.length && expression[i] !== ch; i++) if (expression[i] === '\\') i++;
+    } else if (ch === '/' && expression[i + 1] === '/') {
+      const end = expression.indexOf('\n', i);
+      if (end === -1) break;
+      i = end;
+    } else if (ch === '/' && expression[i + 1] === '*') {
+      const end = expression.indexOf('*/', i + 2);
+      if (end === -1) break;
+      i = end + 1;
+    } else if (ch === '%') starts.push(i);
+  }
+  return starts;
 }
 
 function withPrefix(vars: Record<string, unknown>, found: Resource[]): Record<string, unknown> {
