@@ -6,10 +6,11 @@
  *
  * | shape (at the start of an expression) | run as |
  * |---|---|
- * | `%list.where(a.b.inValueSet('vs'))...`, also `... or c.d.hasIngredient('rxcui') or ...` | codes of `a.b` over `%list`, indexed once per call; each test is asked once per distinct code |
+ * | `%list[.ofType(T)].where(a.b.inValueSet('vs'))...`, also `... or c.d.hasIngredient('rxcui') or ...` | codes of `a.b` over `%list`, indexed once per call; each test is asked once per distinct code |
  * | `%list.where(a.b.where(system = 'S' and code = 'C').exists())...` | one lookup in the same index |
  * | `(%x \| %y).where(<code tests as above>).exists()` | the two lookups, without hashing every resource for the union |
  * | `%bundle.entry.resource.ofType(T)`, then optionally `.where(f = 's')` or `.where(f in ('s' \| 't'))` | one pass over the entries, comparing strings |
+ * | `%bundle.entry.resource[.ofType(T)].where((resourceType + '/' + id) in %selections)`, or `('T/' + id)` | one set lookup per resource (fhirpath.js compares each with every selection: n x m) |
  * | either of the first two shapes as a term inside a larger expression (`(%a.where(...) \| %b.where(...)).exists()`) | the term as above, the expression around it in fhirpath.js |
  *
  * What follows the shape (`.exists()`, `.first().medication`, another `.where(...)`) runs in
@@ -36,13 +37,19 @@ const CODE_TEST_EACH = new RegExp(CODE_TEST, 'g');
 const ANY_CODE_TEST = String.raw`[a-z]\w*(?:\s*\.\s*[a-z]\w*)*\s*\.\s*(?:inValueSet|hasIngredient)\s*\(\s*'[^'\\]+'\s*\)`;
 /** Code tests joined by `or` (each is true or false, never empty, so `or` is "any of them"). */
 const CODE_TESTS = String.raw`(${ANY_CODE_TEST}(?:\s+or\s+${ANY_CODE_TEST})*)`;
-const IN_VALUE_SET = new RegExp(String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)`);
+/** `.ofType(T)` right after the list's variable (optional; group: T). */
+const LIST_OF_TYPE = String.raw`(?:\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\))?`;
+const IN_VALUE_SET = new RegExp(String.raw`^\s*${VAR}${LIST_OF_TYPE}\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)`);
 const HAS_CODE = new RegExp(
-  String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${CODING_PATH}\s*\.\s*where\s*\(\s*system\s*=\s*${STRING}\s+and\s+code\s*=\s*${STRING}\s*\)\s*\.\s*exists\s*\(\s*\)\s*\)`,
+  String.raw`^\s*${VAR}${LIST_OF_TYPE}\s*\.\s*where\s*\(\s*${CODING_PATH}\s*\.\s*where\s*\(\s*system\s*=\s*${STRING}\s+and\s+code\s*=\s*${STRING}\s*\)\s*\.\s*exists\s*\(\s*\)\s*\)`,
 );
 const UNION_EXISTS = new RegExp(String.raw`^\s*\(\s*${VAR}\s*\|\s*${VAR}\s*\)\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)\s*\.\s*exists\s*\(\s*\)\s*$`);
 const OF_TYPE = new RegExp(
   String.raw`^\s*${VAR}\s*\.\s*entry\s*\.\s*resource\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\)(?:\s*\.\s*where\s*\(\s*([a-z]\w*)\s*(?:=\s*${STRING}|in\s*\(\s*(${STRING}(?:\s*\|\s*${STRING})*)\s*\))\s*\))?`,
+);
+/** `%draftOrders.entry.resource[.ofType(T)].where((resourceType + '/' + id) in %selections)`, or `('T/' + id)`. */
+const SELECTED = new RegExp(
+  String.raw`^\s*${VAR}\s*\.\s*entry\s*\.\s*resource(?:\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\))?\s*\.\s*where\s*\(\s*\(\s*(?:resourceType\s*\+\s*'/'|'([A-Z][A-Za-z]*)/')\s*\+\s*id\s*\)\s+in\s+${VAR}\s*\)`,
 );
 /** Types whose `ofType` also takes their subtypes: left to fhirpath.js. */
 const ABSTRACT_TYPES = new Set(['Resource', 'DomainResource']);
@@ -69,6 +76,17 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
       return [passingAny(a, passing).length > 0 || passingAny(b, passing).length > 0];
     };
   }
+  const selected = SELECTED.exec(expression);
+  if (selected && !ABSTRACT_TYPES.has(selected[2] ?? '')) {
+    const [whole, bundle, type, prefix, selections] = selected as unknown as [string, string, string | undefined, string | undefined, string];
+    const rest = expression.slice(whole.length);
+    const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
+    return (vars) => {
+      const found = selectedEntries(vars, bundle, type, prefix, selections);
+      if (!found) return plain(vars);
+      return continued ? continued(withPrefix(vars, found)) : found;
+    };
+  }
   const ofType = OF_TYPE.exec(expression);
   if (ofType && !ABSTRACT_TYPES.has(ofType[2]!)) {
     const [whole, name, type, field, equal, list] = ofType as unknown as [string, string, string, string?, string?, string?];
@@ -84,22 +102,25 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
   let lookup: ((list: Resource[]) => Resource[]) | undefined;
   let match: RegExpExecArray | null;
   if ((match = IN_VALUE_SET.exec(expression))) {
-    const passing = codeTestsOf(match[2]!, tests);
+    const passing = codeTestsOf(match[3]!, tests);
     if (!passing) return undefined;
     lookup = (list) => passingAny(list, passing);
   } else if ((match = HAS_CODE.exec(expression))) {
-    const [, , path, system, code] = match as unknown as [string, string, string, string, string];
+    const [, , , path, system, code] = match as unknown as [string, string, string, string, string, string];
     const segments = split(path);
     lookup = (list) => pick(list, index(list, segments).get(codeKey(system, code)));
   }
   if (!lookup || !match) return innerLookups(expression, compile);
   const name = match[1]!;
+  const type = match[2];
+  if (type && ABSTRACT_TYPES.has(type)) return undefined;
   const rest = expression.slice(match[0].length);
   const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
   const find = lookup;
   return (vars) => {
-    const list = resourceList(vars, name);
-    if (!list) return plain(vars);
+    const all = resourceList(vars, name);
+    if (!all) return plain(vars);
+    const list = type ? all.filter((r) => r.resourceType === type) : all;
     const found = find(list);
     return continued ? continued(withPrefix(vars, found)) : found;
   };
@@ -174,11 +195,11 @@ function withPrefix(vars: Record<string, unknown>, found: Resource[]): Record<st
 }
 
 /**
- * The resources of type `type` in the Bundle held by the variable, those whose string `field` is
+ * The resources (of type `type`, when given) in the Bundle held by the variable, those whose string `field` is
  * one of `allowed` when given; undefined (run it in fhirpath.js) for anything but a Bundle or an
  * empty value, or a `field` that is not a plain string somewhere.
  */
-function entriesOfType(vars: Record<string, unknown>, name: string, type: string, field: string | undefined, allowed: Set<string> | undefined): Resource[] | undefined {
+function entriesOfType(vars: Record<string, unknown>, name: string, type: string | undefined, field: string | undefined, allowed: Set<string> | undefined): Resource[] | undefined {
   if (!(name in vars)) return undefined;
   const value = vars[name];
   if (Array.isArray(value) && value.length === 0) return [];
@@ -190,7 +211,7 @@ function entriesOfType(vars: Record<string, unknown>, name: string, type: string
   for (const entry of entries) {
     const resource = entry && typeof entry === 'object' ? (entry as { resource?: unknown }).resource : undefined;
     if (!resource || typeof resource !== 'object' || Array.isArray(resource)) continue;
-    if ((resource as { resourceType?: unknown }).resourceType !== type) continue;
+    if (type !== undefined && (resource as { resourceType?: unknown }).resourceType !== type) continue;
     if (field !== undefined) {
       const actual = (resource as Record<string, unknown>)[field];
       if (actual === undefined || actual === null) continue;
@@ -198,6 +219,28 @@ function entriesOfType(vars: Record<string, unknown>, name: string, type: string
       if (!allowed!.has(actual)) continue;
     }
     found.push(resource as Resource);
+  }
+  return found;
+}
+
+/**
+ * The Bundle's resources (of `type`, when given) whose `Type/id` is one of the selections, in
+ * Bundle order: one set lookup each, where fhirpath.js compares every resource with every
+ * selection. Undefined (run it in fhirpath.js) unless the selections are strings and every
+ * resource has a string resourceType and a string id or none.
+ */
+function selectedEntries(vars: Record<string, unknown>, bundle: string, type: string | undefined, prefix: string | undefined, selections: string): Resource[] | undefined {
+  if (!(selections in vars)) return undefined;
+  const selected = vars[selections];
+  if (!Array.isArray(selected) || !selected.every((s) => typeof s === 'string')) return undefined;
+  const resources = entriesOfType(vars, bundle, type, undefined, undefined);
+  if (!resources) return undefined;
+  const wanted = new Set(selected as string[]);
+  const found: Resource[] = [];
+  for (const resource of resources) {
+    const { id, resourceType } = resource as { id?: unknown; resourceType?: unknown };
+    if (typeof resourceType !== 'string' || (id !== undefined && typeof id !== 'string')) return undefined;
+    if (id !== undefined && wanted.has(`${prefix ?? resourceType}/${id}`)) found.push(resource);
   }
   return found;
 }

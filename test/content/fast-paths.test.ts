@@ -126,3 +126,27 @@ describe('fast paths give what fhirpath.js gives: value-set and ingredient tests
     });
   }
 });
+
+describe('fast paths give what fhirpath.js gives: the selected orders of order-select', () => {
+  const orderSelect = [...fast.services.values()].filter((s) => s.hook === 'order-select');
+  const penicillin = [...fast.valueSets.codes('penicillins')!][0]!.split('|');
+  const drafts = Array.from({ length: 60 }, (_, i) => ({
+    resourceType: i % 4 === 3 ? 'ServiceRequest' : 'MedicationRequest',
+    ...(i === 7 ? {} : { id: `d${i}` }),
+    status: 'draft',
+    intent: 'order',
+    subject: { reference: 'Patient/p1' },
+    ...(i % 4 === 3 ? { code: { text: 'a test' } } : { medicationCodeableConcept: { coding: [{ system: penicillin[0], code: penicillin[1] }] } }),
+  }));
+  // Every third draft selected, by its own type; one names a ServiceRequest as a MedicationRequest.
+  const selections = [...drafts.filter((d, i) => i % 3 === 0 && d.id).map((d) => `${d.resourceType}/${d.id}`), 'MedicationRequest/d3'];
+  for (const service of orderSelect) {
+    it(`${service.id} with 60 drafts, every third selected`, () => {
+      const context = { userId: 'Practitioner/example', patientId: 'p1', draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) }, selections };
+      const prefetch = Object.fromEntries(Object.keys(service.prefetch).map((key) => [key, key === 'patient' ? { resourceType: 'Patient', id: 'p1', birthDate: '1970-01-01' } : { resourceType: 'Bundle', type: 'searchset', entry: [] }]));
+      const a = evaluateService(service, { context, prefetch, now }, { explain: true });
+      const b = evaluateService(plain.services.get(service.id)!, { context, prefetch, now }, { explain: true });
+      expect(comparable(a)).toEqual(comparable(b));
+    });
+  }
+});
