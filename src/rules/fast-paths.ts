@@ -340,16 +340,21 @@ function walk(values: unknown[], segments: string[]): unknown[] {
     for (const value of current) {
       if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
       const record = value as Record<string, unknown>;
-      const add = (v: unknown) => (Array.isArray(v) ? next.push(...v) : v !== undefined && v !== null && next.push(v));
-      if (Object.hasOwn(record, segment)) add(record[segment]);
+      if (Object.hasOwn(record, segment)) addValue(next, record[segment]);
       else {
         for (const key of Object.keys(record)) {
           const rest = key.charCodeAt(segment.length);
-          if (key.startsWith(segment) && rest >= 65 && rest <= 90) add(record[key]);
+          if (key.startsWith(segment) && rest >= 65 && rest <= 90) addValue(next, record[key]);
         }
       }
     }
     current = next;
   }
   return current;
+}
+
+/** A property's value onto a path's values: arrays flatten, absent values are none. */
+function addValue(into: unknown[], value: unknown): void {
+  if (Array.isArray(value)) into.push(...value);
+  else if (value !== undefined && value !== null) into.push(value);
 }
