@@ -79,25 +79,13 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
   const selected = SELECTED.exec(expression);
   if (selected && !ABSTRACT_TYPES.has(selected[2] ?? '')) {
     const [whole, bundle, type, prefix, selections] = selected as unknown as [string, string, string | undefined, string | undefined, string];
-    const rest = expression.slice(whole.length);
-    const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
-    return (vars) => {
-      const found = selectedEntries(vars, bundle, type, prefix, selections);
-      if (!found) return plain(vars);
-      return continued ? continued(withPrefix(vars, found)) : found;
-    };
+    return thenRest(expression, whole.length, (vars) => selectedEntries(vars, bundle, type, prefix, selections), plain, compile);
   }
   const ofType = OF_TYPE.exec(expression);
   if (ofType && !ABSTRACT_TYPES.has(ofType[2]!)) {
     const [whole, name, type, field, equal, list] = ofType as unknown as [string, string, string, string?, string?, string?];
     const allowed = equal !== undefined ? new Set([equal]) : list !== undefined ? new Set([...list.matchAll(/'([^'\\]+)'/g)].map((m) => m[1]!)) : undefined;
-    const rest = expression.slice(whole.length);
-    const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
-    return (vars) => {
-      const found = entriesOfType(vars, name, type, field, allowed);
-      if (!found) return plain(vars);
-      return continued ? continued(withPrefix(vars, found)) : found;
-    };
+    return thenRest(expression, whole.length, (vars) => entriesOfType(vars, name, type, field, allowed), plain, compile);
   }
   let lookup: ((list: Resource[]) => Resource[]) | undefined;
   let match: RegExpExecArray | null;
@@ -114,14 +102,30 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
   const name = match[1]!;
   const type = match[2];
   if (type && ABSTRACT_TYPES.has(type)) return undefined;
-  const rest = expression.slice(match[0].length);
-  const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
   const find = lookup;
+  return thenRest(
+    expression,
+    match[0].length,
+    (vars) => {
+      const all = resourceList(vars, name);
+      if (!all) return undefined;
+      return find(type ? all.filter((r) => r.resourceType === type) : all);
+    },
+    plain,
+    compile,
+  );
+}
+
+/**
+ * A shape's resources (`find`), then what follows the shape, in fhirpath.js on those; the whole
+ * expression in fhirpath.js when `find` cannot answer (the input is not what the shape reads).
+ */
+function thenRest(expression: string, shapeLength: number, find: (vars: Record<string, unknown>) => Resource[] | undefined, plain: Compiled, compile: (expression: string) => Compiled): Compiled {
+  const rest = expression.slice(shapeLength);
+  const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
   return (vars) => {
-    const all = resourceList(vars, name);
-    if (!all) return plain(vars);
-    const list = type ? all.filter((r) => r.resourceType === type) : all;
-    const found = find(list);
+    const found = find(vars);
+    if (!found) return plain(vars);
     return continued ? continued(withPrefix(vars, found)) : found;
   };
 }
