@@ -94,7 +94,7 @@ if (wants('resources')) {
 
 // --- 2. preventive-care patient-view on each Synthea patient: own time, one call at a time -----
 if (wants('synthea')) {
-  const template = discovery(ruleSet).services.find((s) => s.id === 'preventive-care')!.prefetch ?? {};
+  const template = discovery(ruleSet).document.services.find((s) => s.id === 'preventive-care')!.prefetch ?? {};
   const rows: Record<string, unknown>[] = [];
   md.push('### preventive-care patient-view, each Synthea patient (one call at a time)', '', '| patient | resources | bare p50 | service p50 | own time p50 | service p99 | cards |', '|---|---|---|---|---|---|---|');
   for (const patient of SYNTHEA_PATIENTS) {
@@ -145,7 +145,7 @@ if (wants('rules')) {
 // --- 4. in-process time per stage --------------------------------------------------------------
 if (wants('stages')) {
   const database = openSqliteStore(join(tmp, 'stages.sqlite'));
-  const template = discovery(ruleSet).services.find((s) => s.id === 'preventive-care')!.prefetch ?? {};
+  const template = discovery(ruleSet).document.services.find((s) => s.id === 'preventive-care')!.prefetch ?? {};
   const rows: Record<string, unknown>[] = [];
   md.push('### in process, p50 per stage (ms)', '', '| workload | parse | validate | prefetch | evaluate | render | record |', '|---|---|---|---|---|---|---|');
   for (const [serviceId, workload, runs] of [

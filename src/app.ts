@@ -3,6 +3,7 @@
  * The Node and Worker shells pass in the content, the store and the settings; tests build apps
  * the same way and call them with `app.request()`.
  */
+import { RunAhead } from './pipeline/run-ahead.ts';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { type AuthEnv, requireClient } from './auth/middleware.ts';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     call: {
       store: deps.store,
       config,
+      runAhead: new RunAhead(config.runAheadWindowMs),
       fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
       log,
       now: deps.now ?? (() => new Date()),

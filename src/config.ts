@@ -45,6 +45,11 @@ export interface ServiceConfig extends InputBounds {
   feedbackMaxItems: number;
   /** Longest free text of a feedback item (userComment, a reason's display), in characters. */
   feedbackMaxText: number;
+  /**
+   * How long an order-select call's prefetch results are reused by an order-sign call of the same
+   * client, patient, user and orders (src/pipeline/run-ahead.ts); 0 turns run-ahead off.
+   */
+  runAheadWindowMs: number;
 }
 
 export const DEFAULT_CONFIG: ServiceConfig = {
@@ -67,4 +72,5 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   allowPrivateFhirServers: false,
   feedbackMaxItems: 100,
   feedbackMaxText: 4000,
+  runAheadWindowMs: 60_000,
 };

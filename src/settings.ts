@@ -91,6 +91,7 @@ export function serviceConfigFromVars(vars: Vars, trustedClients: TrustedClient[
   return {
     maxBodyBytes: intVar(vars, 'CDS_MAX_BODY_BYTES', DEFAULT_CONFIG.maxBodyBytes, 1024, 1024 ** 3),
     prefetchTimeoutMs: intVar(vars, 'CDS_PREFETCH_TIMEOUT_MS', DEFAULT_CONFIG.prefetchTimeoutMs, 1, 60_000),
+    runAheadWindowMs: intVar(vars, 'CDS_RUN_AHEAD_MS', DEFAULT_CONFIG.runAheadWindowMs, 0, 600_000),
     prefetchMaxBytes: intVar(vars, 'CDS_PREFETCH_MAX_BYTES', DEFAULT_CONFIG.prefetchMaxBytes, 1024, 1024 ** 3),
     prefetchMaxTotalBytes: intVar(vars, 'CDS_PREFETCH_MAX_TOTAL_BYTES', DEFAULT_CONFIG.prefetchMaxTotalBytes, 1024, 1024 ** 3),
     maxBundleEntries: intVar(vars, 'CDS_MAX_BUNDLE_ENTRIES', DEFAULT_CONFIG.maxBundleEntries, 1, 10_000_000),

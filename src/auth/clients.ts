@@ -3,6 +3,7 @@
  * which FHIR servers each may send us to. The Node shell reads the list from CDS_TRUSTED_CLIENTS;
  * the Worker shell from a binding; both validate it with this one schema.
  */
+import { CLIENT_FEATURES } from '../protocol/card.ts';
 import { z } from 'zod';
 import { parseSetting } from '../protocol/problems.ts';
 import { httpUrl } from '../protocol/validators.ts';
@@ -36,6 +37,11 @@ export const trustedClientSchema = z
     fhirServers: z.array(serverUrl).default([]),
     /** When listed, the token's `tenant` claim must be one of these. */
     tenants: z.array(z.string().min(1)).optional(),
+    /**
+     * CDS Hooks 3.0 ballot features the client has said it supports ("clients SHALL indicate
+     * whether they support the actionSelectionBehavior feature"); the service uses none otherwise.
+     */
+    supports: z.array(z.enum(CLIENT_FEATURES, { error: `must list features among ${CLIENT_FEATURES.join(', ')}` })).optional(),
   })
   .strict()
   .refine((c) => c.jwksUrl !== undefined || c.jwks !== undefined, { message: 'needs jwksUrl or jwks', path: ['jwksUrl'] });

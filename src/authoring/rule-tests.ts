@@ -36,6 +36,7 @@ import { dirname, join } from 'node:path';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { Card } from '../protocol/card.ts';
+import { type ContextField, type HookName, hookDefinition } from '../protocol/hooks.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
 import { type RuleFailure, type RuleReport, runHook } from '../pipeline/run.ts';
 import type { RuleSet } from '../rules/compile.ts';
@@ -156,6 +157,7 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   const hookFields = service.hook === 'order-select' || service.hook === 'order-sign';
   const sent = (c.request ?? {}) as { context?: Record<string, unknown>; prefetch?: Record<string, unknown> } & Record<string, unknown>;
   const context: Record<string, unknown> = {
+    ...exampleContext(service.hook),
     userId: 'Practitioner/example',
     patientId,
     ...(hookFields ? { draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) } satisfies Bundle } : {}),
@@ -297,3 +299,32 @@ export function resolveDates(value: unknown, now: Date): unknown {
 function failed(message: string): CaseResult {
   return { passed: false, failures: [message], cards: [], ruleErrors: [], status: 0, rules: [], unexpected: [], explanation: [] };
 }
+
+/**
+ * A value for each required context field of the hook, from its kind in the catalog, so a case
+ * needs to write only the fields its rule reads (`context: { appointments: ... }`): an
+ * encounter-discharge case without `encounterId` is still a valid call.
+ */
+function exampleContext(hook: HookName): Record<string, unknown> {
+  const example = (name: string, field: ContextField): unknown => {
+    const type = field.resourceTypes?.[0];
+    switch (field.kind) {
+      case 'id':
+        return `example-${name}`;
+      case 'reference':
+        return `${type ?? 'Practitioner'}/example`;
+      case 'references':
+      case 'selections':
+        return [`${type ?? 'ServiceRequest'}/example`];
+      case 'bundle':
+        return { resourceType: 'Bundle', type: 'collection', entry: [] };
+      case 'resource':
+        return { resourceType: type ?? 'Basic', id: `example-${name}` };
+      case 'resources':
+        return [];
+    }
+  };
+  const fields = Object.entries(hookDefinition(hook).context).filter(([, field]) => field.required);
+  return Object.fromEntries(fields.map(([name, field]) => [name, example(name, field)]));
+}
+

@@ -3,7 +3,7 @@
  * schema. Text placeholders read as a clinician would ("ibuprofen 400 MG Oral Tablet", "7.2 %");
  * a placeholder that is a whole value inside a FHIR resource keeps its JSON shape.
  */
-import { type Action, actionSchema, type Card, cardSchema, SUMMARY_MAX } from '../protocol/card.ts';
+import { type Action, actionSchema, type Card, cardSchema, type ClientFeature, SUMMARY_MAX } from '../protocol/card.ts';
 import { firstIssue } from '../protocol/problems.ts';
 import { fillPlaceholders, wholePlaceholder } from './placeholders.ts';
 import type { ActionTemplate, CardTemplate } from './schema.ts';
@@ -23,7 +23,10 @@ export function renderCard(
   values: CardValues,
   context: Record<string, unknown>,
   newUuid: () => string,
+  /** Ballot features the calling client supports (CDS_TRUSTED_CLIENTS `supports`). */
+  clientSupports: readonly ClientFeature[] = [],
 ): Card {
+  const actionSelection = clientSupports.includes('actionSelectionBehavior');
   const { lookup, text, markdown, present } = filler(values, context);
 
   const summary = text(template.summary);
@@ -46,6 +49,7 @@ export function renderCard(
           label: text(s.label),
           uuid: newUuid(),
           ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),
+          ...(actionSelection && s.actionSelectionBehavior ? { actionSelectionBehavior: s.actionSelectionBehavior } : {}),
           ...nonEmpty(
             'actions',
             (s.actions ?? []).map((a) => renderAction(a, lookup, text)),

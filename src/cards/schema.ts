@@ -2,6 +2,8 @@
  * Card template files (`cards/*.yaml`): a CDS Hooks card with `{{placeholders}}` that a rule's
  * `with` values (or `context.<field>`) fill. `uuid`s are added at render time.
  */
+import { ACTION_SELECTION_BEHAVIORS } from '../protocol/card.ts';
+import { NON_ADHERENCE, NON_ADHERENCE_SYSTEM } from '../protocol/non-adherence.ts';
 import { z } from 'zod';
 
 const text = z.string().min(1, 'must not be empty');
@@ -46,6 +48,10 @@ export const cardTemplateSchema = z.strictObject({
       z.strictObject({
         label: text.describe('What the suggestion does, as the clinician reads it').meta({ examples: ['Cancel the {{drug}} order'] }),
         isRecommended: z.boolean().optional().describe('The suggestion the card recommends'),
+        actionSelectionBehavior: z
+          .enum(ACTION_SELECTION_BEHAVIORS)
+          .optional()
+          .describe('CDS Hooks 3.0: which actions the clinician may pick (all, any, at-most-one); sent only to clients configured as supporting it, others apply all'),
         if: text.optional().describe('Include the suggestion only when this card value is non-empty'),
         actions: z.array(actionTemplateSchema).min(1).optional().describe('FHIR changes the EHR applies when the suggestion is taken'),
       }),
@@ -55,10 +61,17 @@ export const cardTemplateSchema = z.strictObject({
     .describe('Changes the clinician can accept with one click'),
   selectionBehavior: z.enum(['at-most-one', 'any']).optional().describe('How many suggestions may be taken; at-most-one when there are suggestions and this is absent'),
   overrideReasons: z
-    .array(z.strictObject({ system: text, code: text, display: text }))
+    .array(
+      z
+        .strictObject({ system: text, code: text, display: text })
+        .refine((r) => r.system !== NON_ADHERENCE_SYSTEM || NON_ADHERENCE.has(r.code), {
+          message: `is not a code of ${NON_ADHERENCE_SYSTEM} (its codes: docs/content.md, "Override reasons")`,
+          path: ['code'],
+        }),
+    )
     .min(1)
     .optional()
-    .describe('Reasons the clinician may give for not following the card'),
+    .describe(`Reasons the clinician may give for not following the card: an HL7 non-adherence reason (${NON_ADHERENCE_SYSTEM}) where one fits, with the card's own wording as display`),
   links: z
     .array(
       z.strictObject({

@@ -62,6 +62,7 @@ export function printStats(report: StatsReport): void {
     println();
     println(bold(`${r.serviceId}/${r.ruleId}`) + dim(` versions ${r.versions.join(', ') || '-'}`));
     for (const reason of r.overrideReasons) println(`  override ${reason.code ?? '(no code)'}${reason.display && reason.display !== reason.code ? ` "${reason.display}"` : ''}: ${reason.count}`);
+    for (const c of r.nonAdherenceReasons) println(`  HL7 non-adherence ${c.code} "${c.display}": ${c.count}`);
     for (const s of r.suggestions) println(`  suggestion "${s.label}": accepted ${s.accepted} of ${s.shown} shown (${pct(s.acceptanceRate)})`);
   }
   println();

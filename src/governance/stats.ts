@@ -15,6 +15,7 @@
  * - errors, skips: calls in which the rule failed, or was skipped (evaluation budget).
  * Ids of patients and users never appear in the figures.
  */
+import { type NonAdherenceConcept, nonAdherenceConcept } from '../protocol/non-adherence.ts';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../store/store.ts';
 
@@ -39,6 +40,13 @@ export interface OverrideReasonCount {
   code: string | null;
   display: string | null;
   count: number;
+  /** The HL7 non-adherence reason it is a case of (the code itself, or the project code's mapping). */
+  nonAdherence: NonAdherenceConcept | null;
+}
+
+/** Overrides counted by HL7 non-adherence reason, whichever code system the EHR sent back. */
+export interface NonAdherenceCount extends NonAdherenceConcept {
+  count: number;
 }
 
 export interface SuggestionFigures {
@@ -62,6 +70,8 @@ export interface RuleStats {
   acceptanceRate: number | null;
   overrideRate: number | null;
   overrideReasons: OverrideReasonCount[];
+  /** The same overrides by HL7 non-adherence reason (those with none left out), most first. */
+  nonAdherenceReasons: NonAdherenceCount[];
   suggestions: SuggestionFigures[];
   medianSecondsToFeedback: number | null;
   errors: number;
@@ -195,6 +205,7 @@ export async function ruleStats(db: Database, options: StatsOptions): Promise<St
           acceptanceRate: null,
           overrideRate: null,
           overrideReasons: [],
+          nonAdherenceReasons: [],
           suggestions: [],
           medianSecondsToFeedback: null,
           errors: c?.errors ?? 0,
@@ -219,7 +230,16 @@ export async function ruleStats(db: Database, options: StatsOptions): Promise<St
     const at = Date.parse(row.first_outcome);
     if (Number.isFinite(at)) delays.set(key(row.service_id, row.rule_id), [...(delays.get(key(row.service_id, row.rule_id)) ?? []), (at - row.received_at) / 1000]);
   }
-  for (const row of reasons) ruleOf(row.service_id, row.rule_id).overrideReasons.push({ system: row.system, code: row.code, display: row.display, count: Number(row.n) });
+  for (const row of reasons) {
+    const r = ruleOf(row.service_id, row.rule_id);
+    const concept = nonAdherenceConcept(row.system, row.code) ?? null;
+    r.overrideReasons.push({ system: row.system, code: row.code, display: row.display, count: Number(row.n), nonAdherence: concept });
+    if (!concept) continue;
+    const counted = r.nonAdherenceReasons.find((c) => c.code === concept.code);
+    if (counted) counted.count += Number(row.n);
+    else r.nonAdherenceReasons.push({ ...concept, count: Number(row.n) });
+  }
+  for (const r of rules.values()) r.nonAdherenceReasons.sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
   const acceptedBy = new Map(acceptedSuggestions.map((a) => [`${key(a.service_id, a.rule_id)}\u0000${a.label}`, Number(a.n)]));
   for (const row of shown) {
     const accepted = acceptedBy.get(`${key(row.service_id, row.rule_id)}\u0000${row.label}`) ?? 0;

@@ -10,7 +10,7 @@ export interface CallCountsSnapshot {
   degraded: number;
   rejected: number;
   /** Degraded answers by cause; one answer can count under several. */
-  degradedBy: { 'prefetch-unavailable': number; budget: number; deadline: number; 'rule-failed': number };
+  degradedBy: { 'prefetch-unavailable': number; 'scope-not-granted': number; budget: number; deadline: number; 'rule-failed': number };
   /** Refusals by status (400, 412, ...). */
   rejectedBy: Record<string, number>;
 }
@@ -20,7 +20,7 @@ export class CallCounts {
     ok: 0,
     degraded: 0,
     rejected: 0,
-    degradedBy: { 'prefetch-unavailable': 0, budget: 0, deadline: 0, 'rule-failed': 0 },
+    degradedBy: { 'prefetch-unavailable': 0, 'scope-not-granted': 0, budget: 0, deadline: 0, 'rule-failed': 0 },
     rejectedBy: {},
   };
 

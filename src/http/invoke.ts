@@ -4,6 +4,8 @@
  * reaches a known service is recorded, whatever its status; a refused call is thrown on as its
  * HttpError, which the app answers as an OperationOutcome like every other error.
  */
+import type { RunAhead } from '../pipeline/run-ahead.ts';
+import type { ClientFeature } from '../protocol/card.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../observe/metrics.ts';
@@ -22,6 +24,8 @@ import { storedRuleError } from '../rules/rule-error.ts';
 
 export interface CallDeps {
   store: Store;
+  /** Order-select results kept for order-sign (src/pipeline/run-ahead.ts); absent: off. */
+  runAhead?: RunAhead;
   config: ServiceConfig;
   fetch: typeof fetch;
   log: Logger;
@@ -42,6 +46,8 @@ export interface CallMeta {
    * mode, where any http(s) server is called (and logged).
    */
   fhirServers?: readonly string[];
+  /** 3.0 ballot features the authenticated client is configured as supporting. */
+  supports?: readonly ClientFeature[];
 }
 
 /** Answers one hook call with its response body, or throws the HttpError it was refused with. */
@@ -58,9 +64,11 @@ export async function callService(deps: CallDeps, service: CompiledService, read
     await refused(call, error);
     throw error;
   }
-  const result = await runHook({ fetch: deps.fetch, now: () => at, newUuid: deps.newUuid, limits: deps.config }, service, raw, {
+  const result = await runHook({ fetch: deps.fetch, now: () => at, newUuid: deps.newUuid, limits: deps.config, runAhead: deps.runAhead }, service, raw, {
+    client: meta.client,
     allowServer: serverPolicy(meta, deps.log, service.id, deps.config.allowPrivateFhirServers),
     onRuleOutcome: deps.onRuleOutcome,
+    clientSupports: meta.supports,
   });
   if (result.rejected) {
     const error = new HttpError(result.rejected.status, result.rejected.problems);

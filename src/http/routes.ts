@@ -38,7 +38,7 @@ export type RunCall = (service: CompiledService, ruleSet: RuleSet, req: Request,
 /** What the call may do on behalf of the authenticated client (open mode: nothing said). */
 export function metaOf(c: Context<AuthEnv>): CallMeta {
   const client = c.get('client');
-  return client ? { client: client.iss, fhirServers: client.client.fhirServers } : {};
+  return client ? { client: client.iss, fhirServers: client.client.fhirServers, supports: client.client.supports } : {};
 }
 
 /** The service a path names, or a 404. */

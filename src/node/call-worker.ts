@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
+import { RunAhead } from '../pipeline/run-ahead.ts';
 import { CardRenderError, renderCard } from '../cards/render.ts';
 import { type CallDeps, callService } from '../http/invoke.ts';
 import type { CallAnswer } from '../http/routes.ts';
@@ -26,6 +27,9 @@ import { type CallRecord, FINISHED, type FinishedRule, type FromWorker, type Log
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
 const { config, generation: firstGeneration, files: firstFiles } = workerData as { config: ServiceConfig; generation: number; files: SourceFile[] };
+// Run-ahead lives in the thread that runs the calls: an order-sign served by another thread than
+// its order-select misses (and costs what it did without run-ahead).
+const runAhead = new RunAhead(config.runAheadWindowMs);
 
 let content: { generation: number; ruleSet: RuleSet } | undefined;
 function load(generation: number, files: SourceFile[]): void {
@@ -87,6 +91,7 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   const deps: CallDeps = {
       store: recorder(records),
       config,
+      runAhead,
       fetch: (input, init) => {
         // The main thread gives a call that goes to the FHIR server the prefetch deadline too.
         if (!fetching) post({ type: 'fetching', id });

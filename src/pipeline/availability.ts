@@ -4,7 +4,8 @@
  * as the compiler knows which rules read which keys (src/rules/dependencies.ts).
  *
  * - `skip` (default): the rules that read the key are left out, the others run; the response
- *   names them (reason `prefetch-unavailable`).
+ *   names them (reason `prefetch-unavailable`, or `scope-not-granted` when the granted SMART
+ *   scopes did not cover the keys it lacks, src/pipeline/granted.ts).
  * - `empty`: the key is an empty result (an empty searchset, or null for a read); the cards of
  *   rules that read it carry a note of what was not checked.
  * - `fail`: the call is answered 412 naming the key.
@@ -18,7 +19,8 @@ import type { UnavailableKey } from './prefetch.ts';
 
 export interface SkippedForPrefetch {
   rule: string;
-  reason: 'prefetch-unavailable';
+  /** `scope-not-granted` when every key it lacks was left out for the granted scopes. */
+  reason: 'prefetch-unavailable' | 'scope-not-granted';
   /** The unavailable keys the rule reads. */
   prefetch: string[];
 }
@@ -45,6 +47,7 @@ export function applyAvailability(service: CompiledService, values: Record<strin
   const filled = { ...values };
   const emptied = new Set<string>();
   const missing = new Set<string>();
+  const notGranted = new Set(unavailable.filter((u) => u.reason === 'scope-not-granted').map((u) => u.key));
   for (const { key } of unavailable) {
     if (absence(key) === 'empty') {
       // A read of one resource that is not there is null; a search that found nothing is an
@@ -61,7 +64,8 @@ export function applyAvailability(service: CompiledService, values: Record<strin
     const reads = [...(keysByRule.get(rule.id) ?? [])];
     const lacking = reads.filter((k) => missing.has(k));
     if (lacking.length > 0) {
-      if (rule.enabled) skipped.push({ rule: rule.id, reason: 'prefetch-unavailable', prefetch: lacking.sort() });
+      const reason = lacking.every((k) => notGranted.has(k)) ? 'scope-not-granted' : 'prefetch-unavailable';
+      if (rule.enabled) skipped.push({ rule: rule.id, reason, prefetch: lacking.sort() });
       return false;
     }
     const empty = reads.filter((k) => emptied.has(k));

@@ -1,4 +1,5 @@
 import { type FhirServerUrl, isUnderBase, parseFhirServerUrl } from '../protocol/fhir-server-url.ts';
+import { maxResultsOf } from '../protocol/prefetch-template.ts';
 
 /**
  * The FHIR fallback: fetches what the client did not prefetch from its `fhirServer`, with a
@@ -67,6 +68,13 @@ export async function fetchFhir(
   const base = server.base;
   let url = new URL(query, base);
   if (!isUnderBase(url, server)) throw new FhirFetchError('the query does not stay under the FHIR server base');
+  // `_maxresults` (CDS Hooks 3.0 ballot) caps the whole result; FHIR servers do not all know it,
+  // so it is applied here: not sent, a page size no larger than it, and paging stops once reached.
+  const maxResults = maxResultsOf(query);
+  if (maxResults !== undefined) {
+    url.searchParams.delete('_maxresults');
+    if (!url.searchParams.has('_count')) url.searchParams.set('_count', String(maxResults));
+  }
   let result: Record<string, unknown> | undefined;
   for (let page = 0; page < options.maxPages; page++) {
     const response = await options.fetch(url, {
@@ -87,6 +95,10 @@ export async function fetchFhir(
     if (!result) result = body;
     else if (Array.isArray(body.entry)) result.entry = [...((result.entry as unknown[]) ?? []), ...body.entry];
     const entries = Array.isArray(result.entry) ? result.entry.length : 0;
+    if (maxResults !== undefined && entries >= maxResults) {
+      result.entry = (result.entry as unknown[]).slice(0, maxResults);
+      break;
+    }
     if (options.maxEntries !== undefined && entries > options.maxEntries) {
       throw new FhirFallbackCapError(`the FHIR search gave more than ${options.maxEntries} entries`, 'bundle-entries');
     }

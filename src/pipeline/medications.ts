@@ -6,6 +6,7 @@
  * prefetch deadline as the prefetch itself. A reference to another server is never followed.
  */
 import { normalizeUrl } from '../auth/clients.ts';
+import { grantedScopes } from './granted.ts';
 import type { HookRequest } from '../protocol/request.ts';
 import { fetchFhir, type FhirClientOptions } from './fhir-client.ts';
 import { MEDICATION_USERS, MedicationIndex, relativeMedicationReference } from './normalise.ts';
@@ -26,7 +27,8 @@ export interface MedicationLookup extends FhirClientOptions {
 /** The Medications of the call's data, read from the FHIR server where only referenced. */
 export async function collectMedications(request: HookRequest, prefetch: Record<string, unknown>, lookup: MedicationLookup): Promise<{ index: MedicationIndex; fetched: number }> {
   const index = new MedicationIndex();
-  const values = [request.context.draftOrders, ...Object.values(prefetch)];
+  // Every context field that holds resources (draftOrders, medication-refill's medications, ...).
+  const values = [...Object.values(request.context).filter((v) => typeof v === 'object' && v !== null), ...Object.values(prefetch)];
   for (const value of values) index.addFrom(value);
 
   const missing = new Set<string>();
@@ -39,6 +41,8 @@ export async function collectMedications(request: HookRequest, prefetch: Record<
   }
   const server = request.fhirServer;
   if (missing.size === 0 || !server || lookup.timeoutMs <= 0 || (lookup.allowServer && !lookup.allowServer(server))) return { index, fetched: 0 };
+  // Not granted Medication searches: the references stay unresolved, as when the server refuses.
+  if (grantedScopes(request)('Medication?_id=x')) return { index, fetched: 0 };
 
   const ids = [...missing];
   const signal = AbortSignal.timeout(Math.ceil(lookup.timeoutMs));

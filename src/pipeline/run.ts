@@ -9,7 +9,7 @@
  * fetches, through `deps.fetch`.
  */
 import { CardRenderError, renderCard, renderSystemActions } from '../cards/render.ts';
-import type { Action, Card, HookResponse } from '../protocol/card.ts';
+import type { Action, Card, ClientFeature, HookResponse } from '../protocol/card.ts';
 import { degradedExtension, type FailedRule, type RuleErrorClass, type SkippedRule } from '../protocol/degraded.ts';
 import { HttpError, type Problem } from '../protocol/errors.ts';
 import type { InputBounds } from '../protocol/input-bounds.ts';
@@ -21,6 +21,7 @@ import { isExposed } from './exposure.ts';
 import { collectMedications } from './medications.ts';
 import { normalise } from './normalise.ts';
 import { type ResolvedPrefetch, resolvePrefetch, type UnavailableKey } from './prefetch.ts';
+import type { RunAhead } from './run-ahead.ts';
 
 export interface PipelineDeps {
   /** Used for the FHIR fallback. */
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   now: () => Date;
   newUuid: () => string;
   limits: PipelineLimits;
+  /** Results kept from order-select for order-sign (run-ahead.ts); absent: none kept or reused. */
+  runAhead?: RunAhead;
 }
 
 export interface PipelineLimits extends InputBounds {
@@ -47,6 +50,10 @@ export interface PipelineOptions {
   allowServer?: (url: string) => boolean;
   /** Return each rule's explanation (authoring tools only: it holds patient data). */
   explain?: boolean;
+  /** The authenticated client (JWT iss): run-ahead results are never shared between clients. */
+  client?: string;
+  /** 3.0 ballot features the calling client is configured as supporting (e.g. actionSelectionBehavior). */
+  clientSupports?: readonly ClientFeature[];
   /** Hears each rule's outcome as soon as it is known, with the request it is for. */
   onRuleOutcome?: (outcome: RuleOutcome, rule: CompiledRule, request: HookRequest) => void;
 }
@@ -99,6 +106,8 @@ export interface HookResult {
   failed: RuleFailure[];
   /** Prefetch keys fetched from the FHIR server. */
   fetched: string[];
+  /** Prefetch keys taken from an order-select call's results (run-ahead), not fetched again. */
+  reused: string[];
   /** Medications only referenced in the call's data, read from the FHIR server. */
   medicationsFetched?: number;
   /** Prefetch keys that could be had neither from the request nor from the FHIR server, and why. */
@@ -120,7 +129,7 @@ const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
 export async function runHook(deps: PipelineDeps, service: CompiledService, body: unknown, options: PipelineOptions = {}): Promise<HookResult> {
   const start = performance.now();
   const at = deps.now();
-  const result: HookResult = { at, cards: [], systemActions: [], rules: [], skipped: [], failed: [], fetched: [], unavailable: [], timings: { requestMs: 0, totalMs: 0 } };
+  const result: HookResult = { at, cards: [], systemActions: [], rules: [], skipped: [], failed: [], fetched: [], reused: [], unavailable: [], timings: { requestMs: 0, totalMs: 0 } };
   const since = (t: number) => performance.now() - t;
   try {
     // request
@@ -135,13 +144,16 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
       resolved = await resolvePrefetch(service, request, {
         fetch: deps.fetch,
         timeoutMs: deps.limits.prefetchTimeoutMs,
+        now: at,
         maxBytes: deps.limits.prefetchMaxBytes,
         maxPages: deps.limits.prefetchMaxPages,
         maxTotalBytes: deps.limits.prefetchMaxTotalBytes,
         maxEntries: deps.limits.maxBundleEntries,
         allowServer: options.allowServer,
+        runAhead: deps.runAhead?.session(request, options.client, at),
       });
       result.fetched = resolved.fetched;
+      result.reused = resolved.reused;
       result.unavailable = resolved.unavailable;
       // What the rules were given (before normalising), so replay can run the call again.
       result.prefetch = resolved.values;
@@ -177,7 +189,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
 
     // render
     const renderStart = performance.now();
-    render(service, request, outcomes, deps.newUuid, result);
+    render(service, request, outcomes, deps.newUuid, result, options.clientSupports);
     for (const entry of result.cards) {
       const unchecked = available.assumedEmpty.get(entry.ruleId);
       if (unchecked) entry.card = withUncheckedNote(entry.card, unchecked);
@@ -206,7 +218,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
 }
 
 /** Fills each fired rule's card and actions; a rule's output lands whole or not at all. */
-function render(service: CompiledService, request: HookRequest, outcomes: RuleOutcome[], newUuid: () => string, into: HookResult): void {
+function render(service: CompiledService, request: HookRequest, outcomes: RuleOutcome[], newUuid: () => string, into: HookResult, clientSupports?: readonly ClientFeature[]): void {
   const rules = new Map(service.rules.map((r) => [r.id, r]));
   for (const outcome of outcomes) {
     const fail = (error: RuleErrorClass, message: string, location?: string) =>
@@ -218,7 +230,7 @@ function render(service: CompiledService, request: HookRequest, outcomes: RuleOu
       const rule = rules.get(outcome.ruleId)!;
       try {
         // Render both before keeping either.
-        const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid) : undefined;
+        const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid, clientSupports) : undefined;
         const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
         const silent = !isExposed(rule, request.context as Record<string, unknown>);
         if (card) into.cards.push({ ruleId: rule.id, card, silent });

@@ -35,10 +35,23 @@ export const actionSchema = z
     }
   });
 
+/** CDS Hooks 3.0 ballot, Suggestion.actionSelectionBehavior (`all` is the default when absent). */
+export const ACTION_SELECTION_BEHAVIORS = ['all', 'any', 'at-most-one'] as const;
+
+/** Features of the 3.0 ballot a CDS client must say it supports before a service uses them. */
+export const CLIENT_FEATURES = ['actionSelectionBehavior'] as const;
+export type ClientFeature = (typeof CLIENT_FEATURES)[number];
+
 export const suggestionSchema = z.strictObject({
   label: nonEmpty,
   uuid: z.uuid(),
   isRecommended: z.boolean().optional(),
+  /**
+   * CDS Hooks 3.0 ballot (STU): which of the suggestion's actions the user may pick. A service
+   * "SHALL NOT make use of" it "without knowing that the requesting client supports it", so it is
+   * sent only to clients configured as supporting it (`supports` in CDS_TRUSTED_CLIENTS).
+   */
+  actionSelectionBehavior: z.enum(ACTION_SELECTION_BEHAVIORS).optional(),
   actions: z.array(actionSchema).min(1).optional(),
 });
 

@@ -8,9 +8,10 @@ export const DEGRADED_EXTENSION = 'org.cds-rules.degraded';
 
 /**
  * Why a rule was not evaluated: the call's evaluation budget ran out, a prefetch key it reads
- * could not be had, or the hard worker deadline cut the call.
+ * could not be had, a key it reads was not asked of the FHIR server because the granted SMART
+ * scopes do not cover it, or the hard worker deadline cut the call.
  */
-export type SkipReason = 'budget' | 'prefetch-unavailable' | 'deadline';
+export type SkipReason = 'budget' | 'prefetch-unavailable' | 'scope-not-granted' | 'deadline';
 
 /**
  * What kind of failure stopped a rule: a condition that gave something other than a boolean, a
@@ -22,7 +23,7 @@ export type RuleErrorClass = 'fhirpath-type' | 'define-failed' | 'fhirpath-error
 export interface SkippedRule {
   rule: string;
   reason: SkipReason;
-  /** The prefetch keys that were missing, for `prefetch-unavailable`. */
+  /** The prefetch keys that were missing, for `prefetch-unavailable` and `scope-not-granted`. */
   prefetch?: string[];
 }
 

@@ -9,7 +9,7 @@ import { HttpError } from './errors.ts';
 export interface InputBounds {
   /** Entries in any one Bundle (a context field such as `draftOrders`, or a prefetch value). */
   maxBundleEntries: number;
-  /** Items in a `selections` context field. */
+  /** Items in a list context field (`selections`, `dispatchedOrders`, `fulfillmentTasks`). */
   maxSelections: number;
   /** Resources in the whole call: every Bundle entry and every single resource. */
   maxResources: number;
@@ -38,10 +38,11 @@ export function checkInputBounds(body: Record<string, unknown>, bounds: InputBou
   const context = body.context;
   if (context && typeof context === 'object' && !Array.isArray(context)) {
     for (const [name, value] of Object.entries(context)) {
-      if (Array.isArray(value) && value.length > bounds.maxSelections && name === 'selections') {
-        throw tooCostly(`context.${name}`, `has ${value.length} items; at most ${bounds.maxSelections} are accepted`);
-      }
-      count(value, `context.${name}`);
+      // `selections`, order-dispatch's `dispatchedOrders` and `fulfillmentTasks`: lists of one bound.
+      if (Array.isArray(value)) {
+        if (value.length > bounds.maxSelections) throw tooCostly(`context.${name}`, `has ${value.length} items; at most ${bounds.maxSelections} are accepted`);
+        value.forEach((item, i) => count(item, `context.${name}[${i}]`));
+      } else count(value, `context.${name}`);
     }
   }
   const prefetch = body.prefetch;

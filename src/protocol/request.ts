@@ -53,18 +53,30 @@ const bundleSchema = z.looseObject({
 });
 
 /**
- * Resources an EHR may send bare where CDS Hooks asks for a Bundle of them (draftOrders,
- * appointments): the order and appointment types the hooks name. One such resource is read as
- * a Bundle holding it; anything else that is not a Bundle is refused (400 naming the field).
+ * An EHR may send one bare order or appointment where CDS Hooks asks for a Bundle of them
+ * (draftOrders, appointments): a resource of a type the catalog lists for the field is read as a
+ * Bundle holding it; anything else that is not a Bundle is refused (400 naming the field).
  */
-export const BARE_BUNDLE_MEMBERS: ReadonlySet<string> = new Set([
-  'MedicationRequest', 'ServiceRequest', 'NutritionOrder', 'DeviceRequest', 'VisionPrescription',
-  'CommunicationRequest', 'SupplyRequest', 'ImmunizationRecommendation', 'Appointment',
-]);
-
-function asBundle(value: unknown): unknown {
+function asBundle(value: unknown, members: readonly string[] | undefined): unknown {
   const type = value && typeof value === 'object' && !Array.isArray(value) ? (value as { resourceType?: unknown }).resourceType : undefined;
-  return typeof type === 'string' && BARE_BUNDLE_MEMBERS.has(type) ? { resourceType: 'Bundle', type: 'collection', entry: [{ resource: value }] } : value;
+  return typeof type === 'string' && members?.includes(type) ? { resourceType: 'Bundle', type: 'collection', entry: [{ resource: value }] } : value;
+}
+
+const reference = z.string().regex(RELATIVE_REFERENCE, 'must be a relative reference {type}/{id}');
+
+function resourceOf(types: readonly string[] | undefined): z.ZodType {
+  if (!types) return resourceSchema;
+  return z.looseObject({ resourceType: z.string().refine((t) => types.includes(t), `must be ${types.join(' or ')}`) });
+}
+
+/**
+ * The Library's own R4 example of allergyintolerance-create wraps the resource as
+ * `{"resource": {...}}`; such a wrapper holding exactly one resource is read as that resource.
+ */
+function unwrapResource(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const record = value as { resourceType?: unknown; resource?: unknown };
+  return record.resourceType === undefined && record.resource && typeof record.resource === 'object' && Object.keys(record).length === 1 ? record.resource : value;
 }
 
 function fieldSchema(field: ContextField): z.ZodType {
@@ -72,17 +84,19 @@ function fieldSchema(field: ContextField): z.ZodType {
     case 'id':
       return z.string().regex(FHIR_ID, 'must be a FHIR id');
     case 'reference':
-      return z
-        .string()
-        .regex(RELATIVE_REFERENCE, 'must be a relative reference {type}/{id}')
-        .refine(
-          (value) => !field.resourceTypes || field.resourceTypes.includes(value.split('/')[0]!),
-          `must reference one of ${field.resourceTypes?.join(', ')}`,
-        );
+      return reference.refine(
+        (value) => !field.resourceTypes || field.resourceTypes.includes(value.split('/')[0]!),
+        `must reference one of ${field.resourceTypes?.join(', ')}`,
+      );
+    case 'references':
     case 'selections':
-      return z.array(z.string().regex(RELATIVE_REFERENCE, 'must be a relative reference {type}/{id}')).min(1, 'must not be empty');
+      return z.array(reference).min(1, 'must not be empty');
     case 'bundle':
-      return z.preprocess(asBundle, bundleSchema);
+      return z.preprocess((value) => asBundle(value, field.resourceTypes), bundleSchema);
+    case 'resource':
+      return z.preprocess(unwrapResource, resourceOf(field.resourceTypes));
+    case 'resources':
+      return z.array(resourceOf(field.resourceTypes));
   }
 }
 

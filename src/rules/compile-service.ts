@@ -43,7 +43,7 @@ export function compileService(
   const context = hookDefinition(hook).context;
   const serviceScope: Scope = Scope.of([
     ['context', unknownType],
-    ...Object.entries(context).map(([name, field]) => [name, () => contextFieldType(field.kind)] as const),
+    ...Object.entries(context).map(([name, field]) => [name, () => contextFieldType(field)] as const),
     ...Object.entries(prefetch.templates).map(([key, template]) => [key, () => prefetchType(template)] as const),
     ...defineTypes(allDefines, () => serviceScope, shared.parse),
   ]);

@@ -84,11 +84,26 @@ describe('compileContent', () => {
 
   it('a prefetch token the hook does not have points at the token', () => {
     expect(problems([service('order-sign', 'prefetch:\n  x: Observation?patient={{context.patientId}}&encounter={{context.draftOrders}}\n')])).toEqual([
-      'rules/svc/service.yaml:5:58: context.draftOrders cannot be used as a prefetch token (only root-level ids can)',
+      'rules/svc/service.yaml:5:58: context.draftOrders cannot be used as a prefetch token (only root-level ids can; a path into it can, e.g. {{context.draftOrders.entry.resource.id}})',
+    ]);
+    // CDS Hooks 3.0 tokens get the same check, at the token.
+    expect(problems([service('patient-view', 'prefetch:\n  x: Observation?patient={{context.patientId}}&date=gt{{today() - 3 months}}\n')])[0]).toMatch(
+      /^rules\/svc\/service\.yaml:5:55: only days can be added to or subtracted from today\(\)/,
+    );
+    expect(problems([service('patient-view', 'prefetch:\n  x: Observation?patient={{context.patientId}}&_maxresults=0\n')])).toEqual([
+      "rules/svc/service.yaml:5:6: _maxresults must be a positive whole number, not '0'",
     ]);
     expect(problems([service('patient-view', 'prefetch:\n  x: Patient/{{patient}}\n')])[0]).toMatch(
       /^rules\/svc\/service\.yaml:5:14: unknown prefetch token '\{\{patient\}\}'; expected one of \{\{context.userId\}\}, \{\{context.patientId\}\}, \{\{context.encounterId\}\}, \{\{userPractitionerId\}\}/,
     );
+  });
+
+  it('an HL7 non-adherence override reason must be a code of that system, named at the code', () => {
+    const reasons = (code: string) =>
+      card(`summary: Hello\nindicator: info\nsource:\n  label: Test\noverrideReasons:\n  - system: http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes\n    code: ${code}\n    display: Patient declined\n`);
+    const base = [service('patient-view', ''), rule('when: "true"\ncard: hello\n')];
+    expect(problems([...base, reasons('patient-refuses')])).toEqual([]);
+    expect(problems([...base, reasons('patient-declined')])[0]).toMatch(/^cards\/hello\.yaml:7:11: overrideReasons\.0\.code: is not a code of http:\/\/terminology\.hl7\.org\/CodeSystem\/non-adherence-reason-codes/);
   });
 
   it('the same prefetch key with two different queries is an error', () => {

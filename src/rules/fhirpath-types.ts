@@ -8,7 +8,7 @@
  * type unknown, and nothing is reported about an unknown type. Only certain mistakes are errors.
  */
 import r4 from 'fhirpath/fhir-context/r4';
-import type { ContextFieldKind } from '../protocol/hooks.ts';
+import type { ContextField } from '../protocol/hooks.ts';
 import type { FhirPathNode } from './fhirpath-ast.ts';
 
 interface R4Model {
@@ -73,8 +73,16 @@ const decimal: Inferred = [{ name: 'System.Decimal' }];
 const string: Inferred = [{ name: 'System.String' }];
 
 /** The type of a context variable of this kind. */
-export function contextFieldType(kind: ContextFieldKind): Inferred {
-  return kind === 'bundle' ? [{ name: 'Bundle' }] : string;
+export function contextFieldType(field: ContextField): Inferred {
+  switch (field.kind) {
+    case 'bundle':
+      return [{ name: 'Bundle' }];
+    case 'resource':
+    case 'resources':
+      return field.resourceTypes?.map((name) => ({ name }));
+    default:
+      return string;
+  }
 }
 
 /** What a prefetch template fetches: `Patient/{{...}}` a Patient, `Observation?...` a Bundle of them. */

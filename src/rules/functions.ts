@@ -16,6 +16,7 @@
  * `mme()` reads the data tables rules/data/opioid-drug-strengths.json and
  * rules/data/mme-conversion-factors.json; the compiler reports a rule that calls it without them.
  */
+import { localDate } from '../protocol/calendar.ts';
 import fhirpath, { type UserInvocationTable } from 'fhirpath';
 import { pooledCohortRisk } from './pooled-cohort.ts';
 import { codeKey, ValueSetIndex } from './valuesets.ts';
@@ -187,7 +188,6 @@ const CLOCK_FUNCTIONS: UserInvocationTable = {
 };
 
 const two = (n: number, width = 2) => String(n).padStart(width, '0');
-const localDate = (d: Date) => `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
 const localTime = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}${d.getMilliseconds() ? `.${two(d.getMilliseconds(), 3)}` : ''}`;
 /** fhirpath.js writes a zero offset as `-00:00`; so do we, so that values read the same. */
 function localOffset(d: Date): string {

@@ -4,7 +4,7 @@
  * does not clash with a context variable or mean two things).
  */
 import type { HookName } from '../protocol/hooks.ts';
-import { tokenProblem, tokensOf } from '../protocol/prefetch-template.ts';
+import { queryProblem, tokenProblem, tokensOf } from '../protocol/prefetch-template.ts';
 import type { PrefetchAbsence } from './schema.ts';
 import { type ContentProblem, didYouMean, problem, type YamlSource } from './source.ts';
 
@@ -31,6 +31,8 @@ export class PrefetchUnion {
           this.problems.push(problem(src.path, pos.line, pos.column, why));
         }
       }
+      const badQuery = queryProblem(template);
+      if (badQuery) this.problems.push(src.problemAt(path, badQuery));
       if (/^(https?:)?\/\//i.test(template) || template.startsWith('/')) {
         this.problems.push(src.problemAt(path, 'a prefetch template must be a relative FHIR query, e.g. Patient/{{context.patientId}}'));
       }

@@ -12,6 +12,9 @@ import { demoRequest, governanceContent } from '../support/governance-content.ts
 const T0 = Date.parse('2026-11-20T12:00:00Z');
 const DAY = 86_400_000;
 
+const HL7 = 'http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes';
+const refuses = { code: 'patient-refuses', display: 'Patient refuses/declines (no context given)*', category: 'does-not-align-preferences' };
+
 describe('cds-rules stats over a hand-computed set of calls and feedback', () => {
   let t: TestApp;
   let clock = T0;
@@ -34,6 +37,8 @@ describe('cds-rules stats over a hand-computed set of calls and feedback', () =>
         { card: cardOf.w1!.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cardOf.w1!.suggestions[0]!.uuid }], outcomeTimestamp: at(60) },
         { card: cardOf.w2!.uuid, outcome: 'overridden', overrideReason: reason('patient-declined'), outcomeTimestamp: at(120) },
         { card: cardOf.w3!.uuid, outcome: 'overridden', overrideReason: reason('not-relevant'), outcomeTimestamp: at(30) },
+        // An HL7 non-adherence reason (CDS Hooks 3.0 ballot): counted with the project code it maps from.
+        { card: cardOf.w4!.uuid, outcome: 'overridden', overrideReason: { reason: { system: HL7, code: 'patient-refuses', display: 'Patient refuses' } }, outcomeTimestamp: at(60) },
         // The same card reported twice is one overridden card, two reasons given.
         { card: cardOf.w3!.uuid, outcome: 'overridden', overrideReason: reason('not-relevant'), outcomeTimestamp: at(300) },
       ],
@@ -55,15 +60,17 @@ describe('cds-rules stats over a hand-computed set of calls and feedback', () =>
       silentPer1000: 0,
       cards: 4,
       accepted: 1,
-      overridden: 2,
+      overridden: 3,
       acceptanceRate: 0.25,
-      overrideRate: 0.5,
+      overrideRate: 0.75,
       overrideReasons: [
-        { system: 'urn:cds-rules:override-reason', code: 'not-relevant', display: 'not-relevant', count: 2 },
-        { system: 'urn:cds-rules:override-reason', code: 'patient-declined', display: 'patient-declined', count: 1 },
+        { system: 'urn:cds-rules:override-reason', code: 'not-relevant', display: 'not-relevant', count: 2, nonAdherence: null },
+        { system: HL7, code: 'patient-refuses', display: 'Patient refuses', count: 1, nonAdherence: refuses },
+        { system: 'urn:cds-rules:override-reason', code: 'patient-declined', display: 'patient-declined', count: 1, nonAdherence: refuses },
       ],
+      nonAdherenceReasons: [{ ...refuses, count: 2 }],
       suggestions: [{ label: 'Order the screening', shown: 4, accepted: 1, acceptanceRate: 0.25 }],
-      // First outcomes 60 s, 120 s and 30 s after the call.
+      // First outcomes 60 s, 120 s, 30 s and 60 s after the call.
       medianSecondsToFeedback: 60,
       errors: 0,
       skips: 0,

@@ -61,8 +61,19 @@ describe('GET /cds-services', () => {
       ]),
     });
     const { services } = (await (await app.app.request('/cds-services')).json()) as { services: Record<string, unknown>[] };
-    // A service with no rules still has a content version (the hash of an empty list).
-    expect(services).toEqual([{ hook: 'patient-view', id: 'hello', title: 'Hello', description: 'Says hello', version: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
+    // version is the CDS Hooks version (3.0 ballot); a service with no rules still has a content
+    // version (the hash of an empty list), in its extension.
+    expect(services).toEqual([
+      {
+        hook: 'patient-view',
+        id: 'hello',
+        title: 'Hello',
+        description: 'Says hello',
+        version: '2.0.1',
+        hookVersion: '1.0',
+        extension: { 'org.cds-rules.content-version': expect.stringMatching(/^[0-9a-f]{16}$/) },
+      },
+    ]);
     await app.close();
   });
 
@@ -106,5 +117,49 @@ describe('GET /health', () => {
     expect(res.status).toBe(200);
     const { services, rules } = (await shippedRuleSet()).counts;
     expect(await res.json()).toMatchObject({ status: 'ok', content: { services, rules } });
+  });
+});
+
+describe('discovery caching for EHRs that poll it', () => {
+  const files = (title: string) => [{ path: 'rules/hello/service.yaml', text: `hook: patient-view\ntitle: ${title}\ndescription: Says hello\n` }];
+
+  it('sends an ETag and a short private Cache-Control with the document', async () => {
+    const res = await t.app.request('/cds-services');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(res.headers.get('cache-control')).toBe('private, max-age=60');
+  });
+
+  it('answers 304 without a body to If-None-Match naming the current tag (strong, weak, in a list, *)', async () => {
+    const etag = (await t.app.request('/cds-services')).headers.get('etag')!;
+    for (const header of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const res = await t.app.request('/cds-services', { headers: { 'if-none-match': header } });
+      expect(res.status, header).toBe(304);
+      expect(await res.text()).toBe('');
+      expect(res.headers.get('etag')).toBe(etag);
+      expect(res.headers.get('cache-control')).toBe('private, max-age=60');
+    }
+  });
+
+  it('answers 200 with the document to a tag that is not the current one', async () => {
+    const res = await t.app.request('/cds-services', { headers: { 'if-none-match': '"0123"' } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { services: unknown[] }).services.length).toBeGreaterThan(0);
+  });
+
+  it('changes the tag when the content changes, and keeps it while it does not', async () => {
+    let ruleSet = compileInline(files('Hello'));
+    const app = await testApp({ ruleSet: () => ruleSet });
+    const first = (await app.app.request('/cds-services')).headers.get('etag')!;
+    expect((await app.app.request('/cds-services')).headers.get('etag')).toBe(first);
+    // The same texts compiled again (a reload that changed nothing): the same tag.
+    ruleSet = compileInline(files('Hello'));
+    expect((await app.app.request('/cds-services', { headers: { 'if-none-match': first } })).status).toBe(304);
+    ruleSet = compileInline(files('Hello again'));
+    const res = await app.app.request('/cds-services', { headers: { 'if-none-match': first } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).not.toBe(first);
+    expect(((await res.json()) as { services: { title: string }[] }).services[0]!.title).toBe('Hello again');
+    await app.close();
   });
 });

@@ -37,9 +37,10 @@ describe('POST /cds-services/{id}: a valid call', () => {
         actions: [{ type: 'delete', description: 'Remove the draft Ibuprofen 400 MG Oral Tablet order', resourceId: 'MedicationRequest/draft-ibuprofen' }],
       },
     ]);
+    // An HL7 non-adherence reason (CDS Hooks 3.0 ballot) with the card's own wording.
     expect(card.overrideReasons).toContainEqual({
-      system: 'urn:cds-rules:override-reason',
-      code: 'benefit-outweighs-risk',
+      system: 'http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes',
+      code: 'risk-benefit-ratio',
       display: 'Benefit outweighs the risk; patient will be monitored',
     });
     expect(card).not.toHaveProperty('links');

@@ -54,7 +54,7 @@ const LOOKUPS: { table: string; probe: (key: string) => unknown; unknown: unknow
   { table: 'supply.ts DAYS_PER_UNIT (expectedSupplyDuration unit)', probe: (k) => supplyDays({ dispenseRequest: { expectedSupplyDuration: { value: 7, code: k } } }), unknown: undefined },
   { table: 'supply.ts DAYS_PER_UNIT (unit with a plural s)', probe: (k) => supplyDays({ dispenseRequest: { expectedSupplyDuration: { value: 7, unit: `${k}s` } } }), unknown: undefined },
   { table: 'hooks.ts HOOKS (hook name)', probe: (k) => isHookName(k), unknown: false },
-  { table: 'prefetch-template.ts USER_TOKENS / context (token)', probe: (k) => expandTemplate(`Patient/{{${k}}}`, { patientId: 'p1' }), unknown: undefined },
+  { table: 'prefetch-template.ts USER_TOKENS / context (token)', probe: (k) => expandTemplate(`Patient/{{${k}}}`, { patientId: 'p1' }, new Date()), unknown: undefined },
   {
     table: 'render.ts context placeholders (context field)',
     probe: (k) =>

@@ -1,5 +1,8 @@
 /** Starting real processes for tests: the FHIR server and the service itself. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface Started {
@@ -58,6 +61,14 @@ const jsonPort = (key: string) => (line: string) => {
 
 export const startFhirServer = (env: Record<string, string> = {}) =>
   startProcess('test/support/fhir-server.ts', env, jsonPort('port'));
+
+/** A FHIR server process serving only these resources (each needs resourceType and id), no Synthea. */
+export function startFhirServerWith(resources: readonly ({ resourceType: string; id: string } & Record<string, unknown>)[]) {
+  const file = join(mkdtempSync(join(tmpdir(), 'fhir-resources-')), 'resources.json');
+  const entry = resources.map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }));
+  writeFileSync(file, JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }));
+  return startFhirServer({ FHIR_SYNTHEA: 'false', FHIR_BUNDLES: file });
+}
 
 /** Runs a command to completion, collecting its output. */
 export function runToEnd(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
