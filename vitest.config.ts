@@ -9,7 +9,7 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import { defineConfig } from 'vitest/config';
 
 /** Protocol tests that need nothing Node-only. prefetch-fallback stays Node-only: it spawns a FHIR server process. */
-export const SHARED_PROTOCOL_TESTS = ['test/protocol/discovery.test.ts', 'test/protocol/hook-call.test.ts', 'test/protocol/feedback.test.ts', 'test/protocol/lifecycle.test.ts', 'test/protocol/governance-api.test.ts', 'test/protocol/budget.test.ts'];
+export const SHARED_PROTOCOL_TESTS = ['test/protocol/discovery.test.ts', 'test/protocol/hook-call.test.ts', 'test/protocol/feedback.test.ts', 'test/protocol/lifecycle.test.ts', 'test/protocol/governance-api.test.ts', 'test/protocol/console-api.test.ts', 'test/protocol/budget.test.ts'];
 
 export default defineConfig({
   test: {

@@ -20,6 +20,9 @@ import type { Routes, RunCall } from './http/routes.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { auditRefusals } from './http/refusals.ts';
 import { adminApi } from './http/admin.ts';
+import type { AuthoringTools } from './http/admin-console.ts';
+import { sessionSigner } from './auth/session.ts';
+import { type ConsoleAssets, consoleRoutes } from './console/routes.ts';
 import { Metrics } from './observe/metrics.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { RuleSet } from './rules/compile.ts';
@@ -46,6 +49,10 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Where `/health`'s call counts are kept; one per app by default. */
   counts?: CallCounts;
+  /** The console's files (the Node shell reads them from src/console/public); no console without them. */
+  consoleAssets?: ConsoleAssets;
+  /** The content folder's tools for the console (example patients, working files, load problems). */
+  authoring?: AuthoringTools;
 }
 
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
@@ -106,7 +113,10 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     app.all(path, (c) => errorResponse(httpError(405, `${c.req.method} is not allowed here`, 'not-supported'), { allow }));
   }
   opsRoutes(app, routes, metrics);
-  app.route('/admin', adminApi({ ruleSet: deps.ruleSet, store: deps.store, config, log, now: routes.call.now }));
+  // One signer for the console's logins and the admin API that honours its cookie.
+  const sessions = sessionSigner();
+  app.route('/admin', adminApi({ ruleSet: deps.ruleSet, store: deps.store, config, log, now: routes.call.now, sessions, authoring: deps.authoring }));
+  if (deps.consoleAssets) consoleRoutes(app, { assets: deps.consoleAssets, sessions, config, store: deps.store, now: routes.call.now });
   app.notFound(() => errorResponse(httpError(404, 'not found', 'not-found')));
   app.onError(onError(log));
   return app;

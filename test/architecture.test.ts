@@ -18,7 +18,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['rules', 'cards'],
   ['pipeline'],
   ['governance'],
-  ['app.ts', 'http'],
+  ['app.ts', 'http', 'console'],
   ['node', 'worker', 'cli', 'authoring'],
 ];
 

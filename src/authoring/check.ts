@@ -2,7 +2,7 @@
  * Everything `cds-rules check` verifies: the content compiles (services, rules, cards, value
  * sets), and every rule test file is well-formed and names a rule that exists.
  */
-import { readContentFiles } from '../node/content-files.ts';
+import { readContentFiles } from './content-folder.ts';
 import { compileContent, type RuleSet } from '../rules/compile.ts';
 import { approvalProblems as unapproved } from '../rules/approval.ts';
 import { type ContentProblem, didYouMean, problem } from '../rules/source.ts';

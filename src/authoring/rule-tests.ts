@@ -39,7 +39,7 @@ import type { Card } from '../protocol/card.ts';
 import { type ContextField, type HookName, hookDefinition } from '../protocol/hooks.ts';
 import { DEFAULT_CONFIG } from '../config.ts';
 import { type RuleFailure, type RuleReport, runHook } from '../pipeline/run.ts';
-import type { RuleSet } from '../rules/compile.ts';
+import type { CompiledService, RuleSet } from '../rules/compile.ts';
 import type { RuleExplanation } from '../rules/evaluate.ts';
 import { classifyContentPath } from '../rules/content.ts';
 import { ruleIdSchema } from '../rules/schema.ts';
@@ -142,6 +142,54 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   if (!service) return failed(`service '${test.serviceId}' is not loaded`);
   if (!service.rules.some((r) => r.id === test.ruleId)) return failed(`rule '${test.ruleId}' is not in service '${test.serviceId}'`);
 
+  const { body, fetch: fhirFetch, expect } = await caseCall(service, test, testCase, now);
+  const result = await runHook(
+    {
+      fetch: fhirFetch,
+      now: () => now,
+      newUuid: () => crypto.randomUUID(),
+      // Rule tests check clinical logic, not speed: a cold first call must not skip rules.
+      limits: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
+    },
+    service,
+    body,
+    { explain: true },
+  );
+  const cards = result.cards.map(({ ruleId, card }) => ({ rule: ruleId, card }));
+
+  const failures: string[] = [];
+  const unexpected = new Set<string>();
+  if (result.rejected) failures.push(`the call was answered ${result.rejected.status}: ${JSON.stringify(result.rejected.problems)}`);
+  for (const e of result.failed) {
+    failures.push(`rule ${e.rule} failed: ${e.message}`);
+    unexpected.add(e.rule);
+  }
+  if (result.skipped.length > 0) {
+    failures.push(`rules skipped: ${result.skipped.map((s) => `${s.rule} (${s.reason === 'budget' ? 'evaluation budget' : `${s.reason}${s.prefetch ? `: ${s.prefetch.join(', ')}` : ''}`})`).join(', ')}`);
+  }
+  for (const s of result.skipped) unexpected.add(s.rule);
+  for (const [rule, differences] of cardDifferences(test.ruleId, expect.cards, cards)) {
+    failures.push(...differences);
+    unexpected.add(rule);
+  }
+  return {
+    passed: failures.length === 0,
+    failures,
+    cards,
+    ruleErrors: result.failed,
+    status: result.rejected?.status ?? 200,
+    rules: result.rules,
+    unexpected: [...unexpected],
+    explanation: result.explanation ?? [],
+  };
+}
+
+/**
+ * The hook call a case makes: its request (dates resolved against `now`, drafts and context
+ * filled in) and the fetch of the in-memory FHIR server that holds the patient's record. The
+ * console's playground runs shipped cases through the same call.
+ */
+export async function caseCall(service: CompiledService, test: RuleTestFile, testCase: TestCase, now: Date): Promise<{ body: Record<string, unknown>; fetch: typeof fetch; expect: TestCase['expect'] }> {
   const c = resolveDates(testCase, now) as TestCase;
   const fhir = new MemoryFhirServer();
   let patientId = EXAMPLE_PATIENT_ID;
@@ -175,45 +223,7 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
     ...(Object.keys(prefetch).length > 0 ? { prefetch } : {}),
   };
 
-  const result = await runHook(
-    {
-      fetch: fhir.fetchFor(FHIR_BASE),
-      now: () => now,
-      newUuid: () => crypto.randomUUID(),
-      // Rule tests check clinical logic, not speed: a cold first call must not skip rules.
-      limits: { ...DEFAULT_CONFIG, evaluationBudgetMs: 60_000 },
-    },
-    service,
-    body,
-    { explain: true },
-  );
-  const cards = result.cards.map(({ ruleId, card }) => ({ rule: ruleId, card }));
-
-  const failures: string[] = [];
-  const unexpected = new Set<string>();
-  if (result.rejected) failures.push(`the call was answered ${result.rejected.status}: ${JSON.stringify(result.rejected.problems)}`);
-  for (const e of result.failed) {
-    failures.push(`rule ${e.rule} failed: ${e.message}`);
-    unexpected.add(e.rule);
-  }
-  if (result.skipped.length > 0) {
-    failures.push(`rules skipped: ${result.skipped.map((s) => `${s.rule} (${s.reason === 'budget' ? 'evaluation budget' : `${s.reason}${s.prefetch ? `: ${s.prefetch.join(', ')}` : ''}`})`).join(', ')}`);
-  }
-  for (const s of result.skipped) unexpected.add(s.rule);
-  for (const [rule, differences] of cardDifferences(test.ruleId, c.expect.cards, cards)) {
-    failures.push(...differences);
-    unexpected.add(rule);
-  }
-  return {
-    passed: failures.length === 0,
-    failures,
-    cards,
-    ruleErrors: result.failed,
-    status: result.rejected?.status ?? 200,
-    rules: result.rules,
-    unexpected: [...unexpected],
-    explanation: result.explanation ?? [],
-  };
+  return { body, fetch: fhir.fetchFor(FHIR_BASE), expect: c.expect };
 }
 
 /** Compares, rule by rule, the cards expected with those produced: what differs, by rule. */

@@ -5,19 +5,24 @@
  * refused or not, is recorded in access_audit (who, what, status; never a body).
  *
  * Works the same on SQLite and D1: every figure is SQL through drizzle over the store. Replay
- * runs against the content in force (the CLI can name another folder).
+ * runs against the content in force, the content folder on disk, or files sent with the call.
+ * A request is authenticated by its bearer token or by the console's session cookie
+ * (src/http/admin-session.ts); the console's own routes are in src/http/admin-console.ts.
  */
-import { and, desc, eq, gte } from 'drizzle-orm';
+import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { type AdminRole, type AdminToken, findAdminToken, roleAtLeast } from '../auth/admin.ts';
+import { type AdminRole, type AdminToken, roleAtLeast } from '../auth/admin.ts';
+import type { SessionSigner } from '../auth/session.ts';
 import type { ServiceConfig } from '../config.ts';
 import { parsePeriod, PeriodError } from '../governance/period.ts';
 import { replay } from '../governance/replay.ts';
-import { runHook } from '../pipeline/run.ts';
 import { DEFAULT_ALARM, ruleStats } from '../governance/stats.ts';
 import type { Logger } from '../log/logger.ts';
 import { badRequest, HttpError } from '../protocol/errors.ts';
-import type { RuleSet } from '../rules/compile.ts';
+import { compileContent, type RuleSet } from '../rules/compile.ts';
+import { formatProblem } from '../rules/source.ts';
+import { type AuthoringTools, consoleAdminRoutes, explainedCall } from './admin-console.ts';
+import { adminOf } from './admin-session.ts';
 import { accessAudit, contentTexts, invocations, ruleVersions } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 
@@ -27,6 +32,10 @@ export interface AdminDeps {
   config: ServiceConfig;
   log: Logger;
   now: () => Date;
+  /** Signs and checks the console's session cookies. */
+  sessions: SessionSigner;
+  /** The content folder's tools, where the shell has one (Node). */
+  authoring?: AuthoringTools;
 }
 
 type AdminEnv = { Variables: { admin: AdminToken } };
@@ -59,12 +68,10 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   admin.use('*', async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const secret = /^Bearer (.+)$/i.exec(header)?.[1];
-    const token = secret ? await findAdminToken(deps.config.adminTokens, secret) : undefined;
+    const token = await adminOf(c, { tokens: deps.config.adminTokens, sessions: deps.sessions, now: deps.now, publicUrl: deps.config.publicUrl });
     if (!token) {
       c.header('www-authenticate', 'Bearer realm="cds-rules admin"');
-      throw new HttpError(401, { message: 'the admin API needs a bearer token configured in CDS_ADMIN_TOKENS', code: 'login' });
+      throw new HttpError(401, { message: 'the admin API needs a bearer token configured in CDS_ADMIN_TOKENS (or a console session)', code: 'login' });
     }
     c.set('admin', token);
     await next();
@@ -117,13 +124,36 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   admin.post('/replay', needs('author'), async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { since?: unknown; service?: unknown };
+    const body = (await c.req.json().catch(() => ({}))) as { since?: unknown; service?: unknown; content?: unknown };
     if (body.since !== undefined && typeof body.since !== 'string') throw badRequest('must be a period such as 7d', 'since');
     if (body.service !== undefined && typeof body.service !== 'string') throw badRequest('must be a service id', 'service');
     const since = period(body.since as string | undefined, '7d', 'since');
     const now = deps.now().getTime();
-    return c.json(await replay(db, deps.ruleSet(), { since: now - since, serviceId: knownService(body.service as string | undefined), limits: deps.config }));
+    const ruleSet = await proposedContent(body.content);
+    return c.json(await replay(db, ruleSet, { since: now - since, serviceId: knownService(body.service as string | undefined), limits: deps.config }));
   });
+
+  /**
+   * The content a replay runs: the content in force (default), the content folder as it is on
+   * disk ("working", where the shell has one), or files an author sent (`{ files: [{ path, text }] }`,
+   * e.g. a folder uploaded in the console). Content that does not compile is a 400 naming each problem.
+   */
+  const proposedContent = async (content: unknown): Promise<RuleSet> => {
+    if (content === undefined || content === 'in-force') return deps.ruleSet();
+    let files: unknown;
+    if (content === 'working') {
+      if (!deps.authoring) throw badRequest('this service has no content folder to read (replay the content in force, or send files)', 'content');
+      files = await deps.authoring.workingFiles();
+    } else files = (content as { files?: unknown } | null)?.files;
+    if (!Array.isArray(files) || files.length === 0 || !files.every((f) => typeof f?.path === 'string' && typeof f?.text === 'string')) {
+      throw badRequest('must be "in-force", "working" or { files: [{ path, text }] } with paths like rules/<service>/<rule>.yaml', 'content');
+    }
+    const { ruleSet, problems } = compileContent(files as { path: string; text: string }[]);
+    if (!ruleSet) {
+      throw new HttpError(400, problems.filter((p) => p.severity === 'error').slice(0, 50).map((p) => ({ message: formatProblem(p), field: 'content', code: 'invalid' as const })));
+    }
+    return ruleSet;
+  };
 
   // An author tries a request against the content in force: the cards, each rule's result and
   // time, and why each rule fired or stayed quiet. Nothing is recorded and no FHIR server is
@@ -134,28 +164,25 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
     const body = await c.req.json().catch(() => {
       throw badRequest('must be a hook request (JSON)', 'body');
     });
-    const result = await runHook(
-      { fetch: noFetch, now: deps.now, newUuid: () => crypto.randomUUID(), limits: deps.config },
-      service,
-      body,
-      { explain: true, allowServer: () => false },
-    );
-    if (result.rejected) throw new HttpError(result.rejected.status, result.rejected.problems);
-    return c.json({
-      service: service.id,
-      version: service.version,
-      response: result.response,
-      rules: result.rules.map((r) => ({ ...r, version: service.rules.find((rule) => rule.id === r.ruleId)?.version })),
-      skipped: result.skipped,
-      failed: result.failed,
-      unavailable: result.unavailable,
-      explanation: result.explanation,
-    });
+    return c.json(await explainedCall(deps, service, body, noFetch, () => false));
   });
 
   admin.get('/invocations', needs('admin'), async (c) => {
     const since = period(c.req.query('since'), '1d', 'since');
     const service = knownService(c.req.query('service'));
+    const where: (SQL | undefined)[] = [gte(invocations.receivedAt, deps.now().getTime() - since), service ? eq(invocations.serviceId, service) : undefined];
+    const status = c.req.query('status');
+    if (status !== undefined) {
+      if (!/^[1-5]\d\d$/.test(status)) throw badRequest('must be an HTTP status such as 200', 'status');
+      where.push(eq(invocations.status, Number(status)));
+    }
+    const outcome = c.req.query('outcome');
+    if (outcome !== undefined) {
+      if (!['ok', 'degraded', 'rejected'].includes(outcome)) throw badRequest('must be ok, degraded or rejected', 'outcome');
+      where.push(eq(invocations.outcome, outcome));
+    }
+    const client = c.req.query('client');
+    if (client) where.push(eq(invocations.client, client.slice(0, 500)));
     const rows = await db
       .select({
         id: invocations.id,
@@ -173,7 +200,7 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
         totalMs: invocations.totalMs,
       })
       .from(invocations)
-      .where(and(gte(invocations.receivedAt, deps.now().getTime() - since), service ? eq(invocations.serviceId, service) : undefined))
+      .where(and(...where))
       .orderBy(desc(invocations.receivedAt))
       .limit(MAX_ROWS);
     return c.json({ invocations: rows.map((r) => ({ ...r, receivedAt: new Date(r.receivedAt).toISOString() })) });
@@ -185,6 +212,7 @@ export function adminApi(deps: AdminDeps): Hono<AdminEnv> {
     return c.json({ audit: rows.map((r) => ({ ...r, receivedAt: new Date(r.receivedAt).toISOString() })) });
   });
 
+  consoleAdminRoutes(admin, deps, needs);
   return admin;
 }
 

@@ -22,19 +22,27 @@ export class LiveContent {
   private timer?: ReturnType<typeof setTimeout>;
   private running?: Promise<void>;
   private again = false;
+  /** The warnings of the content in force (shown in the console's catalog). */
+  private currentWarnings: string[];
 
   constructor(
     private readonly root: string,
     initial: RuleSet,
     private readonly log: Logger,
+    warnings: string[] = [],
   ) {
     this.current = initial;
+    this.currentWarnings = warnings;
     this.state = { status: 'ok', at: new Date().toISOString(), problems: [] };
   }
 
   /** The set in force; read once per call. */
   get ruleSet(): RuleSet {
     return this.current;
+  }
+
+  get warnings(): string[] {
+    return this.currentWarnings;
   }
 
   get reloadState(): ReloadState {
@@ -63,6 +71,7 @@ export class LiveContent {
       const ms = Math.round(performance.now() - start);
       if (ruleSet) {
         this.current = ruleSet;
+        this.currentWarnings = problems.map(formatProblem);
         this.state = { status: 'ok', at: new Date().toISOString(), problems: [] };
         this.log.info('content reloaded', { ...ruleSet.counts, warnings: problems.length, ms });
       } else {

@@ -7,6 +7,8 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from '../app.ts';
+import { consoleTools } from '../authoring/console-tools.ts';
+import { consoleAssets } from './console-assets.ts';
 import { createLogger } from '../log/logger.ts';
 import { formatProblem } from '../rules/source.ts';
 import { CallCounts } from '../http/call-counts.ts';
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const content = new LiveContent(resolve(settings.contentDir), ruleSet, log);
+  const content = new LiveContent(resolve(settings.contentDir), ruleSet, log, problems.map(formatProblem));
   if (settings.watchContent) content.watch();
 
   const clients = settings.service.trustedClients;
@@ -78,6 +80,12 @@ async function main(): Promise<void> {
     log,
     metrics,
     counts,
+    consoleAssets: consoleAssets(),
+    authoring: consoleTools({
+      root: resolve(settings.contentDir),
+      filesInForce: () => contentFilesOf(content.ruleSet),
+      problems: () => ({ errors: content.reloadState.status === 'error' ? content.reloadState.problems : [], warnings: content.warnings }),
+    }),
     ...(pool ? { runCall: (service, ruleSet, req, meta) => pool.call(ruleSet, service, req, meta, callStore) } : {}),
     health: () => ({
       database: 'sqlite',

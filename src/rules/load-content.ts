@@ -39,7 +39,8 @@ export function loadValueSets(files: SourceFile[], problems: ContentProblem[]): 
     if (concepts.length === 0) {
       problems.push(source.problemAt([], 'value set has no codes: expected expansion.contains or compose.include[].concept'));
     }
-    index.add(id, concepts);
+    const { title, url, version, description } = parsed.data;
+    index.add(id, concepts, { title, url, version, origin: description });
   }
   return index;
 }

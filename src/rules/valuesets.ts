@@ -76,11 +76,26 @@ export function conceptsOf(valueSet: ValueSetFile): Concept[] {
 }
 
 /** Membership lookups by value set id. */
+/** What a value set file says about itself, for the console's catalog. */
+export interface ValueSetInfo {
+  title?: string;
+  url?: string;
+  version?: string;
+  /** Where the expansion came from (the file's description). */
+  origin?: string;
+}
+
 export class ValueSetIndex {
   private readonly sets = new Map<string, Set<string>>();
+  private readonly infos = new Map<string, ValueSetInfo>();
 
-  add(id: string, concepts: Concept[]): void {
+  add(id: string, concepts: Concept[], info: ValueSetInfo = {}): void {
     this.sets.set(id, new Set(concepts.map((c) => codeKey(c.system, c.code))));
+    this.infos.set(id, info);
+  }
+
+  info(id: string): ValueSetInfo | undefined {
+    return this.infos.get(id);
   }
 
   has(id: string): boolean {

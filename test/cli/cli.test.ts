@@ -152,7 +152,7 @@ describe('cds-rules test --rule', () => {
   it('says so when no rule has that id, with the ids it may have meant, and exits 2', async () => {
     const partial = await cli('test', '--rule', 'metformin');
     expect(partial.code).toBe(2);
-    expect(partial.stderr).toContain("cds-rules: no rule named 'metformin' (did you mean 'metformin-egfr-30-45-start' or 'metformin-egfr-below-30'?)");
+    expect(partial.stderr).toContain("cds-rules: no rule named 'metformin' (did you mean 'metformin-egfr-30-45-start', 'metformin-egfr-below-30' or 'metformin-iodinated-contrast'?)");
     const typo = await cli('test', '--rule', 'duplicate-nsiad');
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("cds-rules: no rule named 'duplicate-nsiad' (did you mean 'duplicate-nsaid'?)");
@@ -254,7 +254,7 @@ describe('cds-rules preview', () => {
     expect(stdout).toContain('▲ WARNING  Avoid prescribing oxycodone hydrochloride 5 MG Oral Tablet with alprazolam 0.5 MG Oral Tablet');
     expect(stdout).not.toContain('answered 412');
     expect(stdout).not.toContain('── renal-dosing');
-    expect(stdout).toMatch(/^not run: renal-dosing: the request lacks prefetch egfr \(no fhirServer to fetch it from\)$/m);
+    expect(stdout).toMatch(/^not run: renal-dosing: the request lacks prefetch egfr, crclObservations \(no fhirServer to fetch it from\)$/m);
   });
 
   it('stops quietly when its reader goes away (| head)', async () => {

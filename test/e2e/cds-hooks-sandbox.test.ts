@@ -19,9 +19,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shippedRuleSet } from '../support/app.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { jsonPort, type Started, startFhirServer, startProcess } from '../support/processes.ts';
 import { sandboxBuild, TARBALL_VARIABLE } from './sandbox/build.ts';
 import { PATIENT_ID, sandboxPatientBundle } from './sandbox/patient.ts';
@@ -30,7 +31,6 @@ import { serveStatic, type StaticServer } from './sandbox/static-server.ts';
 /** The archive shipped with the tests (origin and licence in its SOURCE.md), unless another is named. */
 const SHIPPED_TARBALL = new URL('../fixtures/cds-hooks-sandbox/cds-hooks-sandbox-3b7e255.tar.gz', import.meta.url).pathname;
 const tarball = process.env[TARBALL_VARIABLE] || SHIPPED_TARBALL;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT = new URL('../output/cds-hooks-sandbox/', import.meta.url).pathname;
 const SANDBOX_ISS = 'https://sandbox.cds-hooks.org';
 const SANDBOX_JKU = 'https://sandbox.cds-hooks.org/.well-known/jwks.json';
@@ -158,20 +158,9 @@ describe('the CDS Hooks Sandbox in chromium', () => {
     describe(`FHIR server: ${setup.refuse.length ? `refuses ${setup.refuse.join(' and ')}` : 'serves every type'}`, () => {
       let context: BrowserContext;
       beforeAll(async () => {
-        context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'chromium-')), {
-          executablePath: CHROMIUM,
-          headless: true,
+        context = await launchChromium(dir, {
           viewport: { width: 1600, height: 1000 },
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-          ],
+          args: ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost'],
         });
       }, 60_000);
       afterAll(async () => context?.close());

@@ -301,7 +301,12 @@ describe('the FHIR fallback goes only where the client may send it', () => {
   it('a redirect to another host is not followed, and the token never reaches that host', async () => {
     other.requests.length = 0;
     const res = await call(bearer(await ehrToken()), missingPrefetch(`${fhir.base}/fhir/redirect`));
-    expect(res.status).toBe(412);
+    // activeMeds could not be had; the one rule that does not read it (QTc) still runs.
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { extension: Record<string, { skipped: { rule: string; prefetch: string[] }[] }> };
+    const skipped = body.extension['org.cds-rules.degraded']!.skipped;
+    expect(skipped.map((s) => s.rule)).not.toContain('qt-drug-qtc-over-500');
+    expect(skipped.every((s) => s.prefetch.join() === 'activeMeds')).toBe(true);
     expect(other.requests).toEqual([]);
   });
 

@@ -63,7 +63,7 @@ describe('POST /cds-services/{id}: a valid call', () => {
     });
     expect(JSON.parse(row.rules_evaluated).sort()).toEqual([
       'anticoagulant-bleeding-combination', 'duplicate-nsaid', 'opioid-benzodiazepine', 'opioid-gabapentinoid', 'potassium-sparing-raas-hyperkalemia',
-      'warfarin-antibiotic-inr', 'warfarin-nsaid', 'warfarin-nsaid-gastroprotected', 'warfarin-nsaid-gastroprotected-risk', 'warfarin-topical-diclofenac',
+      'qt-drug-combination', 'qt-drug-qtc-over-500', 'warfarin-antibiotic-inr', 'warfarin-nsaid', 'warfarin-nsaid-gastroprotected', 'warfarin-nsaid-gastroprotected-risk', 'warfarin-topical-diclofenac',
     ]);
     expect(JSON.parse(row.rules_fired)).toEqual(['warfarin-nsaid']);
     expect(JSON.parse(row.prefetch_fetched)).toEqual([]);
@@ -273,17 +273,20 @@ describe('POST /cds-services/{id}: bad requests get 4xx naming the field (checkl
 describe('prefetch the client did not send (checklist #26, #27)', () => {
   it('412 naming each missing key when there is no fhirServer to fetch from', async () => {
     const request = warfarinIbuprofenRequest();
+    // Every drug-interactions rule reads activeMeds or qtc: without both, no rule can run.
     delete (request.prefetch as Record<string, unknown>).activeMeds;
+    delete (request.prefetch as Record<string, unknown>).qtc;
     const res = await post(t.app, '/cds-services/drug-interactions', request);
     expect(res.status).toBe(412);
     const outcome = (await res.json()) as Outcome;
-    expect(outcome.issue.map((i) => i.expression)).toEqual([['prefetch.activeMeds']]);
+    expect(outcome.issue.map((i) => i.expression)).toEqual([['prefetch.activeMeds'], ['prefetch.qtc']]);
     expect(outcome.issue[0]!.code).toBe('incomplete');
   });
 
   it('treats an OperationOutcome in place of a prefetch value as not sent', async () => {
     const request = warfarinIbuprofenRequest();
     (request.prefetch as Record<string, unknown>).activeMeds = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] };
+    (request.prefetch as Record<string, unknown>).qtc = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] };
     const res = await post(t.app, '/cds-services/drug-interactions', request);
     expect(res.status).toBe(412);
   });

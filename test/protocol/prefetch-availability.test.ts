@@ -46,18 +46,26 @@ describe('a FHIR server that refuses a type', () => {
       'Avoid prescribing Acetaminophen 300 MG / HYDROcodone Bitartrate 5 MG Oral Tablet with alprazolam 0.5 MG Oral Tablet',
     ]);
     expect(body.extension).toEqual({
-      [DEGRADED_EXTENSION]: { skipped: [{ rule: 'potassium-sparing-raas-hyperkalemia', reason: 'prefetch-unavailable', prefetch: ['potassium'] }], failed: [] },
+      [DEGRADED_EXTENSION]: {
+        skipped: [
+          { rule: 'potassium-sparing-raas-hyperkalemia', reason: 'prefetch-unavailable', prefetch: ['potassium'] },
+          { rule: 'qt-drug-qtc-over-500', reason: 'prefetch-unavailable', prefetch: ['qtc'] },
+        ],
+        failed: [],
+      },
     });
 
     const [row] = await t.rows('select * from invocations where hook_instance = ?', request.hookInstance);
     expect(row).toMatchObject({ status: 200, outcome: 'degraded' });
-    expect(JSON.parse(row!.prefetch_unavailable)).toEqual(['potassium']);
-    expect(JSON.parse(row!.rules_skipped)).toEqual(['potassium-sparing-raas-hyperkalemia']);
+    expect(JSON.parse(row!.prefetch_unavailable).sort()).toEqual(['potassium', 'qtc']);
+    expect(JSON.parse(row!.rules_skipped)).toEqual(['potassium-sparing-raas-hyperkalemia', 'qt-drug-qtc-over-500']);
     expect(JSON.parse(row!.degraded_reasons)).toEqual(body.extension[DEGRADED_EXTENSION]);
-    expect(JSON.parse(row!.prefetch_fetched).sort()).toEqual(['activeMeds', 'patient']);
+    expect(JSON.parse(row!.prefetch_fetched).sort()).toEqual(['activeMeds', 'conditions', 'patient']);
 
     const log = t.logs.find((l) => l.includes('"prefetch unavailable"') && l.includes(request.hookInstance))!;
-    expect(JSON.parse(log)).toMatchObject({ keys: ['potassium could not be fetched: FHIR server answered 404'], skipped: ['potassium-sparing-raas-hyperkalemia'] });
+    const logged = JSON.parse(log) as { keys: string[]; skipped: string[] };
+    expect(logged.keys.sort()).toEqual(['potassium could not be fetched: FHIR server answered 404', 'qtc could not be fetched: FHIR server answered 404']);
+    expect(logged.skipped).toEqual(['potassium-sparing-raas-hyperkalemia', 'qt-drug-qtc-over-500']);
     const health = (await (await t.app.request('/health')).json()) as { calls: { degraded: number; degradedBy: Record<string, number> } };
     expect(health.calls.degraded).toBeGreaterThanOrEqual(1);
     expect(health.calls.degradedBy['prefetch-unavailable']).toBeGreaterThanOrEqual(1);

@@ -53,7 +53,7 @@ describe('prefetch fallback to the FHIR server', () => {
     expect(cards.map((c) => c.summary)).toEqual([
       'Avoid prescribing Acetaminophen 300 MG / HYDROcodone Bitartrate 5 MG Oral Tablet with alprazolam 0.5 MG Oral Tablet',
     ]);
-    expect(JSON.parse((await invocation(request.hookInstance)).prefetch_fetched).sort()).toEqual(['activeMeds', 'patient', 'potassium']);
+    expect(JSON.parse((await invocation(request.hookInstance)).prefetch_fetched).sort()).toEqual(['activeMeds', 'conditions', 'patient', 'potassium', 'qtc']);
   });
 
   it('fetches only what is missing: keys the client sent, even as null, are not fetched', async () => {
@@ -73,7 +73,7 @@ describe('prefetch fallback to the FHIR server', () => {
     const res = await post(t.app, '/cds-services/drug-interactions', request);
     expect(res.status).toBe(412);
     const outcome = (await res.json()) as { issue: { expression: string[]; diagnostics: string }[] };
-    expect(outcome.issue.map((i) => i.expression[0]).sort()).toEqual(['prefetch.activeMeds', 'prefetch.patient', 'prefetch.potassium']);
+    expect(outcome.issue.map((i) => i.expression[0]).sort()).toEqual(['prefetch.activeMeds', 'prefetch.patient', 'prefetch.potassium', 'prefetch.qtc']);
     expect(outcome.issue[0]!.diagnostics).toContain('FHIR server answered 401');
     expect(await invocation(request.hookInstance)).toMatchObject({ status: 412, outcome: 'rejected' });
   });

@@ -5,7 +5,7 @@
  * bundled the way the Worker build bundles it. Tests read stored rows back through `rows()`,
  * plain SQL over the same drizzle schema, so the protocol suite runs unchanged on both.
  */
-import { createApp } from '../../src/app.ts';
+import { type AppDeps, createApp } from '../../src/app.ts';
 import type { ServiceConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
@@ -50,7 +50,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(options: { ruleSet?: RuleSet | (() => RuleSet); config?: Partial<ServiceConfig>; fetch?: typeof fetch; now?: () => Date } = {}): Promise<TestApp> {
+export async function testApp(
+  options: { ruleSet?: RuleSet | (() => RuleSet); config?: Partial<ServiceConfig>; fetch?: typeof fetch; now?: () => Date; consoleAssets?: AppDeps['consoleAssets'] } = {},
+): Promise<TestApp> {
   const database = await runtime.openDatabase();
   const logs: string[] = [];
   const app = createApp({
@@ -60,6 +62,7 @@ export async function testApp(options: { ruleSet?: RuleSet | (() => RuleSet); co
     config: { allowPrivateFhirServers: true, ...options.config },
     fetch: options.fetch,
     now: options.now,
+    consoleAssets: options.consoleAssets,
     log: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
   });
   if (!options.ruleSet) await shippedRuleSet();

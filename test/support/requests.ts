@@ -30,6 +30,8 @@ export function warfarinIbuprofenRequest(overrides: Record<string, unknown> = {}
       patient: { resourceType: 'Patient', id: 'p1', birthDate: '1950-03-04', gender: 'female', name: [{ family: 'Zyxwvut', given: ['Qorinna'] }] },
       activeMeds: bundle('searchset', [medicationRequest('warfarin-1', '855332', 'warfarin sodium 5 MG Oral Tablet', 'active')]),
       potassium: bundle('searchset', []),
+      conditions: bundle('searchset', []),
+      qtc: bundle('searchset', []),
     },
     ...overrides,
   };
