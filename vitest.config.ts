@@ -10,7 +10,7 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import { defineConfig } from 'vitest/config';
 
 /** Protocol tests that need nothing Node-only. prefetch-fallback stays Node-only: it spawns a FHIR server process. */
-export const SHARED_PROTOCOL_TESTS = ['test/protocol/discovery.test.ts', 'test/protocol/hook-call.test.ts', 'test/protocol/feedback.test.ts', 'test/protocol/lifecycle.test.ts', 'test/protocol/governance-api.test.ts', 'test/protocol/console-api.test.ts'];
+export const SHARED_PROTOCOL_TESTS = ['test/protocol/discovery.test.ts', 'test/protocol/hook-call.test.ts', 'test/protocol/feedback.test.ts', 'test/protocol/lifecycle.test.ts', 'test/protocol/governance-api.test.ts', 'test/protocol/console-api.test.ts', 'test/protocol/budget.test.ts'];
 
 /** The store-backed suite again against a real PostgreSQL: the shared protocol tests, the governance figures and replay. */
 export const POSTGRES_TESTS = [...SHARED_PROTOCOL_TESTS, 'test/governance/stats.test.ts', 'test/governance/replay.test.ts'];

@@ -3,7 +3,7 @@
  * why an answer was degraded, for `GET /health`: an operator sees at a glance that a FHIR server
  * stopped serving some type, or that rules fail, without reading the logs.
  */
-import type { HookResult } from '../pipeline/run.ts';
+import type { FailedRule, SkippedRule } from '../protocol/degraded.ts';
 
 export interface CallCountsSnapshot {
   ok: number;
@@ -24,7 +24,7 @@ export class CallCounts {
     rejectedBy: {},
   };
 
-  answered(result: Pick<HookResult, 'skipped' | 'failed'>): void {
+  answered(result: { skipped: readonly SkippedRule[]; failed: readonly FailedRule[] }): void {
     const reasons = new Set<keyof CallCountsSnapshot['degradedBy']>(result.skipped.map((s) => s.reason));
     if (result.failed.length > 0) reasons.add('rule-failed');
     if (reasons.size === 0) {

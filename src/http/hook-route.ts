@@ -20,7 +20,7 @@ export function hookRoutes(app: Hono<AuthEnv>, routes: Routes): void {
     c.set('recorded', true);
     if (routes.runCall) {
       const answer = await routes.runCall(service, ruleSet, c.req.raw, metaOf(c));
-      return c.json(answer.body, answer.status as ContentfulStatusCode);
+      return c.body(answer.json, answer.status as ContentfulStatusCode, { 'content-type': 'application/json' });
     }
     return c.json(await callService(routes.call, service, () => routes.readJson(c.req.raw), metaOf(c)), 200);
   });

@@ -13,7 +13,7 @@ import type { CompiledService } from '../rules/compile.ts';
 import type { DegradedReasons, InvocationRow } from '../store/schema.ts';
 import { DEGRADED_EXTENSION } from '../protocol/degraded.ts';
 import type { CallCounts } from './call-counts.ts';
-import type { Store } from '../store/store.ts';
+import type { ServedVersion, Store } from '../store/store.ts';
 import type { HookResponse } from '../protocol/card.ts';
 import { fhirServerPolicy } from '../protocol/fhir-server-url.ts';
 import { HttpError } from '../protocol/errors.ts';
@@ -79,6 +79,11 @@ export async function callService(deps: CallDeps, service: CompiledService, read
   return result.response!;
 }
 
+/** The version of a rule a call ran, as the store keeps it (with the texts it was compiled from). */
+export function servedVersion(service: CompiledService, rule: CompiledService['rules'][number]): ServedVersion {
+  return { version: rule.version, serviceId: service.id, ruleId: rule.id, authorVersion: rule.authorVersion, sources: rule.sources };
+}
+
 interface Call {
   deps: CallDeps;
   start: number;
@@ -134,7 +139,7 @@ async function answered({ deps, start, base }: Call, service: CompiledService, r
       suggestionLabels: (card.suggestions ?? []).map((s) => s.label),
       ...(deps.config.storePayloads ? { cardBody: JSON.stringify(card) } : {}),
     })),
-    ran.map((r) => ({ version: r.version, serviceId: service.id, ruleId: r.id, authorVersion: r.authorVersion, sources: r.sources })),
+    ran.map((r) => servedVersion(service, r)),
   );
 
   deps.metrics?.call({

@@ -30,19 +30,27 @@ export async function readJsonBody(req: Request, maxDepth: number): Promise<unkn
 
 /**
  * The deepest array/object nesting in JSON text, without parsing it (a loop, no recursion);
- * stops counting once past `limit`. Brackets inside strings do not count.
+ * stops counting once past `limit`. Brackets inside strings do not count. Strings (most of a
+ * FHIR body) are skipped with `indexOf` to their closing quote, one not preceded by an odd
+ * number of backslashes, rather than read a character at a time.
  */
 export function nestingDepth(text: string, limit = Infinity): number {
   let depth = 0;
   let deepest = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 92 /* \ */) i++;
-      else if (ch === 34 /* " */) inString = false;
-    } else if (ch === 34) inString = true;
-    else if (ch === 123 /* { */ || ch === 91 /* [ */) {
+    if (ch === 34 /* " */) {
+      let end = i;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        // Unterminated: nothing after it counts (JSON.parse refuses the text anyway).
+        if (end === -1) return deepest;
+        let backslashes = 0;
+        while (text.charCodeAt(end - 1 - backslashes) === 92 /* \ */) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = end;
+    } else if (ch === 123 /* { */ || ch === 91 /* [ */) {
       if (++depth > deepest && (deepest = depth) > limit) return deepest;
     } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
   }

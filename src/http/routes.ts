@@ -24,10 +24,13 @@ export interface Routes {
   runCall?: RunCall;
 }
 
-/** A hook call's HTTP answer, as a `runCall` elsewhere hands it back. */
+/**
+ * A hook call's HTTP answer, as a `runCall` elsewhere hands it back: the body as JSON text, made
+ * where the call ran, so the thread that serves HTTP only sends it.
+ */
 export interface CallAnswer {
   status: number;
-  body: unknown;
+  json: string;
 }
 
 export type RunCall = (service: CompiledService, ruleSet: RuleSet, req: Request, meta: CallMeta) => Promise<CallAnswer>;

@@ -1,17 +1,29 @@
-/** The messages between the call pool (main thread) and its evaluation workers. */
-import type { CallAnswer as CallResult } from '../http/routes.ts';
+/**
+ * The messages between the call pool (main thread) and its evaluation workers.
+ *
+ * Every message costs both threads a structured clone and the main thread a wake-up, so a call
+ * sends as few as it can: `accepted` once parsed, one `outcome` per rule that fired or failed,
+ * log lines of warning level as they happen, and `done` with everything else (the
+ * answer as JSON text, the rows, the info log lines, the counters' observations). A rule that ran
+ * and stayed quiet, or was skipped for the budget, only sets its byte in the call's shared
+ * `finished` array: should the call be
+ * cut, the main thread reads there which rules were done.
+ */
 import type { CallMeta } from '../http/invoke.ts';
+import type { CallAnswer } from '../http/routes.ts';
 import type { LogFields, LogLevel } from '../log/logger.ts';
 import type { Card } from '../protocol/card.ts';
-import type { RuleErrorClass } from '../protocol/degraded.ts';
+import type { FailedRule, RuleErrorClass, SkippedRule } from '../protocol/degraded.ts';
 import type { SourceFile } from '../rules/source.ts';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
-import type { ServedVersion } from '../store/store.ts';
 import type { CallFigures } from '../observe/metrics.ts';
-import type { HookResult } from '../pipeline/run.ts';
 
-/** The rows of one call: invocation, its cards, the rule versions it served. */
-export type CallRecord = [InvocationRow, InvocationCardRow[], ServedVersion[]];
+/**
+ * The rows of one call: invocation, its cards, and the ids of the rules it ran. Not their
+ * versions: those hold the texts the rules were compiled from (megabytes with the value sets),
+ * and the main thread has them already, in the content it sent the worker.
+ */
+export type CallRecord = [InvocationRow, InvocationCardRow[], string[]];
 
 /**
  * What a call tells the counters of the main thread (`/metrics`, `/health`): they live there,
@@ -19,14 +31,22 @@ export type CallRecord = [InvocationRow, InvocationCardRow[], ServedVersion[]];
  */
 export type Observation =
   | { kind: 'metric'; figures: CallFigures }
-  | { kind: 'answered'; result: Pick<HookResult, 'skipped' | 'failed'> }
+  | { kind: 'answered'; result: { skipped: SkippedRule[]; failed: FailedRule[] } }
   | { kind: 'rejected'; status: number };
+
+export type LogLine = [level: LogLevel, msg: string, fields?: LogFields];
+
+/** A rule's byte in a call's `finished` array (indexed like the service's rules): 0 while not done. */
+export const FINISHED = { quiet: 1, skipped: 2 } as const;
 
 export type ToWorker =
   /** New content: compile it; calls that follow use it. */
   | { type: 'content'; generation: number; files: SourceFile[] }
-  /** A hook call: the raw body bytes (transferred, not copied) and what the HTTP layer knows. */
-  | { type: 'call'; id: number; serviceId: string; body: ArrayBuffer; contentType: string | undefined; meta: CallMeta };
+  /**
+   * A hook call: the raw body bytes (transferred, not copied), what the HTTP layer knows, and a
+   * byte per rule of the service (shared memory) for the worker to mark the quiet ones in.
+   */
+  | { type: 'call'; id: number; serviceId: string; body: ArrayBuffer; contentType: string | undefined; meta: CallMeta; finished: SharedArrayBuffer };
 
 export interface CallerFields {
   hookInstance: string | null;
@@ -35,13 +55,13 @@ export interface CallerFields {
   encounterId: string | null;
 }
 
-/** A rule of the call that is done: its card when it fired, its error class when it failed. */
+/** A rule of the call that fired (its card) or failed (its error class). */
 export interface FinishedRule {
   rule: string;
   card?: Card;
+  /** The card is recorded but not returned (a silent rule, or outside its rollout share). */
+  silent?: true;
   error?: RuleErrorClass;
-  /** Skipped for the evaluation budget. */
-  skipped?: true;
 }
 
 export type FromWorker =
@@ -51,9 +71,9 @@ export type FromWorker =
   /** The call goes to the FHIR server: its deadline includes the prefetch timeout. */
   | { type: 'fetching'; id: number }
   | { type: 'outcome'; id: number; finished: FinishedRule }
-  | { type: 'log'; id: number; level: LogLevel; msg: string; fields?: LogFields }
-  /** The answer, and the rows to record before it is sent. */
-  | { type: 'done'; id: number; result: CallResult; records: CallRecord[] }
-  | { type: 'observe'; id: number; observation: Observation }
+  /** Log lines to write now (a warning and the lines before it). */
+  | { type: 'log'; id: number; lines: LogLine[] }
+  /** The answer, the rows to record before it is sent, the log lines and observations still held. */
+  | { type: 'done'; id: number; result: CallAnswer; records: CallRecord[]; lines: LogLine[]; observations: Observation[] }
   /** The call threw something that is not an HTTP answer (a bug): its error name. */
   | { type: 'failed'; id: number; error: string };

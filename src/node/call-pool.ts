@@ -21,7 +21,7 @@ import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from './ts-worker.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { CallAnswer as CallResult } from '../http/routes.ts';
-import type { CallMeta } from '../http/invoke.ts';
+import { type CallMeta, servedVersion } from '../http/invoke.ts';
 import type { Logger } from '../log/logger.ts';
 import { operationOutcome } from '../protocol/errors.ts';
 import type { CompiledService, RuleSet } from '../rules/compile.ts';
@@ -33,8 +33,8 @@ import type { Card } from '../protocol/card.ts';
 const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
 /** A generous floor for JSON parsing speed (V8 parses well over 100 MB/s on one idle core). */
 const PARSE_BYTES_PER_MS = 10_000;
-import type { CallerFields, CallRecord, FinishedRule, FromWorker, Observation, ToWorker } from './call-messages.ts';
-import { degradedExtension } from '../protocol/degraded.ts';
+import { type CallerFields, type CallRecord, FINISHED, type FinishedRule, type FromWorker, type LogLine, type Observation, type ToWorker } from './call-messages.ts';
+import { DEGRADED_EXTENSION, degradedExtension } from '../protocol/degraded.ts';
 
 export interface CallPoolOptions {
   /** Workers (default: one per core). */
@@ -67,8 +67,10 @@ interface Job {
   receivedAt: number;
   started?: number;
   who?: CallerFields;
-  /** Rules done so far, in order, as the worker reported them. */
-  finished: FinishedRule[];
+  /** The rules that fired or failed so far, in order, as the worker reported them. */
+  said: FinishedRule[];
+  /** A byte per rule of the service, set by the worker when the rule ran quiet or was skipped (FINISHED). */
+  finished: Uint8Array;
   resolve(call: PooledCall): void;
   reject(error: Error): void;
 }
@@ -113,7 +115,8 @@ export class CallPool {
     if (this.closed) return Promise.reject(new Error('the call pool is closed'));
     const generation = this.use(ruleSet);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, service, generation, body, contentType, meta, receivedAt: (this.options.now?.() ?? new Date()).getTime(), finished: [], resolve, reject });
+      const finished = new Uint8Array(new SharedArrayBuffer(service.rules.length));
+      this.queue.push({ id: this.nextId++, service, generation, body, contentType, meta, receivedAt: (this.options.now?.() ?? new Date()).getTime(), said: [], finished, resolve, reject });
       this.dispatch();
     });
   }
@@ -125,7 +128,8 @@ export class CallPool {
   async call(ruleSet: RuleSet, service: CompiledService, req: Request, meta: CallMeta, store: Store): Promise<CallResult> {
     const body = await req.arrayBuffer();
     const { result, records } = await this.run(ruleSet, service, body, req.headers.get('content-type') ?? undefined, meta);
-    for (const [invocation, cards, versions] of records) await store.recordInvocation(invocation, cards, versions);
+    const rules = new Map(service.rules.map((r) => [r.id, r]));
+    for (const [invocation, cards, ran] of records) await store.recordInvocation(invocation, cards, ran.map((id) => servedVersion(service, rules.get(id)!)));
     return result;
   }
 
@@ -202,20 +206,19 @@ export class CallPool {
         this.arm(slot, this.limitMs());
         return;
       case 'outcome':
-        job.finished.push(message.finished);
+        job.said.push(message.finished);
         return;
       case 'fetching':
         // The FHIR fallback has its own deadline; evaluation's budget comes after it.
         this.arm(slot, this.options.config.prefetchTimeoutMs + this.limitMs());
         return;
       case 'log':
-        this.options.log[message.level](message.msg, message.fields);
-        return;
-      case 'observe':
-        this.options.observe?.(message.observation);
+        this.write(message.lines);
         return;
       case 'done':
         this.finish(slot);
+        this.write(message.lines);
+        for (const observation of message.observations) this.options.observe?.(observation);
         job.resolve({ result: message.result, records: message.records });
         return;
       case 'failed':
@@ -223,6 +226,10 @@ export class CallPool {
         job.reject(new Error(`evaluation worker: ${message.error}`));
         return;
     }
+  }
+
+  private write(lines: LogLine[]): void {
+    for (const [level, msg, fields] of lines) this.options.log[level](msg, fields);
   }
 
   private limitMs(): number {
@@ -244,7 +251,7 @@ export class CallPool {
       // Until it is parsed, a call also has the time to parse its body (a 15 MB body takes
       // hundreds of ms on a busy core): the deadline is for evaluation, not for reading.
       this.arm(slot, this.limitMs() + job.body.byteLength / PARSE_BYTES_PER_MS);
-      const message: ToWorker = { type: 'call', id: job.id, serviceId: job.service.id, body: job.body, contentType: job.contentType, meta: job.meta };
+      const message: ToWorker = { type: 'call', id: job.id, serviceId: job.service.id, body: job.body, contentType: job.contentType, meta: job.meta, finished: job.finished.buffer as SharedArrayBuffer };
       slot.worker.postMessage(message, [job.body]);
     }
   }
@@ -279,55 +286,82 @@ export class CallPool {
   /**
    * A call cut at the deadline: 200 with the cards of the rules that finished and the others
    * named (reason `deadline`), when the body was a readable request; 503 when it never got that
-   * far (nothing is known to be valid about it).
+   * far (nothing is known to be valid about it). Recorded with the versions of the rules that
+   * ran, and counted like every other call (`/metrics`, `/health`).
    */
   private deadlineAnswer(job: Job, ms: number): PooledCall {
     const { service } = job;
     const { config } = this.options;
-    const done = new Map(job.finished.map((f) => [f.rule, f]));
-    const rules = service.rules.filter((r) => r.enabled).map((r) => r.id);
-    const cut = rules.filter((r) => !done.has(r));
-    const fired = job.finished.filter((f): f is FinishedRule & { card: Card } => f.card !== undefined);
+    const said = new Map(job.said.map((f) => [f.rule, f]));
+    const enabled = service.rules.map((rule, i) => ({ rule, state: job.finished[i] })).filter(({ rule }) => rule.enabled);
+    const quiet = enabled.filter(({ state }) => state === FINISHED.quiet).map(({ rule }) => rule);
+    const ran = enabled.filter(({ rule, state }) => state === FINISHED.quiet || said.has(rule.id)).map(({ rule }) => rule);
+    const fired = job.said.filter((f): f is FinishedRule & { card: Card } => f.card !== undefined);
     fired.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
-    const failed = job.finished.filter((f) => f.error).map((f) => ({ rule: f.rule, error: f.error! }));
+    const shown = fired.filter((f) => !f.silent);
+    const failed = job.said.filter((f) => f.error).map((f) => ({ rule: f.rule, error: f.error! }));
     const skipped = [
-      ...job.finished.filter((f) => f.skipped).map((f) => ({ rule: f.rule, reason: 'budget' as const })),
-      ...cut.map((rule) => ({ rule, reason: 'deadline' as const })),
+      ...enabled.filter(({ state }) => state === FINISHED.skipped).map(({ rule }) => ({ rule: rule.id, reason: 'budget' as const })),
+      ...enabled.filter(({ rule, state }) => state === 0 && !said.has(rule.id)).map(({ rule }) => ({ rule: rule.id, reason: 'deadline' as const })),
     ];
+    const versionOf = new Map(service.rules.map((r) => [r.id, r.version]));
     const id = (this.options.newUuid ?? (() => crypto.randomUUID()))();
     const base = {
       id,
       receivedAt: job.receivedAt,
       serviceId: service.id,
+      serviceVersion: service.version,
       hook: service.hook,
       client: job.meta.client ?? null,
       hookInstance: job.who?.hookInstance ?? null,
       patientId: job.who?.patientId ?? null,
       userId: job.who?.userId ?? null,
       encounterId: job.who?.encounterId ?? null,
-      rulesEvaluated: job.finished.filter((f) => !f.skipped).map((f) => f.rule),
-      rulesFired: fired.map((f) => f.rule),
+      rulesEvaluated: ran.map((r) => r.id),
+      rulesFired: shown.map((f) => f.rule),
+      rulesSilent: fired.filter((f) => f.silent).map((f) => f.rule),
       rulesSkipped: skipped.map((s) => s.rule),
       ruleErrors: failed.map((f) => ({ rule: f.rule, class: f.error })),
-      cardCount: fired.length,
+      cardCount: shown.length,
       prefetchFetched: [],
       prefetchMs: null,
       evaluateMs: null,
       totalMs: ms,
     };
+    const observe = this.options.observe ?? (() => {});
     if (!job.who) {
       const problem = { message: `the call could not be processed within ${Math.round(ms)} ms`, code: 'too-costly' as const };
-      return { result: { status: 503, body: operationOutcome([problem]) }, records: [[{ ...base, status: 503, outcome: 'rejected', error: 'deadline' }, [], []]] };
+      observe({ kind: 'rejected', status: 503 });
+      observe({ kind: 'metric', figures: { service: service.id, hook: service.hook, status: 503, outcome: 'rejected', stagesMs: { totalMs: ms } } });
+      return { result: { status: 503, json: JSON.stringify(operationOutcome([problem])) }, records: [[{ ...base, status: 503, outcome: 'rejected', error: 'deadline' }, [], []]] };
     }
-    const body = { cards: fired.map((f) => f.card), extension: degradedExtension(skipped, failed, config.evaluationBudgetMs) };
-    const cards: InvocationCardRow[] = fired.map(({ card, rule }) => ({
+    const extension = degradedExtension(skipped, failed, config.evaluationBudgetMs);
+    const body = { cards: shown.map((f) => f.card), ...(extension ? { extension } : {}) };
+    const cards: InvocationCardRow[] = fired.map(({ card, rule, silent }) => ({
       cardUuid: card.uuid,
       invocationId: id,
       serviceId: service.id,
       ruleId: rule,
+      ruleVersion: versionOf.get(rule),
+      silent: silent ?? false,
       indicator: card.indicator,
       suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
+      suggestionLabels: (card.suggestions ?? []).map((s) => s.label),
     }));
-    return { result: { status: 200, body }, records: [[{ ...base, status: 200, outcome: 'degraded' }, cards, []]] };
+    observe({ kind: 'answered', result: { skipped, failed } });
+    observe({
+      kind: 'metric',
+      figures: {
+        service: service.id,
+        hook: service.hook,
+        status: 200,
+        outcome: 'degraded',
+        stagesMs: { totalMs: ms },
+        cards: fired.map((f) => ({ rule: f.rule, version: versionOf.get(f.rule)!, silent: f.silent ?? false })),
+        failed,
+        skipped,
+      },
+    });
+    return { result: { status: 200, json: JSON.stringify(body) }, records: [[{ ...base, status: 200, outcome: 'degraded', degradedReasons: extension?.[DEGRADED_EXTENSION] ?? null }, cards, ran.map((r) => r.id)]] };
   }
 }

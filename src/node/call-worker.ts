@@ -7,12 +7,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
 import { RunAhead } from '../pipeline/run-ahead.ts';
-import type { CallAnswer } from '../http/routes.ts';
 import { CardRenderError, renderCard } from '../cards/render.ts';
 import { type CallDeps, callService } from '../http/invoke.ts';
+import type { CallAnswer } from '../http/routes.ts';
 import { HttpError, operationOutcome } from '../protocol/errors.ts';
 import type { HookRequest } from '../protocol/request.ts';
-import type { CompiledRule } from '../rules/compile.ts';
+import type { CompiledRule, CompiledService } from '../rules/compile.ts';
+import { isExposed } from '../pipeline/exposure.ts';
 import type { RuleOutcome } from '../rules/evaluate.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import type { LogFields, Logger, LogLevel } from '../log/logger.ts';
@@ -21,7 +22,7 @@ import type { SourceFile } from '../rules/source.ts';
 import type { CallCounts } from '../http/call-counts.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
-import type { CallRecord, FinishedRule, FromWorker, Observation, ToWorker } from './call-messages.ts';
+import { type CallRecord, FINISHED, type FinishedRule, type FromWorker, type LogLine, type Observation, type ToWorker } from './call-messages.ts';
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
@@ -39,17 +40,24 @@ function load(generation: number, files: SourceFile[]): void {
 }
 load(firstGeneration, firstFiles);
 
-const log = (id: number): Logger => {
-  const at = (level: LogLevel) => (msg: string, fields?: LogFields) => post({ type: 'log', id, level, msg, fields });
+/**
+ * A call's logger: lines are held and go with the answer (one message), except that a warning or
+ * an error is sent at once, with the lines before it, so a call cut later does not lose it.
+ */
+function callLog(id: number, lines: LogLine[]): Logger {
+  const at = (level: LogLevel) => (msg: string, fields?: LogFields) => {
+    lines.push([level, msg, fields]);
+    if (level === 'warn' || level === 'error') post({ type: 'log', id, lines: lines.splice(0) });
+  };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-};
+}
 
 /** The rows of the call, kept for the main thread, which writes them before answering. */
 function recorder(records: CallRecord[]): Store {
   const mainThreadOnly = () => Promise.reject(new Error('only hook calls run in an evaluation worker'));
   return {
     db: undefined as never,
-    recordInvocation: async (invocation, cards, versions = []) => void records.push([invocation, cards, [...versions]]),
+    recordInvocation: async (invocation, cards, versions = []) => void records.push([invocation, cards, versions.map((v) => v.ruleId)]),
     recordAccess: mainThreadOnly,
     probeWritable: mainThreadOnly,
     findCards: mainThreadOnly,
@@ -73,7 +81,11 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   const service = content!.ruleSet.services.get(serviceId);
   if (!service) throw new Error(`service '${serviceId}' is not in the worker's content`);
   const records: CallRecord[] = [];
-  const observe = (observation: Observation) => post({ type: 'observe', id, observation });
+  const lines: LogLine[] = [];
+  const observations: Observation[] = [];
+  const observe = (observation: Observation) => void observations.push(observation);
+  const finished = new Uint8Array(message.finished);
+  const position = rulePositions(service);
   // (one call at a time per worker: the pool sends the next only after 'done')
   let fetching = false;
   const deps: CallDeps = {
@@ -86,18 +98,24 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
         fetching = true;
         return fetch(input, init);
       },
-    log: log(id),
+    log: callLog(id, lines),
     // The counters live on the main thread (one per process): tell them, do not keep them here.
     metrics: { call: (figures) => observe({ kind: 'metric', figures }) } as Pick<Metrics, 'call'> as Metrics,
     counts: {
-      answered: (result) => observe({ kind: 'answered', result: { skipped: result.skipped, failed: result.failed } }),
+      // Classes only: a failure's message may quote data.
+      answered: (result) => observe({ kind: 'answered', result: { skipped: [...result.skipped], failed: result.failed.map(({ rule, error }) => ({ rule, error })) } }),
       rejected: (status) => observe({ kind: 'rejected', status }),
     } as Pick<CallCounts, 'answered' | 'rejected'> as CallCounts,
     now: () => new Date(),
     newUuid: () => crypto.randomUUID(),
     // Each rule's result as soon as it is known, its card rendered: should the call be cut at
     // the deadline, the main thread answers with the cards of the rules that finished.
-    onRuleOutcome: (outcome, rule, request) => post({ type: 'outcome', id, finished: finished(outcome, rule, request) }),
+    onRuleOutcome: (outcome, rule, request) => {
+      const index = position.get(rule)!;
+      if (outcome.skipped) finished[index] = FINISHED.skipped;
+      else if (!outcome.error && (!outcome.fired || !rule.card)) finished[index] = FINISHED.quiet;
+      else post({ type: 'outcome', id, finished: saying(outcome, rule, request) });
+    },
   };
   const readBody = async () => {
     const request = new Request('http://worker/', { method: 'POST', headers: contentType ? { 'content-type': contentType } : {}, body });
@@ -107,20 +125,29 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   };
   let result: CallAnswer;
   try {
-    result = { status: 200, body: await callService(deps, service, readBody, meta) };
+    // JSON text here, so the main thread (which serves every call) only sends it.
+    result = { status: 200, json: JSON.stringify(await callService(deps, service, readBody, meta)) };
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
-    result = { status: error.status, body: operationOutcome(error.problems) };
+    result = { status: error.status, json: JSON.stringify(operationOutcome(error.problems)) };
   }
-  post({ type: 'done', id, result, records });
+  post({ type: 'done', id, result, records, lines, observations });
 }
 
-function finished(outcome: RuleOutcome, rule: CompiledRule, request: HookRequest): FinishedRule {
-  if (outcome.skipped) return { rule: rule.id, skipped: true };
+/** Each rule's index in its service's list: its byte in a call's `finished` array. */
+const positions = new WeakMap<CompiledService, Map<CompiledRule, number>>();
+function rulePositions(service: CompiledService): Map<CompiledRule, number> {
+  let map = positions.get(service);
+  if (!map) positions.set(service, (map = new Map(service.rules.map((rule, i) => [rule, i]))));
+  return map;
+}
+
+/** A rule that fired or failed, as the main thread needs it should the call be cut: its card rendered. */
+function saying(outcome: RuleOutcome, rule: CompiledRule, request: HookRequest): FinishedRule {
   if (outcome.error) return { rule: rule.id, error: outcome.error.class };
-  if (!outcome.fired || !rule.card) return { rule: rule.id };
   try {
-    return { rule: rule.id, card: renderCard(rule.card, outcome.values ?? {}, request.context, () => crypto.randomUUID()) };
+    const card = renderCard(rule.card!, outcome.values ?? {}, request.context, () => crypto.randomUUID());
+    return { rule: rule.id, card, ...(isExposed(rule, request.context as Record<string, unknown>) ? {} : { silent: true as const }) };
   } catch (error) {
     if (error instanceof CardRenderError) return { rule: rule.id, error: 'card-render' };
     throw error;

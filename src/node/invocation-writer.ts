@@ -14,6 +14,9 @@ export interface InvocationWriter {
 export async function startInvocationWriter(path: string, synchronous: 'FULL' | 'NORMAL'): Promise<InvocationWriter> {
   const worker: Worker = startTsWorker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path, synchronous } });
   const waiting: Record<number, { resolve(): void; reject(error: Error): void }> = {};
+  // Rule versions the writer has committed: a call that ran them sends none of their texts
+  // again (they are megabytes with the value sets, and every call would copy them across).
+  const committed = new Set<string>();
   let nextId = 1;
   let stopped: Error | undefined;
   await new Promise<void>((resolve, reject) => {
@@ -38,9 +41,16 @@ export async function startInvocationWriter(path: string, synchronous: 'FULL' | 
     recordInvocation(invocation, cards, versions = []) {
       if (stopped) return Promise.reject(stopped);
       const id = nextId++;
+      const fresh = versions.filter((v) => !committed.has(v.version));
       return new Promise((resolve, reject) => {
-        waiting[id] = { resolve, reject };
-        worker.postMessage({ id, invocation, cards, versions: [...versions] } satisfies ToWriter);
+        waiting[id] = {
+          resolve: () => {
+            for (const v of fresh) committed.add(v.version);
+            resolve();
+          },
+          reject,
+        };
+        worker.postMessage({ id, invocation, cards, versions: fresh } satisfies ToWriter);
       });
     },
     async close() {

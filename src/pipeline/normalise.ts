@@ -65,18 +65,23 @@ export function normalise<T>(value: T, medications: MedicationIndex): T {
   return walk(value, medications) as T;
 }
 
+// Plain loops, no callbacks or entry arrays: this visits every object of the call's data.
 function walk(value: unknown, medications: MedicationIndex): unknown {
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
-    value.forEach((item, i) => {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === null || typeof item !== 'object') continue;
       const next = walk(item, medications);
       if (next !== item) (copy ??= [...value])[i] = next;
-    });
+    }
     return copy ?? value;
   }
   if (!isObject(value)) return value;
   let copy: Json | undefined;
-  for (const [key, child] of Object.entries(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const child = value[key];
     if (child === null || typeof child !== 'object') continue;
     const next = walk(child, medications);
     if (next !== child) (copy ??= { ...value })[key] = next;
@@ -113,7 +118,7 @@ function withCanonicalCodings(value: Json): Json {
     const system = canonicalSystem(value.system);
     if (system !== value.system) out = { ...value, system };
   }
-  if (Array.isArray(value.coding)) {
+  if (Array.isArray(value.coding) && (value.coding as unknown[]).some((c) => isObject(c) && c.system === V2_0078)) {
     const codings = value.coding as unknown[];
     const twins = codings.filter((c): c is Json => isObject(c) && c.system === V2_0078 && typeof c.code === 'string' && INTERPRETATION_SAME_CODES.has(c.code));
     const missing = twins.filter((t) => !codings.some((c) => isObject(c) && c.system === V3_OBSERVATION_INTERPRETATION && c.code === t.code));

@@ -6,10 +6,12 @@
  *
  * | shape (at the start of an expression) | run as |
  * |---|---|
- * | `%list.where(a.b.inValueSet('vs'))...` | codes of `a.b` over `%list`, indexed once per call; the value set is asked once per distinct code |
+ * | `%list[.ofType(T)].where(a.b.inValueSet('vs'))...`, also `... or c.d.hasIngredient('rxcui') or ...` | codes of `a.b` over `%list`, indexed once per call; each test is asked once per distinct code |
  * | `%list.where(a.b.where(system = 'S' and code = 'C').exists())...` | one lookup in the same index |
- * | `(%x \| %y).where(a.b.inValueSet('vs')).exists()` | the two lookups, without hashing every resource for the union |
+ * | `(%x \| %y).where(<code tests as above>).exists()` | the two lookups, without hashing every resource for the union |
  * | `%bundle.entry.resource.ofType(T)`, then optionally `.where(f = 's')` or `.where(f in ('s' \| 't'))` | one pass over the entries, comparing strings |
+ * | `%bundle.entry.resource[.ofType(T)].where((resourceType + '/' + id) in %selections)`, or `('T/' + id)` | one set lookup per resource (fhirpath.js compares each with every selection: n x m) |
+ * | either of the first two shapes as a term inside a larger expression (`(%a.where(...) \| %b.where(...)).exists()`) | the term as above, the expression around it in fhirpath.js |
  *
  * What follows the shape (`.exists()`, `.first().medication`, another `.where(...)`) runs in
  * fhirpath.js on the looked-up resources. A `%list` that is not a list of resources (a Bundle, a
@@ -18,8 +20,8 @@
  * The index lives in a WeakMap keyed by the list itself: a define's value is one array for the
  * whole call, so every define filtering the same list shares one index, and it goes with the call.
  */
-import { codingsOf } from './functions.ts';
-import type { ValueSetIndex } from './valuesets.ts';
+import { type CodeTests, codingsOf } from './functions.ts';
+import { codeKey } from './valuesets.ts';
 
 type Compiled = (vars: Record<string, unknown>) => unknown[];
 type Resource = Record<string, unknown> & { resourceType: string };
@@ -29,70 +31,165 @@ const VAR = String.raw`%([A-Za-z_]\w*)`;
 /** A path that ends at Codings: `system = ` and `code = ` then test each Coding. */
 const CODING_PATH = String.raw`((?:[a-z]\w*\s*\.\s*)*coding)`;
 const STRING = String.raw`'([^'\\]+)'`;
-const IN_VALUE_SET = new RegExp(String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${PATH}\s*\.\s*inValueSet\s*\(\s*${STRING}\s*\)\s*\)`);
+/** One code test, `a.b.inValueSet('vs')` or `a.b.hasIngredient('rxcui')`, capturing path, function and argument. */
+const CODE_TEST = String.raw`${PATH}\s*\.\s*(inValueSet|hasIngredient)\s*\(\s*${STRING}\s*\)`;
+const CODE_TEST_EACH = new RegExp(CODE_TEST, 'g');
+const ANY_CODE_TEST = String.raw`[a-z]\w*(?:\s*\.\s*[a-z]\w*)*\s*\.\s*(?:inValueSet|hasIngredient)\s*\(\s*'[^'\\]+'\s*\)`;
+/** Code tests joined by `or` (each is true or false, never empty, so `or` is "any of them"). */
+const CODE_TESTS = String.raw`(${ANY_CODE_TEST}(?:\s+or\s+${ANY_CODE_TEST})*)`;
+/** `.ofType(T)` right after the list's variable (optional; group: T). */
+const LIST_OF_TYPE = String.raw`(?:\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\))?`;
+const IN_VALUE_SET = new RegExp(String.raw`^\s*${VAR}${LIST_OF_TYPE}\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)`);
 const HAS_CODE = new RegExp(
-  String.raw`^\s*${VAR}\s*\.\s*where\s*\(\s*${CODING_PATH}\s*\.\s*where\s*\(\s*system\s*=\s*${STRING}\s+and\s+code\s*=\s*${STRING}\s*\)\s*\.\s*exists\s*\(\s*\)\s*\)`,
+  String.raw`^\s*${VAR}${LIST_OF_TYPE}\s*\.\s*where\s*\(\s*${CODING_PATH}\s*\.\s*where\s*\(\s*system\s*=\s*${STRING}\s+and\s+code\s*=\s*${STRING}\s*\)\s*\.\s*exists\s*\(\s*\)\s*\)`,
 );
-const UNION_EXISTS = new RegExp(String.raw`^\s*\(\s*${VAR}\s*\|\s*${VAR}\s*\)\s*\.\s*where\s*\(\s*${PATH}\s*\.\s*inValueSet\s*\(\s*${STRING}\s*\)\s*\)\s*\.\s*exists\s*\(\s*\)\s*$`);
+const UNION_EXISTS = new RegExp(String.raw`^\s*\(\s*${VAR}\s*\|\s*${VAR}\s*\)\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)\s*\.\s*exists\s*\(\s*\)\s*$`);
 const OF_TYPE = new RegExp(
   String.raw`^\s*${VAR}\s*\.\s*entry\s*\.\s*resource\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\)(?:\s*\.\s*where\s*\(\s*([a-z]\w*)\s*(?:=\s*${STRING}|in\s*\(\s*(${STRING}(?:\s*\|\s*${STRING})*)\s*\))\s*\))?`,
+);
+/** `%draftOrders.entry.resource[.ofType(T)].where((resourceType + '/' + id) in %selections)`, or `('T/' + id)`. */
+const SELECTED = new RegExp(
+  String.raw`^\s*${VAR}\s*\.\s*entry\s*\.\s*resource(?:\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\))?\s*\.\s*where\s*\(\s*\(\s*(?:resourceType\s*\+\s*'/'|'([A-Z][A-Za-z]*)/')\s*\+\s*id\s*\)\s+in\s+${VAR}\s*\)`,
 );
 /** Types whose `ofType` also takes their subtypes: left to fhirpath.js. */
 const ABSTRACT_TYPES = new Set(['Resource', 'DomainResource']);
 /** The variable the rest of an expression reads the looked-up resources from. */
 const PREFIX_VAR = '__fastPathPrefix';
+/** The variables that stand for lookup terms inside an expression (`__fastPathTerm0`, ...). */
+const INNER_VAR = '__fastPathTerm';
 
 /**
  * A fast version of `expression`, or undefined when it has none of the shapes.
  * @param plain the expression compiled by fhirpath.js, run whenever the input is not a resource list
  * @param compile compiles the rest of the expression (it reads `%__fastPathPrefix`)
  */
-export function fastPath(expression: string, plain: Compiled, compile: (expression: string) => Compiled, valueSets: ValueSetIndex): Compiled | undefined {
+export function fastPath(expression: string, plain: Compiled, compile: (expression: string) => Compiled, tests: CodeTests): Compiled | undefined {
   const union = UNION_EXISTS.exec(expression);
   if (union) {
-    const [, left, right, path, valueSet] = union as unknown as [string, string, string, string, string];
-    const segments = split(path);
+    const [, left, right, criterion] = union as unknown as [string, string, string, string];
+    const passing = codeTestsOf(criterion, tests);
+    if (!passing) return undefined;
     return (vars) => {
       const a = resourceList(vars, left);
       const b = resourceList(vars, right);
       if (!a || !b) return plain(vars);
-      return [inValueSet(a, segments, valueSet, valueSets).length > 0 || inValueSet(b, segments, valueSet, valueSets).length > 0];
+      return [passingAny(a, passing).length > 0 || passingAny(b, passing).length > 0];
     };
+  }
+  const selected = SELECTED.exec(expression);
+  if (selected && !ABSTRACT_TYPES.has(selected[2] ?? '')) {
+    const [whole, bundle, type, prefix, selections] = selected as unknown as [string, string, string | undefined, string | undefined, string];
+    return thenRest(expression, whole.length, (vars) => selectedEntries(vars, bundle, type, prefix, selections), plain, compile);
   }
   const ofType = OF_TYPE.exec(expression);
   if (ofType && !ABSTRACT_TYPES.has(ofType[2]!)) {
     const [whole, name, type, field, equal, list] = ofType as unknown as [string, string, string, string?, string?, string?];
     const allowed = equal !== undefined ? new Set([equal]) : list !== undefined ? new Set([...list.matchAll(/'([^'\\]+)'/g)].map((m) => m[1]!)) : undefined;
-    const rest = expression.slice(whole.length);
-    const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
-    return (vars) => {
-      const found = entriesOfType(vars, name, type, field, allowed);
-      if (!found) return plain(vars);
-      return continued ? continued(withPrefix(vars, found)) : found;
-    };
+    return thenRest(expression, whole.length, (vars) => entriesOfType(vars, name, type, field, allowed), plain, compile);
   }
   let lookup: ((list: Resource[]) => Resource[]) | undefined;
   let match: RegExpExecArray | null;
   if ((match = IN_VALUE_SET.exec(expression))) {
-    const [, , path, valueSet] = match as unknown as [string, string, string, string];
-    const segments = split(path);
-    lookup = (list) => inValueSet(list, segments, valueSet, valueSets);
+    const passing = codeTestsOf(match[3]!, tests);
+    if (!passing) return undefined;
+    lookup = (list) => passingAny(list, passing);
   } else if ((match = HAS_CODE.exec(expression))) {
-    const [, , path, system, code] = match as unknown as [string, string, string, string, string];
+    const [, , , path, system, code] = match as unknown as [string, string, string, string, string, string];
     const segments = split(path);
     lookup = (list) => pick(list, index(list, segments).get(codeKey(system, code)));
   }
-  if (!lookup || !match) return undefined;
+  if (!lookup || !match) return innerLookups(expression, compile);
   const name = match[1]!;
-  const rest = expression.slice(match[0].length);
-  const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
+  const type = match[2];
+  if (type && ABSTRACT_TYPES.has(type)) return undefined;
   const find = lookup;
+  return thenRest(
+    expression,
+    match[0].length,
+    (vars) => {
+      const all = resourceList(vars, name);
+      if (!all) return undefined;
+      return find(type ? all.filter((r) => r.resourceType === type) : all);
+    },
+    plain,
+    compile,
+  );
+}
+
+/**
+ * A shape's resources (`find`), then what follows the shape, in fhirpath.js on those; the whole
+ * expression in fhirpath.js when `find` cannot answer (the input is not what the shape reads).
+ */
+function thenRest(expression: string, shapeLength: number, find: (vars: Record<string, unknown>) => Resource[] | undefined, plain: Compiled, compile: (expression: string) => Compiled): Compiled {
+  const rest = expression.slice(shapeLength);
+  const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
   return (vars) => {
-    const list = resourceList(vars, name);
-    if (!list) return plain(vars);
-    const found = find(list);
+    const found = find(vars);
+    if (!found) return plain(vars);
     return continued ? continued(withPrefix(vars, found)) : found;
   };
+}
+
+/**
+ * The lookup shapes (`%list.where(<code tests>)`, `%list.where(<codings>.where(system = 'S' and
+ * code = 'C').exists())`) inside a larger expression: `(%a.where(...) | %b.where(...)).exists()`,
+ * `%x.exists() and %list.where(...).empty()`. Each is a term that reads only its own variable,
+ * so it means the same wherever it stands: the expression runs in fhirpath.js with each such term
+ * replaced by a variable whose value is the term run on its own (a fast path, or fhirpath.js when
+ * the list is not one of resources), computed when fhirpath.js first reads it, at most once per
+ * run. Not when the expression declares variables itself (`defineVariable`), which a term run
+ * on its own would not see.
+ */
+function innerLookups(expression: string, compile: (expression: string) => Compiled): Compiled | undefined {
+  if (expression.includes('defineVariable')) return undefined;
+  const terms: { name: string; run: Compiled }[] = [];
+  let rewritten = '';
+  let done = 0;
+  for (const start of variableStarts(expression)) {
+    if (start < done) continue;
+    const rest = expression.slice(start);
+    const match = IN_VALUE_SET.exec(rest) ?? HAS_CODE.exec(rest);
+    if (!match) continue;
+    const name = `${INNER_VAR}${terms.length}`;
+    terms.push({ name, run: compile(match[0].trim()) });
+    rewritten += `${expression.slice(done, start)}%${name}`;
+    done = start + match[0].length;
+  }
+  if (terms.length === 0) return undefined;
+  let whole: Compiled;
+  try {
+    whole = compile(rewritten + expression.slice(done));
+  } catch {
+    return undefined;
+  }
+  return (vars) => {
+    const more = Object.create(vars) as Record<string, unknown>;
+    for (const { name, run } of terms) {
+      let value: unknown[] | undefined;
+      Object.defineProperty(more, name, { get: () => (value ??= run(vars)) });
+    }
+    return whole(more);
+  };
+}
+
+/** Offsets of the `%` of each variable in code: not in a string, a backquoted name or a comment. */
+function variableStarts(expression: string): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < expression.length; i++) {
+    const ch = expression[i];
+    if (ch === "'" || ch === '`') {
+      for (i++; i < expression.length && expression[i] !== ch; i++) if (expression[i] === '\\') i++;
+    } else if (ch === '/' && expression[i + 1] === '/') {
+      const end = expression.indexOf('\n', i);
+      if (end === -1) break;
+      i = end;
+    } else if (ch === '/' && expression[i + 1] === '*') {
+      const end = expression.indexOf('*/', i + 2);
+      if (end === -1) break;
+      i = end + 1;
+    } else if (ch === '%') starts.push(i);
+  }
+  return starts;
 }
 
 function withPrefix(vars: Record<string, unknown>, found: Resource[]): Record<string, unknown> {
@@ -102,11 +199,11 @@ function withPrefix(vars: Record<string, unknown>, found: Resource[]): Record<st
 }
 
 /**
- * The resources of type `type` in the Bundle held by the variable, those whose string `field` is
+ * The resources (of type `type`, when given) in the Bundle held by the variable, those whose string `field` is
  * one of `allowed` when given; undefined (run it in fhirpath.js) for anything but a Bundle or an
  * empty value, or a `field` that is not a plain string somewhere.
  */
-function entriesOfType(vars: Record<string, unknown>, name: string, type: string, field: string | undefined, allowed: Set<string> | undefined): Resource[] | undefined {
+function entriesOfType(vars: Record<string, unknown>, name: string, type: string | undefined, field: string | undefined, allowed: Set<string> | undefined): Resource[] | undefined {
   if (!(name in vars)) return undefined;
   const value = vars[name];
   if (Array.isArray(value) && value.length === 0) return [];
@@ -118,7 +215,7 @@ function entriesOfType(vars: Record<string, unknown>, name: string, type: string
   for (const entry of entries) {
     const resource = entry && typeof entry === 'object' ? (entry as { resource?: unknown }).resource : undefined;
     if (!resource || typeof resource !== 'object' || Array.isArray(resource)) continue;
-    if ((resource as { resourceType?: unknown }).resourceType !== type) continue;
+    if (type !== undefined && (resource as { resourceType?: unknown }).resourceType !== type) continue;
     if (field !== undefined) {
       const actual = (resource as Record<string, unknown>)[field];
       if (actual === undefined || actual === null) continue;
@@ -126,6 +223,28 @@ function entriesOfType(vars: Record<string, unknown>, name: string, type: string
       if (!allowed!.has(actual)) continue;
     }
     found.push(resource as Resource);
+  }
+  return found;
+}
+
+/**
+ * The Bundle's resources (of `type`, when given) whose `Type/id` is one of the selections, in
+ * Bundle order: one set lookup each, where fhirpath.js compares every resource with every
+ * selection. Undefined (run it in fhirpath.js) unless the selections are strings and every
+ * resource has a string resourceType and a string id or none.
+ */
+function selectedEntries(vars: Record<string, unknown>, bundle: string, type: string | undefined, prefix: string | undefined, selections: string): Resource[] | undefined {
+  if (!(selections in vars)) return undefined;
+  const selected = vars[selections];
+  if (!Array.isArray(selected) || !selected.every((s) => typeof s === 'string')) return undefined;
+  const resources = entriesOfType(vars, bundle, type, undefined, undefined);
+  if (!resources) return undefined;
+  const wanted = new Set(selected as string[]);
+  const found: Resource[] = [];
+  for (const resource of resources) {
+    const { id, resourceType } = resource as { id?: unknown; resourceType?: unknown };
+    if (typeof resourceType !== 'string' || (id !== undefined && typeof id !== 'string')) return undefined;
+    if (id !== undefined && wanted.has(`${prefix ?? resourceType}/${id}`)) found.push(resource);
   }
   return found;
 }
@@ -142,52 +261,67 @@ function resourceList(vars: Record<string, unknown>, name: string): Resource[] |
 }
 
 const split = (path: string) => path.split('.').map((s) => s.trim());
-const codeKey = (system: string, code: string) => `${system}|${code}`;
-
-interface CodeIndex {
-  /** Positions in the list of the resources carrying each system|code. */
-  positions: Map<string, number[]>;
-  /** The system and code of each key, to ask value sets. */
-  codes: Map<string, { system: string; code: string }>;
-}
+/** Positions in the list of the resources carrying each code (`codeKey`) at one path. */
+type CodeIndex = Map<string, number[]>;
 
 const indexes = new WeakMap<Resource[], Map<string, CodeIndex>>();
 
 /** The list's resources by the codes at `segments`, built once per list and path. */
-function index(list: Resource[], segments: string[]): Map<string, number[]> {
-  return codeIndex(list, segments).positions;
-}
-
-function codeIndex(list: Resource[], segments: string[]): CodeIndex {
+function index(list: Resource[], segments: string[]): CodeIndex {
   let byPath = indexes.get(list);
   if (!byPath) indexes.set(list, (byPath = new Map()));
   const pathKey = segments.join('.');
   let built = byPath.get(pathKey);
   if (!built) {
-    built = { positions: new Map(), codes: new Map() };
-    list.forEach((resource, position) => {
-      for (const value of walk([resource], segments)) {
+    built = new Map();
+    for (let position = 0; position < list.length; position++) {
+      for (const value of walk([list[position]], segments)) {
         for (const coding of codingsOf(value)) {
           const key = codeKey(coding.system, coding.code);
-          const at = built!.positions.get(key);
-          if (!at) {
-            built!.positions.set(key, [position]);
-            built!.codes.set(key, coding);
-          } else if (at[at.length - 1] !== position) at.push(position);
+          const at = built.get(key);
+          if (!at) built.set(key, [position]);
+          else if (at[at.length - 1] !== position) at.push(position);
         }
       }
-    });
+    }
     byPath.set(pathKey, built);
   }
   return built;
 }
 
-function inValueSet(list: Resource[], segments: string[], valueSet: string, valueSets: ValueSetIndex): Resource[] {
-  const { positions, codes } = codeIndex(list, segments);
+/** A code test at a path of each resource: the codes that pass it. */
+interface PathTest {
+  segments: string[];
+  codes: ReadonlySet<string>;
+}
+
+/**
+ * The tests of an `or` of code tests; undefined when one cannot run (no such value set, no RxNorm
+ * table): fhirpath.js then runs the expression and says what is wrong.
+ */
+function codeTestsOf(criterion: string, tests: CodeTests): PathTest[] | undefined {
+  const found: PathTest[] = [];
+  for (const [, path, fn, argument] of criterion.matchAll(CODE_TEST_EACH)) {
+    const codes = fn === 'inValueSet' ? tests.inValueSet(argument!) : tests.hasIngredient(argument!);
+    if (!codes) return undefined;
+    found.push({ segments: split(path!), codes });
+  }
+  return found;
+}
+
+/**
+ * The resources of the list with a code (at a test's path) that passes any of the tests, in list
+ * order. Each test walks the smaller of its codes and the list's distinct codes.
+ */
+function passingAny(list: Resource[], tests: PathTest[]): Resource[] {
   const found = new Set<number>();
-  for (const [key, at] of positions) {
-    const { system, code } = codes.get(key)!;
-    if (valueSets.contains(valueSet, system, code)) for (const p of at) found.add(p);
+  for (const { segments, codes } of tests) {
+    const positions = index(list, segments);
+    if (codes.size < positions.size) {
+      for (const key of codes) for (const p of positions.get(key) ?? []) found.add(p);
+    } else {
+      for (const [key, at] of positions) if (codes.has(key)) for (const p of at) found.add(p);
+    }
   }
   return pick(list, found.size > 0 ? [...found] : undefined);
 }
@@ -210,16 +344,21 @@ function walk(values: unknown[], segments: string[]): unknown[] {
     for (const value of current) {
       if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
       const record = value as Record<string, unknown>;
-      const add = (v: unknown) => (Array.isArray(v) ? next.push(...v) : v !== undefined && v !== null && next.push(v));
-      if (Object.hasOwn(record, segment)) add(record[segment]);
+      if (Object.hasOwn(record, segment)) addValue(next, record[segment]);
       else {
         for (const key of Object.keys(record)) {
           const rest = key.charCodeAt(segment.length);
-          if (key.startsWith(segment) && rest >= 65 && rest <= 90) add(record[key]);
+          if (key.startsWith(segment) && rest >= 65 && rest <= 90) addValue(next, record[key]);
         }
       }
     }
     current = next;
   }
   return current;
+}
+
+/** A property's value onto a path's values: arrays flatten, absent values are none. */
+function addValue(into: unknown[], value: unknown): void {
+  if (Array.isArray(value)) into.push(...value);
+  else if (value !== undefined && value !== null) into.push(value);
 }

@@ -6,7 +6,7 @@ import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import type { ValueSetIndex } from './valuesets.ts';
 import { fastPath } from './fast-paths.ts';
-import { clinicalFunctions, type DataTables } from './functions.ts';
+import { clinicalFunctions, codeTests, type DataTables } from './functions.ts';
 
 /** A FHIRPath expression ready to run: variables in, a collection out. */
 export type CompiledExpression = (vars: Record<string, unknown>) => unknown[];
@@ -36,7 +36,8 @@ const ROOT = {};
  * onWarfarin({ meds: bundle }); // [true]
  */
 export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTables = new Map(), options: FhirPathCompilerOptions = {}): FhirPathCompiler {
-  const userInvocationTable = clinicalFunctions(valueSets, data);
+  const tests = codeTests(valueSets, data);
+  const userInvocationTable = clinicalFunctions(valueSets, data, tests);
   const fast = options.fastPaths ?? true;
   // A library's defines are compiled for every service that includes it: the same text gives
   // the same function (variables come at run time), so each text is parsed once.
@@ -47,7 +48,7 @@ export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTable
       try {
         const fn = fhirpath.compile(expression, r4, { userInvocationTable }) as (resource: unknown, vars: Record<string, unknown>) => unknown[];
         const plain: CompiledExpression = (vars) => fn(ROOT, vars);
-        entry = (fast && fastPath(expression, plain, compile, valueSets)) || plain;
+        entry = (fast && fastPath(expression, plain, compile, tests)) || plain;
       } catch (error) {
         entry = toSyntaxError(error);
       }

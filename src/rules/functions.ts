@@ -19,7 +19,7 @@
 import { localDate } from '../protocol/calendar.ts';
 import fhirpath, { type UserInvocationTable } from 'fhirpath';
 import { pooledCohortRisk } from './pooled-cohort.ts';
-import { ValueSetIndex } from './valuesets.ts';
+import { codeKey, ValueSetIndex } from './valuesets.ts';
 import { CONVERSION_FACTORS_TABLE, DRUG_STRENGTHS_TABLE, mmeTables, totalMme } from './mme.ts';
 import { daysCovered, supplyDays } from './supply.ts';
 import { RXNORM_PRODUCTS_TABLE, rxnormIndex } from './rxnorm.ts';
@@ -41,17 +41,50 @@ export const FUNCTION_DATA_TABLES: Readonly<Record<string, readonly string[]>> =
 /** Data tables from rules/data/, by file name (JSON, read by the functions that need them). */
 export type DataTables = ReadonlyMap<string, unknown>;
 
-export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = new Map()): UserInvocationTable {
+/**
+ * The functions that are true when any coding of their input is one of a set of codes
+ * (`codeKey(system, code)`): `inValueSet('vs')`, `hasIngredient('rxcui')`. fhirpath.js calls them
+ * per item; the fast paths (fast-paths.ts) look the same sets up against a list's code index.
+ * `undefined`: the function cannot run (no such value set, or no RxNorm table).
+ */
+export interface CodeTests {
+  inValueSet(valueSet: string): ReadonlySet<string> | undefined;
+  hasIngredient(rxcui: string): ReadonlySet<string> | undefined;
+}
+
+export function codeTests(valueSets: ValueSetIndex, data: DataTables = new Map()): CodeTests {
+  // Indexed once per content load, not per call; an ingredient's codes once, when first asked.
+  const rxnorm = rxnormIndex(data);
+  const byIngredient = new Map<string, ReadonlySet<string>>();
+  return {
+    inValueSet: (valueSet) => valueSets.codes(valueSet),
+    hasIngredient: (rxcui) => {
+      if (!rxnorm) return undefined;
+      let codes = byIngredient.get(rxcui);
+      if (!codes) byIngredient.set(rxcui, (codes = new Set(rxnorm.codesWithIngredient(rxcui).map((code) => codeKey(RXNORM_SYSTEM, code)))));
+      return codes;
+    },
+  };
+}
+
+/** True when any coding of the inputs is one of the codes (asked for only once there is a coding). */
+function anyCoding(inputs: unknown[], codesOf: () => ReadonlySet<string>): boolean {
+  let codes: ReadonlySet<string> | undefined;
+  return inputs.some((item) => codingsOf(item).some((c) => (codes ??= codesOf()).has(codeKey(c.system, c.code))));
+}
+
+export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = new Map(), tests: CodeTests = codeTests(valueSets, data)): UserInvocationTable {
   // Indexed once per content load, not per call.
   const tables = mmeTables(data);
-  const rxnorm = rxnormIndex(data);
   return {
     ...CLOCK_FUNCTIONS,
     inValueSet: {
-      fn: (inputs: unknown[], id: unknown) => {
-        const valueSetId = String(id);
-        return inputs.some((item) => codingsOf(item).some((c) => valueSets.contains(valueSetId, c.system, c.code)));
-      },
+      fn: (inputs: unknown[], id: unknown) =>
+        anyCoding(inputs, () => {
+          const codes = tests.inValueSet(String(id));
+          if (!codes) throw new Error(`unknown value set '${String(id)}'`);
+          return codes;
+        }),
       arity: { 1: ['String'] },
     },
     ageInYears: {
@@ -98,9 +131,9 @@ export function clinicalFunctions(valueSets: ValueSetIndex, data: DataTables = n
     },
     hasIngredient: {
       fn: (inputs: unknown[], ingredient: unknown) => {
-        if (!rxnorm) throw new Error(`hasIngredient() needs rules/data/${RXNORM_PRODUCTS_TABLE}.json`);
-        const wanted = String(ingredient);
-        return inputs.some((item) => codingsOf(item).some((c) => c.system === RXNORM_SYSTEM && rxnorm.hasIngredient(c.code, wanted)));
+        const codes = tests.hasIngredient(String(ingredient));
+        if (!codes) throw new Error(`hasIngredient() needs rules/data/${RXNORM_PRODUCTS_TABLE}.json`);
+        return anyCoding(inputs, () => codes);
       },
       arity: { 1: ['String'] },
     },

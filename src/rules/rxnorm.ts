@@ -95,6 +95,13 @@ export class RxNormIndex {
   products(): IterableIterator<RxNormProduct> {
     return this.byProduct.values();
   }
+
+  /** Every RxNorm code `hasIngredient(code, ingredient)` is true for. */
+  codesWithIngredient(ingredient: string): string[] {
+    const codes = this.ingredientNames.has(ingredient) ? [ingredient] : [];
+    for (const p of this.byProduct.values()) if (p.rxcui !== ingredient && p.ingredients.includes(ingredient)) codes.push(p.rxcui);
+    return codes;
+  }
 }
 
 export function rxnormIndex(data: ReadonlyMap<string, unknown>): RxNormIndex | undefined {

@@ -90,7 +90,7 @@ export class ValueSetIndex {
   private readonly infos = new Map<string, ValueSetInfo>();
 
   add(id: string, concepts: Concept[], info: ValueSetInfo = {}): void {
-    this.sets.set(id, new Set(concepts.map((c) => key(c.system, c.code))));
+    this.sets.set(id, new Set(concepts.map((c) => codeKey(c.system, c.code))));
     this.infos.set(id, info);
   }
 
@@ -114,8 +114,14 @@ export class ValueSetIndex {
   contains(id: string, system: string, code: string): boolean {
     const set = this.sets.get(id);
     if (!set) throw new Error(`unknown value set '${id}'`);
-    return set.has(key(system, code));
+    return set.has(codeKey(system, code));
+  }
+
+  /** The value set's codes as `codeKey`s; undefined for a value set that does not exist. */
+  codes(id: string): ReadonlySet<string> | undefined {
+    return this.sets.get(id);
   }
 }
 
-const key = (system: string, code: string) => `${system}|${code}`;
+/** One string for a system and a code, the key value sets and code indexes use. */
+export const codeKey = (system: string, code: string) => `${system}|${code}`;

@@ -89,3 +89,65 @@ describe('fast paths give what fhirpath.js gives: long medication lists', () => 
     });
   }
 });
+
+/**
+ * A long list where the `or` of code tests matters: NSAIDs, warfarin, DOACs, P2Y12 inhibitors and
+ * gabapentinoids by value set, RxNorm products of naproxen, ibuprofen and warfarin that only
+ * `hasIngredient` finds (not in the value set), codes in both, and a coding without a system.
+ */
+function mixedMedications(count: number) {
+  const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+  const valueSetCodes = (id: string) => [...fast.valueSets.codes(id)!].map((key) => key.split('|')[1]!);
+  const table = JSON.parse(readFileSync('rules/data/rxnorm-products.json', 'utf8')) as { products: string[] };
+  const byIngredientOnly = table.products
+    .map((row) => row.split('|'))
+    .filter(([rxcui, , ingredients]) => ['7258', '5640', '11289'].some((i) => ingredients!.split(',').includes(i)) && !fast.valueSets.contains('nsaids', RXNORM, rxcui!) && !fast.valueSets.contains('warfarin', RXNORM, rxcui!))
+    .map(([rxcui]) => rxcui!);
+  expect(byIngredientOnly.length).toBeGreaterThan(0);
+  const codes = [...['nsaids', 'warfarin', 'doacs', 'p2y12-inhibitors', 'gabapentinoids', 'statins'].flatMap(valueSetCodes), ...byIngredientOnly, '7258', '11289'];
+  const medication = (i: number) =>
+    i % 17 === 0 ? { coding: [{ code: codes[i % codes.length] }] } : { coding: [{ system: RXNORM, code: codes[i % codes.length] }, ...(i % 5 === 0 ? [{ system: RXNORM, code: codes[(i * 7) % codes.length] }] : [])] };
+  return Array.from({ length: count }, (_, i) => ({ resourceType: 'MedicationRequest', id: `m${i}`, status: i % 11 === 0 ? 'stopped' : 'active', intent: 'order', subject: { reference: 'Patient/p' }, medicationCodeableConcept: medication(i) }));
+}
+
+describe('fast paths give what fhirpath.js gives: value-set and ingredient tests joined by or', () => {
+  for (const count of [40, 400]) {
+    it(`drug-interactions with ${count} active NSAIDs, anticoagulants and others, some found only by ingredient`, () => {
+      const { context, prefetch } = JSON.parse(drugInteractions(count).body) as { context: Record<string, unknown>; prefetch: Record<string, { entry: unknown[] }> };
+      prefetch.activeMeds!.entry = mixedMedications(count).map((resource) => ({ resource }));
+      const draft = (code: string) => ({ resource: { resourceType: 'MedicationRequest', id: `d${code}`, status: 'draft', intent: 'order', subject: { reference: 'Patient/p' }, medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code }] } } });
+      // ibuprofen 400 MG Oral Tablet, warfarin sodium 5 MG Oral Tablet
+      (context.draftOrders as { entry: unknown[] }).entry = [draft('197805'), draft('855332')];
+      // With explanations: every define a rule read, and its value, must be the same too.
+      const a = evaluateService(fast.services.get('drug-interactions')!, { context, prefetch, now }, { explain: true });
+      const b = evaluateService(plain.services.get('drug-interactions')!, { context, prefetch, now }, { explain: true });
+      expect(comparable(a)).toEqual(comparable(b));
+      // Not a trivial comparison: the NSAIDs on the list make rules fire.
+      expect(a.filter((o) => o.fired).map((o) => o.ruleId)).toContain('duplicate-nsaid');
+    });
+  }
+});
+
+describe('fast paths give what fhirpath.js gives: the selected orders of order-select', () => {
+  const orderSelect = [...fast.services.values()].filter((s) => s.hook === 'order-select');
+  const penicillin = [...fast.valueSets.codes('penicillins')!][0]!.split('|');
+  const drafts = Array.from({ length: 60 }, (_, i) => ({
+    resourceType: i % 4 === 3 ? 'ServiceRequest' : 'MedicationRequest',
+    ...(i === 7 ? {} : { id: `d${i}` }),
+    status: 'draft',
+    intent: 'order',
+    subject: { reference: 'Patient/p1' },
+    ...(i % 4 === 3 ? { code: { text: 'a test' } } : { medicationCodeableConcept: { coding: [{ system: penicillin[0], code: penicillin[1] }] } }),
+  }));
+  // Every third draft selected, by its own type; one names a ServiceRequest as a MedicationRequest.
+  const selections = [...drafts.filter((d, i) => i % 3 === 0 && d.id).map((d) => `${d.resourceType}/${d.id}`), 'MedicationRequest/d3'];
+  for (const service of orderSelect) {
+    it(`${service.id} with 60 drafts, every third selected`, () => {
+      const context = { userId: 'Practitioner/example', patientId: 'p1', draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) }, selections };
+      const prefetch = Object.fromEntries(Object.keys(service.prefetch).map((key) => [key, key === 'patient' ? { resourceType: 'Patient', id: 'p1', birthDate: '1970-01-01' } : { resourceType: 'Bundle', type: 'searchset', entry: [] }]));
+      const a = evaluateService(service, { context, prefetch, now }, { explain: true });
+      const b = evaluateService(plain.services.get(service.id)!, { context, prefetch, now }, { explain: true });
+      expect(comparable(a)).toEqual(comparable(b));
+    });
+  }
+});

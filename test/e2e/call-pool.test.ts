@@ -4,9 +4,14 @@
  * that finished and the cut ones named,
  * its worker is terminated and replaced, and the next call is evaluated as usual.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../../src/config.ts';
+import type { Observation } from '../../src/node/call-messages.ts';
 import { CallPool } from '../../src/node/call-pool.ts';
+import { openSqliteStore } from '../../src/node/sqlite.ts';
 import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
 import type { SourceFile } from '../../src/rules/source.ts';
 
@@ -56,7 +61,7 @@ describe('evaluation workers with a hard deadline', () => {
   it('a call with a quick input is evaluated in the worker: cards, and the row to record', async () => {
     const { result, records } = await pool.run(ruleSet, service, body(3), 'application/json', {});
     expect(result.status).toBe(200);
-    expect(result.body).toMatchObject({ cards: [{ summary: 'Observations on file' }, { summary: 'Observations on file' }] });
+    expect(JSON.parse(result.json)).toMatchObject({ cards: [{ summary: 'Observations on file' }, { summary: 'Observations on file' }] });
     expect(records).toHaveLength(1);
     expect(records[0]![0]).toMatchObject({ serviceId: 'slow', status: 200, outcome: 'ok', rulesFired: ['early', 'stuck'] });
     expect(records[0]![1]).toHaveLength(2);
@@ -69,7 +74,7 @@ describe('evaluation workers with a hard deadline', () => {
     const { result, records } = await pool.run(ruleSet, service, request, 'application/json', {});
     const ms = performance.now() - started;
     expect(result.status).toBe(200);
-    expect(result.body).toEqual({
+    expect(JSON.parse(result.json)).toEqual({
       cards: [expect.objectContaining({ summary: 'Observations on file', indicator: 'info' })],
       extension: { 'org.cds-rules.degraded': { skipped: [{ rule: 'stuck', reason: 'deadline' }], failed: [] } },
     });
@@ -79,17 +84,47 @@ describe('evaluation workers with a hard deadline', () => {
     expect(records).toEqual([
       [
         expect.objectContaining({ hookInstance, status: 200, outcome: 'degraded', rulesEvaluated: ['early'], rulesFired: ['early'], rulesSkipped: ['stuck'], cardCount: 1 }),
-        [expect.objectContaining({ ruleId: 'early', cardUuid: (result.body as { cards: { uuid: string }[] }).cards[0]!.uuid })],
-        // A cut call records no rule versions: the worker that knew them was terminated.
-        [],
+        [expect.objectContaining({ ruleId: 'early', cardUuid: (JSON.parse(result.json) as { cards: { uuid: string }[] }).cards[0]!.uuid })],
+        // The rules that ran, whose versions the main thread records (it holds the content).
+        ['early'],
       ],
     ]);
+  });
+
+  it('a cut call is stored with the versions of the rules that ran, and counted like any other call', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'call-pool-'));
+    const database = openSqliteStore(join(dir, 'cds.sqlite'));
+    // A pool of its own with a wider margin: on a loaded machine the quick rule must be done
+    // (and the body parsed) well before the cut, or there is nothing to record but a 503.
+    const counted: Observation[] = [];
+    const roomy = new CallPool({ size: 1, config, marginMs: 3000, log, filesOf: (r) => (r === ruleSet ? files : undefined), observe: (o) => counted.push(o) });
+    await roomy.start(ruleSet);
+    try {
+      const request = new Request('http://service/cds-services/slow', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(400) });
+      const answer = await roomy.call(ruleSet, service, request, {}, database.store);
+      expect(answer.status).toBe(200);
+      const early = service.rules.find((r) => r.id === 'early')!;
+      expect(database.sqlite.prepare('select version, rule_id as ruleId from rule_versions').all()).toEqual([{ version: early.version, ruleId: 'early' }]);
+      expect(database.sqlite.prepare('select rule_id as ruleId, rule_version as ruleVersion, silent from invocation_cards').all()).toEqual([{ ruleId: 'early', ruleVersion: early.version, silent: 0 }]);
+      expect(database.sqlite.prepare('select outcome, service_version as serviceVersion from invocations').all()).toEqual([{ outcome: 'degraded', serviceVersion: service.version }]);
+      expect(counted).toEqual([
+        { kind: 'answered', result: { skipped: [{ rule: 'stuck', reason: 'deadline' }], failed: [] } },
+        {
+          kind: 'metric',
+          figures: expect.objectContaining({ service: 'slow', status: 200, outcome: 'degraded', cards: [{ rule: 'early', version: early.version, silent: false }], skipped: [{ rule: 'stuck', reason: 'deadline' }] }),
+        },
+      ]);
+    } finally {
+      await roomy.close();
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the terminated worker is replaced: the next call is evaluated as usual', async () => {
     const { result } = await pool.run(ruleSet, service, body(2), 'application/json', {});
     expect(result.status).toBe(200);
-    expect((result.body as { cards: unknown[] }).cards).toHaveLength(2);
+    expect((JSON.parse(result.json) as { cards: unknown[] }).cards).toHaveLength(2);
   });
 
   it('a body that is not JSON is answered 400 by the worker, as on the main thread', async () => {

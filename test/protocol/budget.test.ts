@@ -1,12 +1,12 @@
 /**
  * The per-call evaluation budget: once spent, rules not yet evaluated are skipped, the response
  * says so in the `org.cds-rules.degraded` extension, and the call is recorded as degraded. A
- * throwing rule stays isolated and is listed there too, by its error class only.
+ * throwing rule stays isolated and is listed there too, by its error class only. Part of the
+ * shared protocol suite: it runs in Node and in workerd (the Worker shell) alike.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEGRADED_EXTENSION } from '../../src/protocol/degraded.ts';
-import { compileInline, post, type TestApp, testApp } from '../support/node-app.ts';
+import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
 import { bundle } from '../support/requests.ts';
 
 const rule = (id: string, when: string) => ({
@@ -51,18 +51,13 @@ beforeAll(async () => {
     testApp({ ruleSet, config: { evaluationBudgetMs: 30_000 } }),
   ]);
 });
-afterAll(() => {
-  tight.close();
-  roomy.close();
+afterAll(async () => {
+  await tight.close();
+  await roomy.close();
 });
 
-function invocation(t: TestApp, hookInstance: string): Record<string, any> {
-  const db = new Database(t.dbPath, { readonly: true });
-  try {
-    return db.prepare('select * from invocations where hook_instance = ?').get(hookInstance) as Record<string, any>;
-  } finally {
-    db.close();
-  }
+async function invocation(t: TestApp, hookInstance: string): Promise<Record<string, any>> {
+  return (await t.rows('select * from invocations where hook_instance = ?', hookInstance))[0]!;
 }
 
 describe('evaluation budget', () => {
@@ -73,7 +68,7 @@ describe('evaluation budget', () => {
     const body = (await res.json()) as { cards: unknown[]; extension?: unknown };
     expect(body.cards).toHaveLength(3);
     expect(body.extension).toEqual({ [DEGRADED_EXTENSION]: { skipped: [], failed: [{ rule: 'a-throws', error: 'fhirpath-error' }] } });
-    const row = invocation(roomy, hookInstance);
+    const row = await invocation(roomy, hookInstance);
     expect(row.outcome).toBe('degraded'); // a-throws
     expect(JSON.parse(row.rules_skipped)).toEqual([]);
     expect(JSON.parse(row.rules_fired).sort()).toEqual(['b-slow', 'c-fast', 'd-fast']);
@@ -100,7 +95,7 @@ describe('evaluation budget', () => {
     expect(JSON.stringify(body.extension)).not.toContain('ageInYears');
     // The slow rule finished its conditions, so its card stands; the throwing one is isolated.
     expect(body.cards).toHaveLength(1);
-    const row = invocation(tight, hookInstance);
+    const row = await invocation(tight, hookInstance);
     expect(row).toMatchObject({ status: 200, outcome: 'degraded', card_count: 1 });
     expect(JSON.parse(row.rules_skipped)).toEqual(['c-fast', 'd-fast']);
     expect(JSON.parse(row.rules_evaluated)).toEqual(['a-throws', 'b-slow']);
