@@ -142,7 +142,14 @@ export async function runCase(ruleSet: RuleSet, test: RuleTestFile, testCase: Te
   if (!service) return failed(`service '${test.serviceId}' is not loaded`);
   if (!service.rules.some((r) => r.id === test.ruleId)) return failed(`rule '${test.ruleId}' is not in service '${test.serviceId}'`);
 
-  const { body, fetch: fhirFetch, expect } = await caseCall(service, test, testCase, now);
+  let call: Awaited<ReturnType<typeof caseCall>>;
+  try {
+    call = await caseCall(service, test, testCase, now);
+  } catch (e) {
+    if (e instanceof FixtureError) return failed(e.message);
+    throw e;
+  }
+  const { body, fetch: fhirFetch, expect } = call;
   const result = await runHook(
     {
       fetch: fhirFetch,
@@ -194,7 +201,7 @@ export async function caseCall(service: CompiledService, test: RuleTestFile, tes
   const fhir = new MemoryFhirServer();
   let patientId = EXAMPLE_PATIENT_ID;
   if (c.fixture) {
-    const bundle = JSON.parse(await readFile(join(test.dir, c.fixture), 'utf8')) as Bundle;
+    const bundle = await readFixture(test, c);
     await fhir.addBundle(bundle);
     patientId = bundle.entry?.map((e) => e.resource).find((r) => r?.resourceType === 'Patient')?.id ?? EXAMPLE_PATIENT_ID;
   }
@@ -224,6 +231,29 @@ export async function caseCall(service: CompiledService, test: RuleTestFile, tes
   };
 
   return { body, fetch: fhir.fetchFor(FHIR_BASE), expect: c.expect };
+}
+
+/** A case's fixture that cannot be used: the message names the test file, the case and what was expected. */
+export class FixtureError extends Error {}
+
+/** Reads a case's `fixture`: a FHIR Bundle in JSON, relative to the test file. */
+async function readFixture(test: RuleTestFile, c: TestCase): Promise<Bundle> {
+  const where = `${test.path}: case '${c.name}': fixture '${c.fixture}'`;
+  let text: string;
+  try {
+    text = await readFile(join(test.dir, c.fixture!), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FixtureError(`${where} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; expected a FHIR Bundle JSON file, its path relative to the test file`);
+  }
+  let bundle: unknown;
+  try {
+    bundle = JSON.parse(text);
+  } catch (e) {
+    throw new FixtureError(`${where} is not valid JSON; expected a FHIR Bundle`);
+  }
+  if ((bundle as { resourceType?: unknown } | null)?.resourceType !== 'Bundle') throw new FixtureError(`${where} is not a FHIR Bundle; expected resourceType 'Bundle'`);
+  return bundle as Bundle;
 }
 
 /** Compares, rule by rule, the cards expected with those produced: what differs, by rule. */
