@@ -16,7 +16,9 @@ describe('README', () => {
     const shown = JSON.parse(/answers\n\n```json\n([\s\S]*?)```/.exec(readme)![1]!) as { summary: string; indicator: string; suggestions: string[] };
     const res = await post(t.app, '/cds-services/drug-interactions', request);
     expect(res.status).toBe(200);
-    const { cards } = (await res.json()) as { cards: { summary: string; indicator: string; suggestions: { label: string }[] }[] };
+    const { cards, extension } = (await res.json()) as { cards: { summary: string; indicator: string; suggestions: { label: string }[] }[]; extension?: Record<string, unknown> };
     expect(cards.map((c) => ({ summary: c.summary, indicator: c.indicator, suggestions: c.suggestions.map((s) => s.label) }))).toEqual([shown]);
+    // The example prefetches every key the service's rules need: no rule is left out.
+    expect(extension?.['org.cds-rules.degraded']).toBeUndefined();
   });
 });
