@@ -33,16 +33,25 @@ const CODING_PATH = String.raw`((?:[a-z]\w*\s*\.\s*)*coding)`;
 const STRING = String.raw`'([^'\\]+)'`;
 /** One code test, `a.b.inValueSet('vs')` or `a.b.hasIngredient('rxcui')`, capturing path, function and argument. */
 const CODE_TEST = String.raw`${PATH}\s*\.\s*(inValueSet|hasIngredient)\s*\(\s*${STRING}\s*\)`;
-const CODE_TEST_EACH = new RegExp(CODE_TEST, 'g');
 const ANY_CODE_TEST = String.raw`[a-z]\w*(?:\s*\.\s*[a-z]\w*)*\s*\.\s*(?:inValueSet|hasIngredient)\s*\(\s*'[^'\\]+'\s*\)`;
-/** Code tests joined by `or` (each is true or false, never empty, so `or` is "any of them"). */
-const CODE_TESTS = String.raw`(${ANY_CODE_TEST}(?:\s+or\s+${ANY_CODE_TEST})*)`;
+const CODE_IS = String.raw`code\s*=\s*'[^'\\]+'`;
+/** `code = 'C'`, or `(code = 'C' or code = 'D' ...)`. */
+const CODES = String.raw`(?:${CODE_IS}|\(\s*${CODE_IS}(?:\s+or\s+${CODE_IS})*\s*\))`;
+/**
+ * A coding test, `a.coding.where(system = 'S' and code = 'C').exists()` (or `... and (code = 'C'
+ * or code = 'D')`), capturing the coding path, the system and the codes.
+ */
+const HAS_CODE_TEST = String.raw`${CODING_PATH}\s*\.\s*where\s*\(\s*system\s*=\s*${STRING}\s+and\s+(${CODES})\s*\)\s*\.\s*exists\s*\(\s*\)`;
+const ANY_HAS_CODE_TEST = String.raw`(?:[a-z]\w*\s*\.\s*)*coding\s*\.\s*where\s*\(\s*system\s*=\s*'[^'\\]+'\s+and\s+${CODES}\s*\)\s*\.\s*exists\s*\(\s*\)`;
+const ANY_TERM = String.raw`(?:${ANY_CODE_TEST}|${ANY_HAS_CODE_TEST})`;
+/** Code tests of either kind joined by `or` (each is true or false, never empty, so `or` is "any of them"). */
+const CODE_TESTS = String.raw`(${ANY_TERM}(?:\s+or\s+${ANY_TERM})*)`;
+/** The terms of CODE_TESTS one after the other (sticky): groups 1-3 a code test, 4-6 a coding test. */
+const TERM_EACH = new RegExp(String.raw`\s*(?:or\s+)?(?:${CODE_TEST}|${HAS_CODE_TEST})`, 'y');
 /** `.ofType(T)` right after the list's variable (optional; group: T). */
 const LIST_OF_TYPE = String.raw`(?:\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\))?`;
-const IN_VALUE_SET = new RegExp(String.raw`^\s*${VAR}${LIST_OF_TYPE}\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)`);
-const HAS_CODE = new RegExp(
-  String.raw`^\s*${VAR}${LIST_OF_TYPE}\s*\.\s*where\s*\(\s*${CODING_PATH}\s*\.\s*where\s*\(\s*system\s*=\s*${STRING}\s+and\s+code\s*=\s*${STRING}\s*\)\s*\.\s*exists\s*\(\s*\)\s*\)`,
-);
+/** `%list[.ofType(T)].where(<code tests>)`. */
+const CODE_FILTER = new RegExp(String.raw`^\s*${VAR}${LIST_OF_TYPE}\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)`);
 const UNION_EXISTS = new RegExp(String.raw`^\s*\(\s*${VAR}\s*\|\s*${VAR}\s*\)\s*\.\s*where\s*\(\s*${CODE_TESTS}\s*\)\s*\.\s*exists\s*\(\s*\)\s*$`);
 const OF_TYPE = new RegExp(
   String.raw`^\s*${VAR}\s*\.\s*entry\s*\.\s*resource\s*\.\s*ofType\s*\(\s*([A-Z][A-Za-z]*)\s*\)(?:\s*\.\s*where\s*\(\s*([a-z]\w*)\s*(?:=\s*${STRING}|in\s*\(\s*(${STRING}(?:\s*\|\s*${STRING})*)\s*\))\s*\))?`,
@@ -87,29 +96,20 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
     const allowed = equal !== undefined ? new Set([equal]) : list !== undefined ? new Set([...list.matchAll(/'([^'\\]+)'/g)].map((m) => m[1]!)) : undefined;
     return thenRest(expression, whole.length, (vars) => entriesOfType(vars, name, type, field, allowed), plain, compile);
   }
-  let lookup: ((list: Resource[]) => Resource[]) | undefined;
-  let match: RegExpExecArray | null;
-  if ((match = IN_VALUE_SET.exec(expression))) {
-    const passing = codeTestsOf(match[3]!, tests);
-    if (!passing) return undefined;
-    lookup = (list) => passingAny(list, passing);
-  } else if ((match = HAS_CODE.exec(expression))) {
-    const [, , , path, system, code] = match as unknown as [string, string, string, string, string, string];
-    const segments = split(path);
-    lookup = (list) => pick(list, index(list, segments).get(codeKey(system, code)));
-  }
-  if (!lookup || !match) return innerLookups(expression, compile);
+  const match = CODE_FILTER.exec(expression);
+  if (!match) return innerLookups(expression, compile);
+  const passing = codeTestsOf(match[3]!, tests);
+  if (!passing) return undefined;
   const name = match[1]!;
   const type = match[2];
   if (type && ABSTRACT_TYPES.has(type)) return undefined;
-  const find = lookup;
   return thenRest(
     expression,
     match[0].length,
     (vars) => {
       const all = resourceList(vars, name);
       if (!all) return undefined;
-      return find(type ? all.filter((r) => r.resourceType === type) : all);
+      return passingAny(type ? all.filter((r) => r.resourceType === type) : all, passing);
     },
     plain,
     compile,
@@ -148,7 +148,7 @@ function innerLookups(expression: string, compile: (expression: string) => Compi
   for (const start of variableStarts(expression)) {
     if (start < done) continue;
     const rest = expression.slice(start);
-    const match = IN_VALUE_SET.exec(rest) ?? HAS_CODE.exec(rest);
+    const match = CODE_FILTER.exec(rest);
     if (!match) continue;
     const name = `${INNER_VAR}${terms.length}`;
     terms.push({ name, run: compile(match[0].trim()) });
@@ -301,10 +301,18 @@ interface PathTest {
  */
 function codeTestsOf(criterion: string, tests: CodeTests): PathTest[] | undefined {
   const found: PathTest[] = [];
-  for (const [, path, fn, argument] of criterion.matchAll(CODE_TEST_EACH)) {
-    const codes = fn === 'inValueSet' ? tests.inValueSet(argument!) : tests.hasIngredient(argument!);
-    if (!codes) return undefined;
-    found.push({ segments: split(path!), codes });
+  TERM_EACH.lastIndex = 0;
+  for (let term = TERM_EACH.exec(criterion); term; term = TERM_EACH.exec(criterion)) {
+    const [, path, fn, argument, codingPath, system, codes] = term;
+    if (path !== undefined) {
+      const passing = fn === 'inValueSet' ? tests.inValueSet(argument!) : tests.hasIngredient(argument!);
+      if (!passing) return undefined;
+      found.push({ segments: split(path), codes: passing });
+    } else {
+      // A Coding passes `system = 'S' and code = 'C'` exactly when it is the code index's key S|C.
+      const keys = [...codes!.matchAll(/'([^'\\]+)'/g)].map((m) => codeKey(system!, m[1]!));
+      found.push({ segments: split(codingPath!), codes: new Set(keys) });
+    }
   }
   return found;
 }
