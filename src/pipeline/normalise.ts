@@ -65,7 +65,11 @@ export function normalise<T>(value: T, medications: MedicationIndex): T {
   return walk(value, medications) as T;
 }
 
-// Plain loops, no callbacks or entry arrays: this visits every object of the call's data.
+// Plain loops, no callbacks or entry arrays: this visits every object of the call's data. The
+// rewrites below each read a key of their own (`medicationReference`, `system`, `coding`, `unit`),
+// so an object is only handed to them when the loop over its keys met one: most objects of a
+// record (references, periods, narrative, identifiers) have none, and reading absent properties
+// off objects of every shape is what the walk spent its time on.
 function walk(value: unknown, medications: MedicationIndex): unknown {
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
@@ -79,14 +83,17 @@ function walk(value: unknown, medications: MedicationIndex): unknown {
   }
   if (!isObject(value)) return value;
   let copy: Json | undefined;
+  let rewritable = false;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
+    if (key === 'system' || key === 'coding' || key === 'unit' || key === 'medicationReference') rewritable = true;
     const child = value[key];
     if (child === null || typeof child !== 'object') continue;
     const next = walk(child, medications);
     if (next !== child) (copy ??= { ...value })[key] = next;
   }
   let out = copy ?? value;
+  if (!rewritable) return out;
   out = withMedicationResolved(out, medications);
   out = withCanonicalCodings(out);
   out = withUcumCode(out);
