@@ -21,6 +21,8 @@
  * whole call, so every define filtering the same list shares one index, and it goes with the call.
  */
 import { type CodeTests, codingsOf } from './functions.ts';
+import { compileChain } from './fast-chain.ts';
+import { segmentsOf, walk } from './resource-walk.ts';
 import { codeKey } from './valuesets.ts';
 
 type Compiled = (vars: Record<string, unknown>) => unknown[];
@@ -122,11 +124,17 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
  */
 function thenRest(expression: string, shapeLength: number, find: (vars: Record<string, unknown>) => Resource[] | undefined, plain: Compiled, compile: (expression: string) => Compiled): Compiled {
   const rest = expression.slice(shapeLength);
-  const continued = rest.trim() === '' ? undefined : compile(`%${PREFIX_VAR}${rest}`);
+  if (rest.trim() === '') {
+    return (vars) => find(vars) ?? plain(vars);
+  }
+  // Native links in what follows (fast-chain.ts), or all of it in fhirpath.js.
+  const chain = compileChain(rest, PREFIX_VAR, compile);
+  const continued = chain ? undefined : compile(`%${PREFIX_VAR}${rest}`);
   return (vars) => {
     const found = find(vars);
     if (!found) return plain(vars);
-    return continued ? continued(withPrefix(vars, found)) : found;
+    if (chain) return chain(found, vars) ?? plain(vars);
+    return continued!(withPrefix(vars, found));
   };
 }
 
@@ -260,7 +268,6 @@ function resourceList(vars: Record<string, unknown>, name: string): Resource[] |
   return value as Resource[];
 }
 
-const split = (path: string) => path.split('.').map((s) => s.trim());
 /** Positions in the list of the resources carrying each code (`codeKey`) at one path. */
 type CodeIndex = Map<string, number[]>;
 
@@ -307,11 +314,11 @@ function codeTestsOf(criterion: string, tests: CodeTests): PathTest[] | undefine
     if (path !== undefined) {
       const passing = fn === 'inValueSet' ? tests.inValueSet(argument!) : tests.hasIngredient(argument!);
       if (!passing) return undefined;
-      found.push({ segments: split(path), codes: passing });
+      found.push({ segments: segmentsOf(path), codes: passing });
     } else {
       // A Coding passes `system = 'S' and code = 'C'` exactly when it is the code index's key S|C.
       const keys = [...codes!.matchAll(/'([^'\\]+)'/g)].map((m) => codeKey(system!, m[1]!));
-      found.push({ segments: split(codingPath!), codes: new Set(keys) });
+      found.push({ segments: segmentsOf(codingPath!), codes: new Set(keys) });
     }
   }
   return found;
@@ -338,35 +345,4 @@ function passingAny(list: Resource[], tests: PathTest[]): Resource[] {
 function pick(list: Resource[], positions: number[] | undefined): Resource[] {
   if (!positions || positions.length === 0) return [];
   return [...positions].sort((a, b) => a - b).map((p) => list[p]!);
-}
-
-/**
- * The values at a FHIRPath member path, as fhirpath.js with the R4 model finds them: arrays
- * flatten, and a name that is not a property of the object is a choice type (`medication` is
- * `medicationCodeableConcept` or `medicationReference`).
- */
-function walk(values: unknown[], segments: string[]): unknown[] {
-  let current = values;
-  for (const segment of segments) {
-    const next: unknown[] = [];
-    for (const value of current) {
-      if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
-      const record = value as Record<string, unknown>;
-      if (Object.hasOwn(record, segment)) addValue(next, record[segment]);
-      else {
-        for (const key of Object.keys(record)) {
-          const rest = key.charCodeAt(segment.length);
-          if (key.startsWith(segment) && rest >= 65 && rest <= 90) addValue(next, record[key]);
-        }
-      }
-    }
-    current = next;
-  }
-  return current;
-}
-
-/** A property's value onto a path's values: arrays flatten, absent values are none. */
-function addValue(into: unknown[], value: unknown): void {
-  if (Array.isArray(value)) into.push(...value);
-  else if (value !== undefined && value !== null) into.push(value);
 }

@@ -1,0 +1,339 @@
+/**
+ * What follows a fast shape (fast-paths.ts), when it is a plain chain of calls (`.where(...)
+ * .sort(...).first().value`): two kinds of link are run natively on the shape's resources, the
+ * other links in fhirpath.js, each run of them on the resources the link before gave.
+ *
+ * | link | run as |
+ * |---|---|
+ * | `.where(<status tests>)`: `a.coding.where(code = 'x' or code = 'y').exists()` or `.empty()`, `a.exists()`, `a.empty()`, joined by `and` / `or`, in parentheses | one pass over the resources |
+ * | `.sort(x.ofType(dateTime) desc).first()` (x a choice element: `effective`) | the first resource with the latest `xDateTime` |
+ *
+ * Exactly what fhirpath.js gives, or nothing: a native link answers only for data it reads the
+ * way fhirpath.js does, and otherwise the caller runs the whole expression in fhirpath.js (as
+ * it does when a run of fhirpath.js links hands on something other than resources, whose
+ * FHIR types a variable would not carry). So a native link gives up on a primitive extension
+ * (`_code`) where it reads, a code that is not one string, and a date that is not a full
+ * dateTime with seconds and a time zone, all in the same precision (fhirpath.js orders partial
+ * dates and local times by rules of its own, and refuses to sort values it cannot compare).
+ *
+ * The tests are booleans, never empty, so `and` and `or` are plain ones here.
+ */
+import r4 from 'fhirpath/fhir-context/r4';
+import { segmentsOf, walk } from './resource-walk.ts';
+
+type Compiled = (vars: Record<string, unknown>) => unknown[];
+type Resource = Record<string, unknown> & { resourceType: string };
+/** A native link: the resources it keeps, or undefined when it cannot answer exactly. */
+type NativeLink = (resources: Resource[]) => Resource[] | undefined;
+/** A predicate on one resource, or undefined when it cannot answer exactly. */
+type Test = (resource: Resource) => boolean | undefined;
+
+/** Runs a chain on the shape's resources; undefined: run the whole expression in fhirpath.js. */
+export type Chain = (found: Resource[], vars: Record<string, unknown>) => unknown[] | undefined;
+
+/**
+ * The chain `rest` compiled: native links where it has them, fhirpath.js for the others (each
+ * such run reads its input from the variable `prefixVar`). Undefined when `rest` is not a plain
+ * chain of calls, or has no native link.
+ */
+export function compileChain(rest: string, prefixVar: string, compile: (expression: string) => Compiled): Chain | undefined {
+  const links = linksOf(rest);
+  if (!links) return undefined;
+  const steps: ({ native: NativeLink } | { fhirpath: Compiled })[] = [];
+  let pending = '';
+  const flush = () => {
+    if (pending) steps.push({ fhirpath: compile(`%${prefixVar}${pending}`) });
+    pending = '';
+  };
+  for (let i = 0; i < links.length; i++) {
+    const link = links[i]!;
+    const native = nativeLink(link, links[i + 1]);
+    if (native) {
+      flush();
+      steps.push({ native: native.run });
+      i += native.links - 1;
+    } else pending += link.text;
+  }
+  flush();
+  if (!steps.some((s) => 'native' in s)) return undefined;
+  return (found, vars) => {
+    let value: unknown[] = found;
+    for (const step of steps) {
+      if ('native' in step) {
+        if (!isResourceList(value)) return undefined;
+        const kept = step.native(value);
+        if (!kept) return undefined;
+        value = kept;
+      } else {
+        const more = Object.create(vars) as Record<string, unknown>;
+        more[prefixVar] = value;
+        value = step.fhirpath(more);
+      }
+    }
+    return value;
+  };
+}
+
+interface Link {
+  /** The link as written, with its leading dot. */
+  text: string;
+  name: string;
+  /** The argument text, without the parentheses; undefined for a member (`.value`). */
+  argument?: string;
+}
+
+/** `.a(...).b.c(...)` as its links; undefined for anything else (an operator, an indexer, `|`). */
+function linksOf(rest: string): Link[] | undefined {
+  const links: Link[] = [];
+  let i = 0;
+  const head = /\s*\.\s*([A-Za-z_]\w*)\s*/y;
+  while (i < rest.length) {
+    if (/^\s*$/.test(rest.slice(i))) break;
+    head.lastIndex = i;
+    const match = head.exec(rest);
+    if (!match) return undefined;
+    const start = i;
+    i = head.lastIndex;
+    let argument: string | undefined;
+    if (rest[i] === '(') {
+      const close = closingParen(rest, i);
+      if (close === undefined) return undefined;
+      argument = rest.slice(i + 1, close);
+      i = close + 1;
+    }
+    links.push({ text: rest.slice(start, i), name: match[1]!, argument });
+  }
+  return links;
+}
+
+/** The offset of the `)` closing the `(` at `open`, skipping strings, backquoted names and comments. */
+function closingParen(text: string, open: number): number | undefined {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'" || ch === '`') {
+      for (i++; i < text.length && text[i] !== ch; i++) if (text[i] === '\\') i++;
+    } else if (ch === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) return undefined;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth === 0) return i;
+  }
+  return undefined;
+}
+
+/** The native form of the link (and how many links it takes), if it has one. */
+function nativeLink(link: Link, next: Link | undefined): { run: NativeLink; links: number } | undefined {
+  if (link.name === 'where' && link.argument !== undefined) {
+    const test = parseTests(link.argument);
+    if (test) return { run: (resources) => filter(resources, test), links: 1 };
+  }
+  if (link.name === 'sort' && link.argument !== undefined && next?.name === 'first' && next.argument?.trim() === '') {
+    const key = /^\s*([a-z]\w*)\s*\.\s*ofType\s*\(\s*dateTime\s*\)\s+desc\s*$/.exec(link.argument);
+    if (key) return { run: (resources) => latest(resources, key[1]!), links: 2 };
+  }
+  return undefined;
+}
+
+function filter(resources: Resource[], test: Test): Resource[] | undefined {
+  const kept: Resource[] = [];
+  for (const resource of resources) {
+    const passed = test(resource);
+    if (passed === undefined) return undefined;
+    if (passed) kept.push(resource);
+  }
+  return kept;
+}
+
+// --- .where(<status tests>) ---------------------------------------------------------------------
+
+const STRING = String.raw`'([^'\\]+)'`;
+/** `a.b.coding.where(code = 'x' or code = 'y' ...).exists()` or `.empty()` (groups: path, codes, function). */
+const CODING_TEST = new RegExp(
+  String.raw`\s*((?:[a-z]\w*\s*\.\s*)*)coding\s*\.\s*where\s*\(\s*(code\s*=\s*'[^'\\]+'(?:\s+or\s+code\s*=\s*'[^'\\]+')*)\s*\)\s*\.\s*(exists|empty)\s*\(\s*\)`,
+  'y',
+);
+/** `a.b.exists()` or `a.b.empty()` (groups: path, function). */
+const PATH_TEST = new RegExp(String.raw`\s*([a-z]\w*(?:\s*\.\s*[a-z]\w*)*)\s*\.\s*(exists|empty)\s*\(\s*\)`, 'y');
+const WORD = /\s*(and|or)\b/y;
+
+/** The criterion as a test, or undefined when it is not made only of status tests. */
+function parseTests(criterion: string): Test | undefined {
+  let at = 0;
+  const peekWord = (): string | undefined => {
+    WORD.lastIndex = at;
+    const match = WORD.exec(criterion);
+    return match ? match[1] : undefined;
+  };
+  const skipWord = () => {
+    WORD.lastIndex = at;
+    WORD.exec(criterion);
+    at = WORD.lastIndex;
+  };
+  const atom = (): Test | undefined => {
+    const open = /\s*\(/y;
+    open.lastIndex = at;
+    if (open.exec(criterion)) {
+      at = open.lastIndex;
+      const inner = anyOf();
+      const close = /\s*\)/y;
+      close.lastIndex = at;
+      if (!inner || !close.exec(criterion)) return undefined;
+      at = close.lastIndex;
+      return inner;
+    }
+    CODING_TEST.lastIndex = at;
+    let match = CODING_TEST.exec(criterion);
+    if (match) {
+      at = CODING_TEST.lastIndex;
+      const segments = [...(match[1] ? segmentsOf(match[1].replace(/\.\s*$/, '')) : []), 'coding'];
+      const codes = new Set([...match[2]!.matchAll(new RegExp(STRING, 'g'))].map((m) => m[1]!));
+      return codingTest(segments, codes, match[3] === 'exists');
+    }
+    PATH_TEST.lastIndex = at;
+    match = PATH_TEST.exec(criterion);
+    if (match) {
+      at = PATH_TEST.lastIndex;
+      return pathTest(segmentsOf(match[1]!), match[2] === 'exists');
+    }
+    return undefined;
+  };
+  const allOf = (): Test | undefined => {
+    const tests = [atom()];
+    while (peekWord() === 'and') {
+      skipWord();
+      tests.push(atom());
+    }
+    return combine(tests, true);
+  };
+  const anyOf = (): Test | undefined => {
+    const tests = [allOf()];
+    while (peekWord() === 'or') {
+      skipWord();
+      tests.push(allOf());
+    }
+    return combine(tests, false);
+  };
+  const test = anyOf();
+  return test && /^\s*$/.test(criterion.slice(at)) ? test : undefined;
+}
+
+/** `and` (all) or `or` (any) of tests; undefined as soon as one cannot answer. */
+function combine(tests: (Test | undefined)[], all: boolean): Test | undefined {
+  if (tests.some((t) => !t)) return undefined;
+  const list = tests as Test[];
+  if (list.length === 1) return list[0];
+  return (resource) => {
+    let result = all;
+    for (const test of list) {
+      const passed = test(resource);
+      if (passed === undefined) return undefined;
+      if (passed !== all) result = passed;
+    }
+    return result;
+  };
+}
+
+/**
+ * `path.coding.where(code = 'x' or ...).exists()` (or `.empty()`): whether a Coding's code is one
+ * of the codes. `code = 'x'` is true for a code that is that one string, false for another
+ * string, and empty (not kept by `where`) for no code.
+ */
+function codingTest(segments: string[], codes: ReadonlySet<string>, exists: boolean): Test {
+  return (resource) => {
+    const codings = strictWalk(resource, segments);
+    if (!codings) return undefined;
+    let found = false;
+    for (const coding of codings) {
+      if (!coding || typeof coding !== 'object' || Array.isArray(coding)) continue;
+      const record = coding as Record<string, unknown>;
+      if (Object.hasOwn(record, '_code')) return undefined;
+      const code = record.code;
+      if (code === undefined || code === null) continue;
+      if (typeof code !== 'string') return undefined;
+      if (codes.has(code)) found = true;
+    }
+    return found === exists;
+  };
+}
+
+/** `path.exists()` / `path.empty()`. */
+function pathTest(segments: string[], exists: boolean): Test {
+  return (resource) => {
+    const values = strictWalk(resource, segments);
+    if (!values) return undefined;
+    return values.length > 0 === exists;
+  };
+}
+
+/**
+ * `walk` from one resource, or undefined where fhirpath.js could see more than the JSON values:
+ * a primitive's extension (`_name`) beside or instead of a value on the path.
+ */
+function strictWalk(resource: Resource, segments: string[]): unknown[] | undefined {
+  let current: unknown[] = [resource];
+  for (const segment of segments) {
+    for (const value of current) {
+      if (value && typeof value === 'object' && Object.hasOwn(value, `_${segment}`)) return undefined;
+    }
+    current = walk(current, [segment]);
+  }
+  return current;
+}
+
+// --- .sort(x.ofType(dateTime) desc).first() -----------------------------------------------------
+
+/** A dateTime to the second with a time zone, optionally with milliseconds. */
+const FULL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `sort(xDateTime desc).first()`: fhirpath.js sorts stably, later instants first, resources
+ * without the value last, so the answer is the first resource with the latest instant, or the
+ * first resource when none has one.
+ */
+function latest(resources: Resource[], choice: string): Resource[] | undefined {
+  if (resources.length === 0) return [];
+  const dateTimeKey = `${choice}DateTime`;
+  const extensionPrefix = `_${choice}`;
+  const prefixLength = choice.length;
+  let best: Resource | undefined;
+  let bestAt = -Infinity;
+  let withMilliseconds: boolean | undefined;
+  for (const resource of resources) {
+    // Only where the R4 model has the choice, as fhirpath.js reads it (`effective` of an Observation).
+    if (!CHOICES[`${resource.resourceType}.${choice}`]?.includes('DateTime')) return undefined;
+    let value: unknown;
+    for (const key in resource) {
+      if (!Object.hasOwn(resource, key)) continue;
+      if (key.startsWith(extensionPrefix)) return undefined;
+      if (!key.startsWith(choice)) continue;
+      const next = key.charCodeAt(prefixLength);
+      if (next < 65 || next > 90) continue;
+      if (key === dateTimeKey) value = resource[key];
+      // Another choice that could be taken as a dateTime too (an instant): not here.
+      else if (key !== `${choice}Period` && key !== `${choice}Timing`) return undefined;
+    }
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') return undefined;
+    const match = FULL_DATE_TIME.exec(value);
+    if (!match) return undefined;
+    const hasMilliseconds = match[1] !== undefined;
+    if (withMilliseconds === undefined) withMilliseconds = hasMilliseconds;
+    else if (withMilliseconds !== hasMilliseconds) return undefined;
+    const at = Date.parse(value);
+    if (Number.isNaN(at)) return undefined;
+    if (at > bestAt) {
+      best = resource;
+      bestAt = at;
+    }
+  }
+  return [best ?? resources[0]!];
+}
+
+/** The R4 model's choice elements and their types (`Observation.effective`: DateTime, Period, ...). */
+const CHOICES = (r4 as unknown as { choiceTypePaths: Record<string, string[] | undefined> }).choiceTypePaths;
+
+function isResourceList(value: unknown[]): value is Resource[] {
+  for (const item of value) {
+    if (!item || typeof item !== 'object' || typeof (item as { resourceType?: unknown }).resourceType !== 'string') return false;
+  }
+  return true;
+}

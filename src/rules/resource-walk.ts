@@ -1,0 +1,34 @@
+/**
+ * The values at a FHIRPath member path of plain FHIR JSON, as fhirpath.js with the R4 model finds
+ * them: arrays flatten, and a name that is not a property of the object is a choice type
+ * (`medication` is `medicationCodeableConcept` or `medicationReference`). The fast paths
+ * (fast-paths.ts, fast-chain.ts) read resources with it.
+ */
+export function walk(values: unknown[], segments: readonly string[]): unknown[] {
+  let current = values;
+  for (const segment of segments) {
+    const next: unknown[] = [];
+    for (const value of current) {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
+      const record = value as Record<string, unknown>;
+      if (Object.hasOwn(record, segment)) addValue(next, record[segment]);
+      else {
+        for (const key of Object.keys(record)) {
+          const rest = key.charCodeAt(segment.length);
+          if (key.startsWith(segment) && rest >= 65 && rest <= 90) addValue(next, record[key]);
+        }
+      }
+    }
+    current = next;
+  }
+  return current;
+}
+
+/** A property's value onto a path's values: arrays flatten, absent values are none. */
+function addValue(into: unknown[], value: unknown): void {
+  if (Array.isArray(value)) into.push(...value);
+  else if (value !== undefined && value !== null) into.push(value);
+}
+
+/** `a . b . c` as its names. */
+export const segmentsOf = (path: string): string[] => path.split('.').map((s) => s.trim());
