@@ -12,6 +12,7 @@ import { loadRuleTests, runCase } from '../../src/authoring/rule-tests.ts';
 import { readContentFiles } from '../../src/node/content-files.ts';
 import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
 import { evaluateService } from '../../src/rules/evaluate.ts';
+import { createFhirPathCompiler } from '../../src/rules/fhirpath.ts';
 import { drugInteractions, SYNTHEA_PATIENTS } from '../../bench/workloads.ts';
 
 const files = await readContentFiles('.');
@@ -149,6 +150,100 @@ describe('fast paths give what fhirpath.js gives: the selected orders of order-s
       const a = evaluateService(service, { context, prefetch, now }, { explain: true });
       const b = evaluateService(plain.services.get(service.id)!, { context, prefetch, now }, { explain: true });
       expect(comparable(a)).toEqual(comparable(b));
+    });
+  }
+});
+
+/**
+ * The native links of what follows a shape (src/rules/fast-chain.ts), over generated lists that
+ * mix what they answer for (full dateTimes in several zones, ties, milliseconds, codings with
+ * and without the codes) with what they must leave to fhirpath.js (dates without time or zone,
+ * mixed precision, instants, primitive extensions, codes that are not one string). Same value,
+ * or both throw.
+ */
+describe('fast paths give what fhirpath.js gives: native where and most-recent links', () => {
+  const withFast = createFhirPathCompiler(fast.valueSets);
+  const withoutFast = createFhirPathCompiler(fast.valueSets, new Map(), { fastPaths: false });
+  const SMOKING = "code.coding.where(system = 'http://loinc.org' and code = '72166-2').exists()";
+  const expressions = [
+    `%observations.where(${SMOKING}).sort(effective.ofType(dateTime) desc).first()`,
+    `%observations.where(${SMOKING}).sort(effective.ofType(dateTime) desc).first().value.ofType(CodeableConcept).coding.code`,
+    `%observations.where(${SMOKING}).where(status = 'final').sort(effective.ofType(dateTime) desc).first().id`,
+    `%bundle.entry.resource.ofType(Observation).sort(effective.ofType(dateTime) desc).first().id`,
+    `%bundle.entry.resource.ofType(Condition).where(clinicalStatus.coding.where(code = 'active' or code = 'recurrence' or code = 'relapse').exists()
+      and verificationStatus.coding.where(code = 'refuted' or code = 'entered-in-error').empty())`,
+    `%bundle.entry.resource.ofType(Condition).where((clinicalStatus.empty() or clinicalStatus.coding.where(code = 'active').exists())
+      and verificationStatus.coding.where(code = 'refuted').empty()).id`,
+    `%bundle.entry.resource.ofType(Condition).where(verificationStatus.exists() or clinicalStatus.coding.where(code = 'resolved').exists()).count()`,
+  ];
+  const INSTANTS = ['2020-01-01T10:00:00Z', '2020-01-01T05:00:00-05:00', '2021-06-01T10:00:00+02:00', '2019-12-31T23:59:59+14:00', '2021-06-01T08:00:00Z'];
+  const ODD = ['2021-06-01T10:00:00.000+02:00', '2019-03-04', '2022-01-01T00:00:00', '2023-05-05T12:00:00.5Z', '2021-06'];
+  const statuses = (codes: string[]): unknown[] => [
+    undefined,
+    {},
+    { text: 'no coding' },
+    { coding: [] },
+    ...codes.map((code) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] })),
+    { coding: [{ code: codes[0] }, { code: codes[1] }] },
+  ];
+  const oddStatuses: unknown[] = [{ coding: [{ _code: { extension: [] } }] }, { coding: [{ code: ['active'] }] }, { coding: [{ code: 5 }] }];
+
+  /** A small seeded generator, so a failure can be run again. */
+  function random(seed: number) {
+    let state = seed;
+    return () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  }
+  function list(seed: number) {
+    const next = random(seed);
+    const pick = <T>(items: T[]): T => items[Math.floor(next() * items.length)]!;
+    const odd = seed % 4 === 0;
+    const resources: Record<string, unknown>[] = [];
+    for (let i = 0; i < 2 + Math.floor(next() * 8); i++) {
+      const effective = next();
+      resources.push({
+        resourceType: 'Observation',
+        id: `o${i}`,
+        status: pick(['final', 'amended', 'preliminary']),
+        code: { coding: [{ system: 'http://loinc.org', code: pick(['72166-2', '72166-2', '8480-6']) }] },
+        valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: `c${i}` }] },
+        ...(effective < 0.15
+          ? {}
+          : effective < 0.25
+            ? { effectivePeriod: { start: pick(INSTANTS) } }
+            : odd && effective < 0.4
+              ? pick([{ effectiveDateTime: pick(ODD) }, { effectiveInstant: pick(INSTANTS) }, { effectiveDateTime: pick(INSTANTS), _effectiveDateTime: { extension: [] } }])
+              : { effectiveDateTime: pick(INSTANTS) }),
+      });
+      resources.push({
+        resourceType: 'Condition',
+        id: `c${i}`,
+        ...(odd && next() < 0.3 ? { clinicalStatus: pick(oddStatuses) } : { clinicalStatus: pick(statuses(['active', 'recurrence', 'resolved'])) }),
+        verificationStatus: pick(statuses(['confirmed', 'refuted', 'entered-in-error'])),
+      });
+    }
+    return resources;
+  }
+  const outcome = (run: () => unknown) => {
+    try {
+      return { value: comparable(run()) };
+    } catch (error) {
+      return { threw: true };
+    }
+  };
+  for (const [n, expression] of expressions.entries()) {
+    it(`expression ${n + 1} over 200 generated lists: ${expression.slice(0, 90).replace(/\s+/g, ' ')}...`, () => {
+      const fastRun = withFast(expression);
+      const plainRun = withoutFast(expression);
+      let answered = 0;
+      for (let seed = 1; seed <= 200; seed++) {
+        const resources = list(seed);
+        const vars = { observations: resources.filter((r) => r.resourceType === 'Observation'), bundle: { resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) } };
+        const a = outcome(() => fastRun(vars));
+        expect(a, `seed ${seed}`).toEqual(outcome(() => plainRun(vars)));
+        if (!('threw' in a) && (a.value as unknown[]).length > 0) answered++;
+      }
+      // Not a trivial comparison: most lists give something.
+      expect(answered).toBeGreaterThan(100);
     });
   }
 });
