@@ -7,14 +7,15 @@
  * | shape (at the start of an expression) | run as |
  * |---|---|
  * | `%list[.ofType(T)].where(a.b.inValueSet('vs'))...`, also `... or c.d.hasIngredient('rxcui') or ...` | codes of `a.b` over `%list`, indexed once per call; each test is asked once per distinct code |
- * | `%list.where(a.b.where(system = 'S' and code = 'C').exists())...` | one lookup in the same index |
+ * | `%list.where(a.coding.where(system = 'S' and code = 'C').exists())...`, also `... and (code = 'C' or code = 'D')`, and joined by `or` with each other and the tests above | one lookup per code in the same index |
  * | `(%x \| %y).where(<code tests as above>).exists()` | the two lookups, without hashing every resource for the union |
  * | `%bundle.entry.resource.ofType(T)`, then optionally `.where(f = 's')` or `.where(f in ('s' \| 't'))` | one pass over the entries, comparing strings |
  * | `%bundle.entry.resource[.ofType(T)].where((resourceType + '/' + id) in %selections)`, or `('T/' + id)` | one set lookup per resource (fhirpath.js compares each with every selection: n x m) |
  * | either of the first two shapes as a term inside a larger expression (`(%a.where(...) \| %b.where(...)).exists()`) | the term as above, the expression around it in fhirpath.js |
  *
  * What follows the shape (`.exists()`, `.first().medication`, another `.where(...)`) runs in
- * fhirpath.js on the looked-up resources. A `%list` that is not a list of resources (a Bundle, a
+ * fhirpath.js on the looked-up resources, except the links fast-chain.ts runs natively (a
+ * `where` of status tests, `sort(x.ofType(dateTime) desc).first()`). A `%list` that is not a list of resources (a Bundle, a
  * value of another kind) runs the whole expression in fhirpath.js as written.
  *
  * The index lives in a WeakMap keyed by the list itself: a define's value is one array for the
