@@ -24,9 +24,19 @@ import { segmentsOf, walk } from './resource-walk.ts';
 type Compiled = (vars: Record<string, unknown>) => unknown[];
 type Resource = Record<string, unknown> & { resourceType: string };
 /** A native link: the resources it keeps, or undefined when it cannot answer exactly. */
-type NativeLink = (resources: Resource[]) => Resource[] | undefined;
-/** A predicate on one resource, or undefined when it cannot answer exactly. */
-type Test = (resource: Resource) => boolean | undefined;
+type NativeLink = (resources: Resource[], vars: Record<string, unknown>) => Resource[] | undefined;
+/** One run of a link over a list: the call's variables, and what its tests computed once for it. */
+interface LinkRun {
+  vars: Record<string, unknown>;
+  /** Each date comparison's bound (`now() - 5 years`) as an instant; null when it is not one. */
+  bounds: Map<object, number | null>;
+}
+/**
+ * Whether a resource passes (true; false also for empty), or undefined when it cannot answer
+ * exactly. Tests are only joined by `and` / `or` (no `not()`), and for those "is true" of the
+ * whole follows from "is true" of the parts, so an empty part may count as false.
+ */
+type Test = (resource: Resource, run: LinkRun) => boolean | undefined;
 
 /** Runs a chain on the shape's resources; undefined: run the whole expression in fhirpath.js. */
 export type Chain = (found: Resource[], vars: Record<string, unknown>) => unknown[] | undefined;
@@ -45,14 +55,19 @@ export function compileChain(rest: string, prefixVar: string, compile: (expressi
     if (pending) steps.push({ fhirpath: compile(`%${prefixVar}${pending}`) });
     pending = '';
   };
+  // Native links read resources: only until a link gives something else (`.value`, `.select()`).
+  let resources = true;
   for (let i = 0; i < links.length; i++) {
     const link = links[i]!;
-    const native = nativeLink(link, links[i + 1]);
+    const native = resources ? nativeLink(link, links[i + 1], compile) : undefined;
     if (native) {
       flush();
       steps.push({ native: native.run });
       i += native.links - 1;
-    } else pending += link.text;
+    } else {
+      pending += link.text;
+      if (!KEEP_RESOURCES.has(link.name) || link.argument === undefined) resources = false;
+    }
   }
   flush();
   if (!steps.some((s) => 'native' in s)) return undefined;
@@ -61,7 +76,7 @@ export function compileChain(rest: string, prefixVar: string, compile: (expressi
     for (const step of steps) {
       if ('native' in step) {
         if (!isResourceList(value)) return undefined;
-        const kept = step.native(value);
+        const kept = step.native(value, vars);
         if (!kept) return undefined;
         value = kept;
       } else {
@@ -74,6 +89,23 @@ export function compileChain(rest: string, prefixVar: string, compile: (expressi
   };
 }
 
+/** Functions whose result holds some of their input's items, so resources stay resources. */
+const KEEP_RESOURCES = new Set(['where', 'first', 'last', 'tail', 'skip', 'take']);
+
+/**
+ * How much of `text` is links that keep resources (`.where(...)`, `.first()`), from its start:
+ * a lookup term inside a larger expression (fast-paths.ts) takes them along, its value still a
+ * list of resources.
+ */
+export function resourceLinksLength(text: string): number {
+  let length = 0;
+  for (const link of linksOf(text, true) ?? []) {
+    if (!KEEP_RESOURCES.has(link.name) || link.argument === undefined) break;
+    length += link.text.length;
+  }
+  return length;
+}
+
 interface Link {
   /** The link as written, with its leading dot. */
   text: string;
@@ -83,7 +115,7 @@ interface Link {
 }
 
 /** `.a(...).b.c(...)` as its links; undefined for anything else (an operator, an indexer, `|`). */
-function linksOf(rest: string): Link[] | undefined {
+function linksOf(rest: string, leading = false): Link[] | undefined {
   const links: Link[] = [];
   let i = 0;
   const head = /\s*\.\s*([A-Za-z_]\w*)\s*/y;
@@ -91,13 +123,13 @@ function linksOf(rest: string): Link[] | undefined {
     if (/^\s*$/.test(rest.slice(i))) break;
     head.lastIndex = i;
     const match = head.exec(rest);
-    if (!match) return undefined;
+    if (!match) return leading ? links : undefined;
     const start = i;
     i = head.lastIndex;
     let argument: string | undefined;
     if (rest[i] === '(') {
       const close = closingParen(rest, i);
-      if (close === undefined) return undefined;
+      if (close === undefined) return leading ? links : undefined;
       argument = rest.slice(i + 1, close);
       i = close + 1;
     }
@@ -121,10 +153,10 @@ function closingParen(text: string, open: number): number | undefined {
 }
 
 /** The native form of the link (and how many links it takes), if it has one. */
-function nativeLink(link: Link, next: Link | undefined): { run: NativeLink; links: number } | undefined {
+function nativeLink(link: Link, next: Link | undefined, compile: (expression: string) => Compiled): { run: NativeLink; links: number } | undefined {
   if (link.name === 'where' && link.argument !== undefined) {
-    const test = parseTests(link.argument);
-    if (test) return { run: (resources) => filter(resources, test), links: 1 };
+    const test = parseTests(link.argument, compile);
+    if (test) return { run: (resources, vars) => filter(resources, test, { vars, bounds: new Map() }), links: 1 };
   }
   if (link.name === 'sort' && link.argument !== undefined && next?.name === 'first' && next.argument?.trim() === '') {
     const key = /^\s*([a-z]\w*)\s*\.\s*ofType\s*\(\s*dateTime\s*\)\s+desc\s*$/.exec(link.argument);
@@ -133,10 +165,10 @@ function nativeLink(link: Link, next: Link | undefined): { run: NativeLink; link
   return undefined;
 }
 
-function filter(resources: Resource[], test: Test): Resource[] | undefined {
+function filter(resources: Resource[], test: Test, run: LinkRun): Resource[] | undefined {
   const kept: Resource[] = [];
   for (const resource of resources) {
-    const passed = test(resource);
+    const passed = test(resource, run);
     if (passed === undefined) return undefined;
     if (passed) kept.push(resource);
   }
@@ -156,7 +188,7 @@ const PATH_TEST = new RegExp(String.raw`\s*([a-z]\w*(?:\s*\.\s*[a-z]\w*)*)\s*\.\
 const WORD = /\s*(and|or)\b/y;
 
 /** The criterion as a test, or undefined when it is not made only of status tests. */
-function parseTests(criterion: string): Test | undefined {
+function parseTests(criterion: string, compile: (expression: string) => Compiled): Test | undefined {
   let at = 0;
   const peekWord = (): string | undefined => {
     WORD.lastIndex = at;
@@ -169,6 +201,7 @@ function parseTests(criterion: string): Test | undefined {
     at = WORD.lastIndex;
   };
   const atom = (): Test | undefined => {
+    const start = at;
     const open = /\s*\(/y;
     open.lastIndex = at;
     if (open.exec(criterion)) {
@@ -176,9 +209,12 @@ function parseTests(criterion: string): Test | undefined {
       const inner = anyOf();
       const close = /\s*\)/y;
       close.lastIndex = at;
-      if (!inner || !close.exec(criterion)) return undefined;
-      at = close.lastIndex;
-      return inner;
+      if (inner && close.exec(criterion)) {
+        at = close.lastIndex;
+        return inner;
+      }
+      // Not a group of tests: a test that starts with a parenthesis (`(a | b) >= ...`).
+      at = start;
     }
     CODING_TEST.lastIndex = at;
     let match = CODING_TEST.exec(criterion);
@@ -193,6 +229,29 @@ function parseTests(criterion: string): Test | undefined {
     if (match) {
       at = PATH_TEST.lastIndex;
       return pathTest(segmentsOf(match[1]!), match[2] === 'exists');
+    }
+    DATE_TEST.lastIndex = at;
+    match = DATE_TEST.exec(criterion);
+    if (match && (match[2] === undefined || match[2] === match[3])) {
+      at = DATE_TEST.lastIndex;
+      const [, single, choice, , operator, bound] = match;
+      return dateTest(single ?? choice!, single === undefined, operator!, compile(bound!));
+    }
+    FIELD_TEST.lastIndex = at;
+    match = FIELD_TEST.exec(criterion);
+    if (match) {
+      at = FIELD_TEST.lastIndex;
+      const [, field, equal, list] = match;
+      return fieldTest(field!, new Set(equal !== undefined ? [equal] : stringsOf(list!)));
+    }
+    CODE_OR_UNIT_TEST.lastIndex = at;
+    match = CODE_OR_UNIT_TEST.exec(criterion);
+    if (match && squeeze(match[1]!) === squeeze(match[2]!)) {
+      at = CODE_OR_UNIT_TEST.lastIndex;
+      const [, first, , otherwise, expected] = match;
+      const a = typedPath(first!);
+      const b = typedPath(otherwise!);
+      return a && b ? firstOrElseEquals(a, b, expected!) : undefined;
     }
     return undefined;
   };
@@ -221,10 +280,10 @@ function combine(tests: (Test | undefined)[], all: boolean): Test | undefined {
   if (tests.some((t) => !t)) return undefined;
   const list = tests as Test[];
   if (list.length === 1) return list[0];
-  return (resource) => {
+  return (resource, run) => {
     let result = all;
     for (const test of list) {
-      const passed = test(resource);
+      const passed = test(resource, run);
       if (passed === undefined) return undefined;
       if (passed !== all) result = passed;
     }
@@ -277,6 +336,147 @@ function strictWalk(resource: Resource, segments: string[]): unknown[] | undefin
     current = walk(current, [segment]);
   }
   return current;
+}
+
+/** `c.ofType(dateTime) >= now() - 5 years`, or `(c.ofType(dateTime) | c.ofType(Period).start) ...` (groups: c alone, c twice, operator, bound). */
+const DATE_TEST = new RegExp(
+  String.raw`\s*(?:([a-z]\w*)\s*\.\s*ofType\s*\(\s*dateTime\s*\)|\(\s*([a-z]\w*)\s*\.\s*ofType\s*\(\s*dateTime\s*\)\s*\|\s*([a-z]\w*)\s*\.\s*ofType\s*\(\s*Period\s*\)\s*\.\s*start\s*\))\s*(>=|<=|>|<)\s*(now\s*\(\s*\)\s*-\s*\d+\s+(?:years?|months?|weeks?|days?))(?![\w.(\[])`,
+  'y',
+);
+/** `f = 's'` or `f in ('s' | 't')`, f an element of the resource (groups: f, s, the list). */
+const FIELD_TEST = new RegExp(String.raw`\s*([a-z]\w*)\s*(?:=\s*${STRING}|in\s*\(\s*('[^'\\]+'(?:\s*\|\s*'[^'\\]+')*)\s*\))(?![\w.(\[])`, 'y');
+/** A path that may start with a choice's type: `value.ofType(Quantity).code`. */
+const TYPED_PATH = String.raw`[a-z]\w*(?:\s*\.\s*ofType\s*\(\s*[A-Z]\w*\s*\))?(?:\s*\.\s*[a-z]\w*)*`;
+/** `iif(p.exists(), p, q) = 's'`: p when there is one, else q (groups: p, p again, q, s). */
+const CODE_OR_UNIT_TEST = new RegExp(
+  String.raw`\s*iif\s*\(\s*(${TYPED_PATH})\s*\.\s*exists\s*\(\s*\)\s*,\s*(${TYPED_PATH})\s*,\s*(${TYPED_PATH})\s*\)\s*=\s*${STRING}(?![\w.(\[])`,
+  'y',
+);
+
+const stringsOf = (list: string) => [...list.matchAll(new RegExp(STRING, 'g'))].map((m) => m[1]!);
+const squeeze = (text: string) => text.replace(/\s+/g, '');
+
+/**
+ * `c.ofType(dateTime) >= now() - 5 years` (and `>`, `<=`, `<`; with `| c.ofType(Period).start`
+ * when `period`). The bound is fhirpath.js's own answer, once per run of the link. A value and a
+ * bound of different precision (seconds, milliseconds) are compared by fhirpath.js at the coarser
+ * one, and are empty when equal there; so a value less than a second from the bound is left to
+ * fhirpath.js, and further from it the instants decide.
+ */
+function dateTest(choice: string, period: boolean, operator: string, bound: Compiled): Test {
+  return (resource, run) => {
+    let at = run.bounds.get(bound);
+    if (at === undefined) {
+      const value = bound(run.vars);
+      at = value.length === 1 && typeof value[0] === 'string' ? instantOf(value[0]) : null;
+      run.bounds.set(bound, at);
+    }
+    if (at === null) return undefined;
+    const value = choiceDateTime(resource, choice, period);
+    if (value === undefined) return undefined;
+    if (value === null) return false;
+    if (Math.abs(value - at) < 1000) return undefined;
+    return operator === '>=' || operator === '>' ? value > at : value < at;
+  };
+}
+
+/**
+ * The instant of `cDateTime` (or of `cPeriod.start` when `period`); null for none; undefined where
+ * it cannot be read exactly (not a choice of this type in the R4 model, another choice taken,
+ * a primitive extension, not a full dateTime, several values).
+ */
+function choiceDateTime(resource: Resource, choice: string, period: boolean): number | null | undefined {
+  const types = CHOICES[`${resource.resourceType}.${choice}`];
+  if (!types?.includes('DateTime') || (period && !types.includes('Period'))) return undefined;
+  let found: number | null = null;
+  for (const key in resource) {
+    if (!Object.hasOwn(resource, key)) continue;
+    if (key.charCodeAt(0) === 95 /* _ */ && key.startsWith(choice, 1)) return undefined;
+    if (!key.startsWith(choice)) continue;
+    const next = key.charCodeAt(choice.length);
+    if (next < 65 || next > 90) continue;
+    const type = key.slice(choice.length);
+    let text: unknown;
+    if (type === 'DateTime') text = resource[key];
+    else if (type === 'Period' && period) {
+      const value = resource[key];
+      if (!value || typeof value !== 'object' || Array.isArray(value) || Object.hasOwn(value, '_start')) return undefined;
+      text = (value as { start?: unknown }).start;
+    } else if (type === 'Period' || type === 'Timing') continue;
+    else return undefined;
+    if (text === undefined || text === null) continue;
+    if (typeof text !== 'string' || found !== null) return undefined;
+    const at = instantOf(text);
+    if (at === null) return undefined;
+    found = at;
+  }
+  return found;
+}
+
+/** A full dateTime's instant (to the second with a zone); null for anything else. */
+function instantOf(text: string): number | null {
+  if (!FULL_DATE_TIME.test(text)) return null;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : at;
+}
+
+/** `f = 's'` / `f in ('s' | 't')` on an element holding one string (empty: false). */
+function fieldTest(field: string, allowed: ReadonlySet<string>): Test {
+  return (resource) => {
+    if (Object.hasOwn(resource, `_${field}`)) return undefined;
+    const value = resource[field];
+    if (value === undefined || value === null) return CHOICES[`${resource.resourceType}.${field}`] ? undefined : false;
+    if (typeof value !== 'string') return undefined;
+    return allowed.has(value);
+  };
+}
+
+interface TypedPath {
+  /** The first element, a choice when `type` is given. */
+  head: string;
+  type?: string;
+  rest: string[];
+}
+
+function typedPath(text: string): TypedPath | undefined {
+  const match = /^([a-z]\w*)(?:\.ofType\(([A-Z]\w*)\))?((?:\.[a-z]\w*)*)$/.exec(squeeze(text));
+  if (!match) return undefined;
+  return { head: match[1]!, type: match[2], rest: match[3] ? match[3].slice(1).split('.') : [] };
+}
+
+/** The values at a typed path of one resource; undefined where they cannot be read exactly. */
+function typedValues(resource: Resource, path: TypedPath): unknown[] | undefined {
+  let start: unknown[];
+  if (path.type === undefined) {
+    const values = strictWalk(resource, [path.head]);
+    if (!values) return undefined;
+    start = values;
+  } else {
+    if (!CHOICES[`${resource.resourceType}.${path.head}`]?.includes(path.type)) return undefined;
+    if (Object.hasOwn(resource, `_${path.head}${path.type}`)) return undefined;
+    const value = resource[`${path.head}${path.type}`];
+    start = value === undefined || value === null ? [] : [value];
+  }
+  const values: unknown[] = [];
+  for (const value of start) {
+    const found = strictWalk(value as Resource, path.rest);
+    if (!found) return undefined;
+    values.push(...found);
+  }
+  return values;
+}
+
+/** `iif(p.exists(), p, q) = 's'`: one string equal to `s` (empty or several: false). */
+function firstOrElseEquals(first: TypedPath, otherwise: TypedPath, expected: string): Test {
+  return (resource) => {
+    let values = typedValues(resource, first);
+    if (!values) return undefined;
+    if (values.length === 0) values = typedValues(resource, otherwise);
+    if (!values) return undefined;
+    if (values.length !== 1) return false;
+    if (typeof values[0] !== 'string') return undefined;
+    return values[0] === expected;
+  };
 }
 
 // --- .sort(x.ofType(dateTime) desc).first() -----------------------------------------------------

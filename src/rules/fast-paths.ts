@@ -22,7 +22,7 @@
  * whole call, so every define filtering the same list shares one index, and it goes with the call.
  */
 import { type CodeTests, codingsOf } from './functions.ts';
-import { compileChain } from './fast-chain.ts';
+import { compileChain, resourceLinksLength } from './fast-chain.ts';
 import { segmentsOf, walk } from './resource-walk.ts';
 import { codeKey } from './valuesets.ts';
 
@@ -159,10 +159,12 @@ function innerLookups(expression: string, compile: (expression: string) => Compi
     const rest = expression.slice(start);
     const match = CODE_FILTER.exec(rest);
     if (!match) continue;
+    // The term takes along the links after it that keep resources (`.where(<date test>)`).
+    const length = match[0].length + resourceLinksLength(rest.slice(match[0].length));
     const name = `${INNER_VAR}${terms.length}`;
-    terms.push({ name, run: compile(match[0].trim()) });
+    terms.push({ name, run: compile(rest.slice(0, length).trim()) });
     rewritten += `${expression.slice(done, start)}%${name}`;
-    done = start + match[0].length;
+    done = start + length;
   }
   if (terms.length === 0) return undefined;
   let whole: Compiled;
