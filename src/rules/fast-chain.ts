@@ -255,22 +255,17 @@ function parseTests(criterion: string, compile: (expression: string) => Compiled
     }
     return undefined;
   };
-  const allOf = (): Test | undefined => {
-    const tests = [atom()];
-    while (peekWord() === 'and') {
+  /** Items joined by one word: `and` (all of them) binds tighter than `or` (any of them). */
+  const joined = (word: 'and' | 'or', item: () => Test | undefined): Test | undefined => {
+    const tests = [item()];
+    while (peekWord() === word) {
       skipWord();
-      tests.push(atom());
+      tests.push(item());
     }
-    return combine(tests, true);
+    return combine(tests, word === 'and');
   };
-  const anyOf = (): Test | undefined => {
-    const tests = [allOf()];
-    while (peekWord() === 'or') {
-      skipWord();
-      tests.push(allOf());
-    }
-    return combine(tests, false);
-  };
+  const allOf = () => joined('and', atom);
+  const anyOf = (): Test | undefined => joined('or', allOf);
   const test = anyOf();
   return test && /^\s*$/.test(criterion.slice(at)) ? test : undefined;
 }
