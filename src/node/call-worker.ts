@@ -15,7 +15,7 @@ import type { HookRequest } from '../protocol/request.ts';
 import type { CompiledRule, CompiledService } from '../rules/compile.ts';
 import { isExposed } from '../pipeline/exposure.ts';
 import type { RuleOutcome } from '../rules/evaluate.ts';
-import { readJsonBody } from '../http/json-body.ts';
+import { parseJsonBody } from '../http/json-body.ts';
 import type { LogFields, Logger, LogLevel } from '../log/logger.ts';
 import { compileContent, type RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
@@ -118,8 +118,7 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
     },
   };
   const readBody = async () => {
-    const request = new Request('http://worker/', { method: 'POST', headers: contentType ? { 'content-type': contentType } : {}, body });
-    const parsed = await readJsonBody(request, config.maxJsonDepth);
+    const parsed = parseJsonBody(contentType, body, config.maxJsonDepth);
     post({ type: 'accepted', id, who: who(parsed) });
     return parsed;
   };
