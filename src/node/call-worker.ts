@@ -7,15 +7,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
 import { RunAhead } from '../pipeline/run-ahead.ts';
-import { CardRenderError, renderCard } from '../cards/render.ts';
 import { type CallDeps, callService } from '../http/invoke.ts';
 import type { CallAnswer } from '../http/routes.ts';
 import { HttpError, operationOutcome } from '../protocol/errors.ts';
-import type { HookRequest } from '../protocol/request.ts';
 import type { CompiledRule, CompiledService } from '../rules/compile.ts';
-import { isExposed } from '../pipeline/exposure.ts';
+import type { RenderedRule } from '../pipeline/run.ts';
 import type { RuleOutcome } from '../rules/evaluate.ts';
-import { readJsonBody } from '../http/json-body.ts';
+import { parseJsonBody } from '../http/json-body.ts';
 import type { LogFields, Logger, LogLevel } from '../log/logger.ts';
 import { compileContent, type RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
@@ -110,16 +108,15 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
     newUuid: () => crypto.randomUUID(),
     // Each rule's result as soon as it is known, its card rendered: should the call be cut at
     // the deadline, the main thread answers with the cards of the rules that finished.
-    onRuleOutcome: (outcome, rule, request) => {
+    onRuleOutcome: (outcome, rule, _request, rendered) => {
       const index = position.get(rule)!;
       if (outcome.skipped) finished[index] = FINISHED.skipped;
       else if (!outcome.error && (!outcome.fired || !rule.card)) finished[index] = FINISHED.quiet;
-      else post({ type: 'outcome', id, finished: saying(outcome, rule, request) });
+      else post({ type: 'outcome', id, finished: saying(outcome, rule, rendered) });
     },
   };
   const readBody = async () => {
-    const request = new Request('http://worker/', { method: 'POST', headers: contentType ? { 'content-type': contentType } : {}, body });
-    const parsed = await readJsonBody(request, config.maxJsonDepth);
+    const parsed = parseJsonBody(contentType, body, config.maxJsonDepth);
     post({ type: 'accepted', id, who: who(parsed) });
     return parsed;
   };
@@ -142,16 +139,11 @@ function rulePositions(service: CompiledService): Map<CompiledRule, number> {
   return map;
 }
 
-/** A rule that fired or failed, as the main thread needs it should the call be cut: its card rendered. */
-function saying(outcome: RuleOutcome, rule: CompiledRule, request: HookRequest): FinishedRule {
+/** A rule that fired or failed, as the main thread needs it should the call be cut: its card as rendered for the answer. */
+function saying(outcome: RuleOutcome, rule: CompiledRule, rendered: RenderedRule | undefined): FinishedRule {
   if (outcome.error) return { rule: rule.id, error: outcome.error.class };
-  try {
-    const card = renderCard(rule.card!, outcome.values ?? {}, request.context, () => crypto.randomUUID());
-    return { rule: rule.id, card, ...(isExposed(rule, request.context as Record<string, unknown>) ? {} : { silent: true as const }) };
-  } catch (error) {
-    if (error instanceof CardRenderError) return { rule: rule.id, error: 'card-render' };
-    throw error;
-  }
+  if (!rendered || 'error' in rendered) return { rule: rule.id, error: 'card-render' };
+  return { rule: rule.id, card: rendered.card!, ...(rendered.silent ? { silent: true as const } : {}) };
 }
 
 // Messages are handled one after another: new content is compiled only once the call in

@@ -54,9 +54,17 @@ export interface PipelineOptions {
   client?: string;
   /** 3.0 ballot features the calling client is configured as supporting (e.g. actionSelectionBehavior). */
   clientSupports?: readonly ClientFeature[];
-  /** Hears each rule's outcome as soon as it is known, with the request it is for. */
-  onRuleOutcome?: (outcome: RuleOutcome, rule: CompiledRule, request: HookRequest) => void;
+  /**
+   * Hears each rule's outcome as soon as it is known, with the request it is for and, for a rule
+   * that fired, what it rendered (the same card the answer will carry).
+   */
+  onRuleOutcome?: (outcome: RuleOutcome, rule: CompiledRule, request: HookRequest, rendered?: RenderedRule) => void;
 }
+
+/** What a fired rule put out: its card and system actions, or why its card would not render. */
+export type RenderedRule =
+  | { card?: Card; actions: Action[]; silent: boolean }
+  | { error: CardRenderError };
 
 /** A card and the rule that made it. */
 export interface RuleCard {
@@ -178,18 +186,34 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
     const context = normalise(request.context, medications.index);
     const prefetch = Object.fromEntries(Object.entries(available.values).map(([key, value]) => [key, normalise(value, medications.index)]));
 
-    // evaluate
+    // evaluate, and render each rule that fired as soon as it has (once: the card a listener
+    // hears of is the card the answer carries)
     const evaluateStart = performance.now();
+    const rendered = new Map<string, RenderedRule>();
+    let renderMs = 0;
     const outcomes = evaluateService(
       available.runnable,
       { context, prefetch, now: at },
-      { budgetMs: deps.limits.evaluationBudgetMs, explain: options.explain, onOutcome: options.onRuleOutcome && ((outcome, rule) => options.onRuleOutcome!(outcome, rule, request)) },
+      {
+        budgetMs: deps.limits.evaluationBudgetMs,
+        explain: options.explain,
+        onOutcome: (outcome, rule) => {
+          let output: RenderedRule | undefined;
+          if (outcome.fired) {
+            const renderStart = performance.now();
+            output = renderRule(rule, outcome, request, deps.newUuid, options.clientSupports);
+            rendered.set(rule.id, output);
+            renderMs += performance.now() - renderStart;
+          }
+          options.onRuleOutcome?.(outcome, rule, request, output);
+        },
+      },
     );
-    result.timings.evaluateMs = since(evaluateStart);
+    result.timings.evaluateMs = since(evaluateStart) - renderMs;
 
-    // render
+    // render: the answer from what each rule put out
     const renderStart = performance.now();
-    render(service, request, outcomes, deps.newUuid, result, options.clientSupports);
+    render(service, outcomes, rendered, result);
     for (const entry of result.cards) {
       const unchecked = available.assumedEmpty.get(entry.ruleId);
       if (unchecked) entry.card = withUncheckedNote(entry.card, unchecked);
@@ -200,7 +224,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
       result.rules.push(...available.skipped.map((s) => ({ ruleId: s.rule, result: 'skipped' as const, ms: 0 })));
       result.rules.sort((a, b) => order.get(a.ruleId)! - order.get(b.ruleId)!);
     }
-    result.timings.renderMs = since(renderStart);
+    result.timings.renderMs = renderMs + since(renderStart);
 
     if (options.explain) result.explanation = outcomes.map((o) => o.explanation!);
     const extension = degradedExtension(result.skipped, result.failed, deps.limits.evaluationBudgetMs);
@@ -217,30 +241,34 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
   return result;
 }
 
+/** A fired rule's card and actions, rendered both before either is kept. */
+function renderRule(rule: CompiledRule, outcome: RuleOutcome, request: HookRequest, newUuid: () => string, clientSupports?: readonly ClientFeature[]): RenderedRule {
+  try {
+    const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid, clientSupports) : undefined;
+    const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
+    return { card, actions, silent: !isExposed(rule, request.context as Record<string, unknown>) };
+  } catch (error) {
+    if (!(error instanceof CardRenderError)) throw error;
+    return { error };
+  }
+}
+
 /** Fills each fired rule's card and actions; a rule's output lands whole or not at all. */
-function render(service: CompiledService, request: HookRequest, outcomes: RuleOutcome[], newUuid: () => string, into: HookResult, clientSupports?: readonly ClientFeature[]): void {
-  const rules = new Map(service.rules.map((r) => [r.id, r]));
+function render(service: CompiledService, outcomes: RuleOutcome[], rendered: ReadonlyMap<string, RenderedRule>, into: HookResult): void {
   for (const outcome of outcomes) {
     const fail = (error: RuleErrorClass, message: string, location?: string) =>
       into.failed.push({ rule: outcome.ruleId, error, message, ...(location ? { location } : {}) });
     let result: RuleReport['result'] = outcome.skipped ? 'skipped' : outcome.error ? 'failed' : outcome.fired ? 'fired' : 'quiet';
     if (outcome.skipped) into.skipped.push({ rule: outcome.ruleId, reason: 'budget' });
     if (outcome.error) fail(outcome.error.class, outcome.error.message, outcome.error.location);
-    if (outcome.fired) {
-      const rule = rules.get(outcome.ruleId)!;
-      try {
-        // Render both before keeping either.
-        const card = rule.card ? renderCard(rule.card, outcome.values ?? {}, request.context, newUuid, clientSupports) : undefined;
-        const actions = rule.systemActions ? renderSystemActions(rule.systemActions, outcome.values ?? {}, request.context) : [];
-        const silent = !isExposed(rule, request.context as Record<string, unknown>);
-        if (card) into.cards.push({ ruleId: rule.id, card, silent });
-        if (!silent) into.systemActions.push(...actions);
-      } catch (error) {
-        if (!(error instanceof CardRenderError)) throw error;
-        fail('card-render', error.message, rules.get(outcome.ruleId)!.path);
-        result = 'failed';
-        if (outcome.explanation) outcome.explanation.outcome = 'failed';
-      }
+    const output = outcome.fired ? rendered.get(outcome.ruleId) : undefined;
+    if (output && 'error' in output) {
+      fail('card-render', output.error.message, service.rules.find((r) => r.id === outcome.ruleId)!.path);
+      result = 'failed';
+      if (outcome.explanation) outcome.explanation.outcome = 'failed';
+    } else if (output) {
+      if (output.card) into.cards.push({ ruleId: outcome.ruleId, card: output.card, silent: output.silent });
+      if (!output.silent) into.systemActions.push(...output.actions);
     }
     into.rules.push({ ruleId: outcome.ruleId, result, ms: outcome.ms });
   }

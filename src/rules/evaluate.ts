@@ -22,6 +22,8 @@ import { asBoolean } from './fhirpath.ts';
 import { CLOCK } from './functions.ts';
 import type { CompiledCondition, CompiledExpr, CompiledRule, CompiledService } from './compile.ts';
 import { errorLocation } from './rule-error.ts';
+import { type LazyValue, layer } from './variables.ts';
+import { jsonValues } from './fhirpath-values.ts';
 
 export interface EvaluationInput {
   context: Record<string, unknown>;
@@ -103,7 +105,7 @@ export function evaluateService(service: CompiledService, input: EvaluationInput
         for (const value of rule.values) {
           const result = timed(run, () => value.run(run.vars), value.run);
           if (run.error) break;
-          values[value.name] = result ?? [];
+          values[value.name] = result ? jsonValues(result) : [];
         }
       }
       const fired = state === 'true' && !run.skipped && !run.error;
@@ -157,7 +159,8 @@ function evaluate(condition: CompiledCondition, run: RuleRun, overBudget: () => 
         return untried(condition);
       }
       const start = performance.now();
-      const result = timed(run, () => condition.run(run.vars), condition.run);
+      const values = timed(run, () => condition.run(run.vars), condition.run);
+      const result = values && jsonValues(values);
       const ms = performance.now() - start;
       if (result === undefined) return { kind: 'expr', expression: condition.expression, state: 'error', error: run.error!.message, ms };
       let value: boolean;
@@ -254,62 +257,63 @@ class DefineReads {
 
 /** The variables every rule of the service sees: context, its fields, prefetch, service defines, the clock. */
 function serviceVariables(service: CompiledService, input: EvaluationInput, reads: DefineReads): Record<string, unknown> {
-  const vars = Object.create(null) as Record<string | symbol, unknown>;
-  vars[CLOCK] = input.now;
-  vars.context = input.context;
-  for (const [name, value] of Object.entries(input.context)) vars[name] = value;
-  for (const [name, value] of Object.entries(input.prefetch)) vars[name] = value ?? [];
-  defineLazily(vars, service.defines, reads);
+  const values: Record<string | symbol, unknown> = { [CLOCK]: input.now, context: input.context };
+  for (const [name, value] of Object.entries(input.context)) values[name] = value;
+  for (const [name, value] of Object.entries(input.prefetch)) values[name] = value ?? [];
+  const defines = new Map<string, LazyValue>();
+  const vars = layer(undefined, values, defines);
+  defineLazily(defines, vars, service.defines, reads);
   return vars;
 }
 
 /** A rule's variables: the service's, plus its own defines on top. */
 function ruleVariables(serviceVars: Record<string, unknown>, rule: CompiledRule, reads: DefineReads): Record<string, unknown> {
-  const vars = Object.create(serviceVars) as Record<string, unknown>;
-  defineLazily(vars, rule.defines, reads);
+  const defines = new Map<string, LazyValue>();
+  const vars = layer(serviceVars, {}, defines);
+  defineLazily(defines, vars, rule.defines, reads);
   return vars;
 }
 
 function defineValue(vars: Record<string, unknown>, name: string): DefineValue {
   try {
-    return { name, value: vars[name] as unknown[] };
+    return { name, value: jsonValues(vars[name] as unknown[]) };
   } catch (error) {
     return { name, error: messageOf(error) };
   }
 }
 
-/** Adds defines as memoised getters; a failing define fails every use of it the same way. */
-function defineLazily(vars: Record<string, unknown>, defines: CompiledExpr[], reads: DefineReads): void {
+/**
+ * Adds defines to `into` as memoised lazy values computed over `vars` (the layer they belong to);
+ * a failing define fails every use of it the same way.
+ */
+function defineLazily(into: Map<string, LazyValue>, vars: Record<string, unknown>, defines: CompiledExpr[], reads: DefineReads): void {
   for (const define of defines) {
     let state: { value: unknown[] } | { error: DefineError } | 'computing' | undefined;
     /** The defines this one read when it was computed. */
     let read: string[] = [];
-    Object.defineProperty(vars, define.name, {
-      enumerable: true,
-      get() {
-        reads.record([define.name]);
-        // Defines from different files can reach each other; a loop must fail, not recurse forever.
-        if (state === 'computing') throw new DefineError(`define '${define.name}' depends on itself`);
-        if (!state) {
-          state = 'computing';
-          let error: unknown;
-          const computed = reads.computing(() => {
-            try {
-              return define.run(vars);
-            } catch (e) {
-              error = e;
-              return undefined;
-            }
-          });
-          read = computed.read;
-          // The cause keeps the failing expression's location (rule-error.ts).
-          state = computed.value ? { value: computed.value } : { error: new DefineError(`define '${define.name}': ${messageOf(error)}`, { cause: error }) };
-        } else {
-          reads.record(read);
-        }
-        if ('error' in state) throw state.error;
-        return state.value;
-      },
+    into.set(define.name, () => {
+      reads.record([define.name]);
+      // Defines from different files can reach each other; a loop must fail, not recurse forever.
+      if (state === 'computing') throw new DefineError(`define '${define.name}' depends on itself`);
+      if (!state) {
+        state = 'computing';
+        let error: unknown;
+        const computed = reads.computing(() => {
+          try {
+            return define.run(vars);
+          } catch (e) {
+            error = e;
+            return undefined;
+          }
+        });
+        read = computed.read;
+        // The cause keeps the failing expression's location (rule-error.ts).
+        state = computed.value ? { value: computed.value } : { error: new DefineError(`define '${define.name}': ${messageOf(error)}`, { cause: error }) };
+      } else {
+        reads.record(read);
+      }
+      if ('error' in state) throw state.error;
+      return state.value;
     });
   }
 }

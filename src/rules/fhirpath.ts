@@ -6,9 +6,14 @@ import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import type { ValueSetIndex } from './valuesets.ts';
 import { fastPath } from './fast-paths.ts';
+import { asVariableValues } from './fhirpath-values.ts';
 import { clinicalFunctions, codeTests, type DataTables } from './functions.ts';
 
-/** A FHIRPath expression ready to run: variables in, a collection out. */
+/**
+ * A FHIRPath expression ready to run: variables in, a collection out. The collection is FHIRPath
+ * values (fhirpath-values.ts): JSON, except that FHIR objects come as fhirpath.js's nodes, so a
+ * define's value keeps its types when another expression reads it; `jsonValues` gives the JSON.
+ */
 export type CompiledExpression = (vars: Record<string, unknown>) => unknown[];
 
 export type FhirPathCompiler = (expression: string) => CompiledExpression;
@@ -46,8 +51,9 @@ export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTable
     let entry = compiled.get(expression);
     if (!entry) {
       try {
-        const fn = fhirpath.compile(expression, r4, { userInvocationTable }) as (resource: unknown, vars: Record<string, unknown>) => unknown[];
-        const plain: CompiledExpression = (vars) => fn(ROOT, vars);
+        // Internal values, not JSON: see fhirpath-values.ts for why.
+        const fn = fhirpath.compile(expression, r4, { userInvocationTable, resolveInternalTypes: false }) as (resource: unknown, vars: Record<string, unknown>) => unknown[];
+        const plain: CompiledExpression = (vars) => asVariableValues(fn(ROOT, vars));
         entry = (fast && fastPath(expression, plain, compile, tests)) || plain;
       } catch (error) {
         entry = toSyntaxError(error);

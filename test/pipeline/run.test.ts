@@ -53,6 +53,22 @@ describe('runHook', () => {
     expect(result.response!.extension).toEqual({ [DEGRADED_EXTENSION]: { skipped: [], failed: [{ rule: 'a-link', error: 'card-render' }] } });
   });
 
+  it('a fired rule is rendered once: the card a listener hears of as the rule finishes is the card the answer carries', async () => {
+    let uuids = 0;
+    const heard: [string, string | undefined, string | undefined][] = [];
+    const result = await runHook({ ...deps('2026-03-01T12:00:00Z'), newUuid: () => `00000000-0000-4000-8000-00000000000${++uuids}` }, service, request('2008-03-01'), {
+      onRuleOutcome: (outcome, rule, _request, rendered) =>
+        heard.push([rule.id, rendered && 'card' in rendered ? rendered.card?.uuid : undefined, rendered && 'error' in rendered ? 'not rendered' : undefined]),
+    });
+    expect(heard).toEqual([
+      ['a-link', undefined, 'not rendered'],
+      ['b-age', '00000000-0000-4000-8000-000000000002', undefined],
+    ]);
+    expect(result.response!.cards.map((c) => c.uuid)).toEqual(['00000000-0000-4000-8000-000000000002']);
+    // Each fired rule's card rendered once (the one that fails draws its uuid first).
+    expect(uuids).toBe(2);
+  });
+
   it('dates count from the clock in its deps: 18 on the birthday, 17 the day before', async () => {
     const on = await runHook(deps('2026-03-01T12:00:00Z'), service, request('2008-03-01'));
     const before = await runHook(deps('2026-02-28T12:00:00Z'), service, request('2008-03-01'));
