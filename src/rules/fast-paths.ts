@@ -26,7 +26,6 @@ import { compileChain, resourceLinksLength } from './fast-chain.ts';
 import { segmentsOf, walk } from './resource-walk.ts';
 import { codeKey } from './valuesets.ts';
 import { type LazyValue, layer } from './variables.ts';
-import { jsonValue } from './fhirpath-values.ts';
 
 type Compiled = (vars: Record<string, unknown>) => unknown[];
 type Resource = Record<string, unknown> & { resourceType: string };
@@ -114,7 +113,7 @@ export function fastPath(expression: string, plain: Compiled, compile: (expressi
     (vars) => {
       const all = resourceList(vars, name);
       if (!all) return undefined;
-      return passingAny(type ? all.filter((r) => (jsonValue(r) as Resource).resourceType === type) : all, passing);
+      return passingAny(type ? all.filter((r) => r.resourceType === type) : all, passing);
     },
     plain,
     compile,
@@ -260,18 +259,13 @@ function selectedEntries(vars: Record<string, unknown>, bundle: string, type: st
   return found;
 }
 
-/**
- * The variable's value when it is a list of resources (a define's value: plain, or fhirpath.js's
- * nodes of them, fhirpath-values.ts), else undefined. Its items are kept as they are, so what a
- * lookup picks is what fhirpath.js's `where` would have kept.
- */
+/** The variable's value when it is a list of plain resources (a define's value), else undefined. */
 function resourceList(vars: Record<string, unknown>, name: string): Resource[] | undefined {
   if (!(name in vars)) return undefined;
   const value = vars[name];
   if (!Array.isArray(value)) return undefined;
   for (const item of value) {
-    const resource = jsonValue(item);
-    if (!resource || typeof resource !== 'object' || typeof (resource as { resourceType?: unknown }).resourceType !== 'string') return undefined;
+    if (!item || typeof item !== 'object' || typeof (item as { resourceType?: unknown }).resourceType !== 'string') return undefined;
   }
   return value as Resource[];
 }
@@ -290,7 +284,7 @@ function index(list: Resource[], segments: string[]): CodeIndex {
   if (!built) {
     built = new Map();
     for (let position = 0; position < list.length; position++) {
-      for (const value of walk([jsonValue(list[position])], segments)) {
+      for (const value of walk([list[position]], segments)) {
         for (const coding of codingsOf(value)) {
           const key = codeKey(coding.system, coding.code);
           const at = built.get(key);

@@ -9,9 +9,10 @@
  * call's data then outlived the call in the young generation, 0.4 MB promoted per call,
  * scavenges three times as long, and full collections on V8's helper threads. Asked for its
  * internal values, it hands back its nodes, which carry the same type information and change
- * no object. So rule expressions run for internal values: a define's value is passed on as it is
- * (the next expression reads the types from its nodes, as it would from `__path__`), and what
- * leaves the evaluation (conditions, card values, explanations) is made JSON here.
+ * no object. So rule expressions run for internal values: a define's value keeps the nodes of
+ * its FHIR objects other than resources (the next expression reads the types from them, as it
+ * would from `__path__`; a resource's type is its resourceType), and what leaves the evaluation
+ * (conditions, card values, explanations) is made JSON here.
  */
 import fhirpath from 'fhirpath';
 
@@ -26,8 +27,11 @@ export function asVariableValues(result: unknown[]): unknown[] {
     const data: unknown = fhirpath.util.valData(item);
     if (data === null || data === undefined) continue;
     if (isPlainObjectLike(data) || Array.isArray(data)) {
-      // A node with a path is what fhirpath.js would mark; anything else it returns as data.
-      values.push(data !== item && (item as { path?: unknown }).path ? item : data);
+      // A node with a path is what fhirpath.js would mark. A resource goes as its data: its type
+      // is its resourceType, which fhirpath.js reads again, and the fast paths read lists of
+      // plain resources. Anything else without a path fhirpath.js returns as data too.
+      const resource = typeof (data as { resourceType?: unknown }).resourceType === 'string';
+      values.push(data !== item && !resource && (item as { path?: unknown }).path ? item : data);
     } else {
       values.push(typeof data === 'object' || typeof data === 'bigint' ? fhirpath.resolveInternalTypes(data) : data);
     }

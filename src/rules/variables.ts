@@ -41,9 +41,6 @@ const HANDLER: ProxyHandler<Layer> = {
   has(layer, name) {
     return Object.hasOwn(layer.values, name) || (layer.lazy?.has(name) ?? false) || (layer.beneath !== undefined && name in layer.beneath);
   },
-  set() {
-    throw new TypeError('a layer of variables is read-only');
-  },
 };
 
 /**

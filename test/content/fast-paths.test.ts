@@ -266,7 +266,7 @@ describe('fast paths give what fhirpath.js gives: native where and most-recent l
       for (let seed = 1; seed <= 200; seed++) {
         const resources = list(seed);
         const bundle = { resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) };
-        // Half of the lists as a define computed by fhirpath.js hands them on: its nodes of the resources.
+        // Half of the lists as a define computed by fhirpath.js hands them on (fhirpath-values.ts).
         const asDefine = (type: string) => (seed % 2 === 0 ? withoutFast(`%bundle.entry.resource.ofType(${type})`)({ bundle }) : resources.filter((r) => r.resourceType === type));
         const vars = { [CLOCK]: clock, observations: asDefine('Observation'), procedures: asDefine('Procedure'), bundle };
         const a = outcome(() => fastRun(vars));
