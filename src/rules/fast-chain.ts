@@ -19,8 +19,7 @@
  * The tests are booleans, never empty, so `and` and `or` are plain ones here.
  */
 import r4 from 'fhirpath/fhir-context/r4';
-import { jsonValue } from './fhirpath-values.ts';
-import { segmentsOf, walk } from './resource-walk.ts';
+import { isResourceList, segmentsOf, walk } from './resource-walk.ts';
 import { layer } from './variables.ts';
 
 type Compiled = (vars: Record<string, unknown>) => unknown[];
@@ -163,13 +162,13 @@ function nativeLink(link: Link, next: Link | undefined, compile: (expression: st
   return undefined;
 }
 
-/** The items that pass, as they were given (plain resources, or fhirpath.js's nodes of them). */
+/** The resources that pass, in their order. */
 function filter(resources: Resource[], test: Test, run: LinkRun): Resource[] | undefined {
   const kept: Resource[] = [];
-  for (const item of resources) {
-    const passed = test(jsonValue(item) as Resource, run);
+  for (const resource of resources) {
+    const passed = test(resource, run);
     if (passed === undefined) return undefined;
-    if (passed) kept.push(item);
+    if (passed) kept.push(resource);
   }
   return kept;
 }
@@ -491,8 +490,7 @@ function latest(resources: Resource[], choice: string): Resource[] | undefined {
   let best: Resource | undefined;
   let bestAt = -Infinity;
   let withMilliseconds: boolean | undefined;
-  for (const item of resources) {
-    const resource = jsonValue(item) as Resource;
+  for (const resource of resources) {
     // Only where the R4 model has the choice, as fhirpath.js reads it (`effective` of an Observation).
     if (!CHOICES[`${resource.resourceType}.${choice}`]?.includes('DateTime')) return undefined;
     let value: unknown;
@@ -516,7 +514,7 @@ function latest(resources: Resource[], choice: string): Resource[] | undefined {
     const at = Date.parse(value);
     if (Number.isNaN(at)) return undefined;
     if (at > bestAt) {
-      best = item;
+      best = resource;
       bestAt = at;
     }
   }
@@ -526,11 +524,3 @@ function latest(resources: Resource[], choice: string): Resource[] | undefined {
 /** The R4 model's choice elements and their types (`Observation.effective`: DateTime, Period, ...). */
 const CHOICES = (r4 as unknown as { choiceTypePaths: Record<string, string[] | undefined> }).choiceTypePaths;
 
-/** Resources, plain or as fhirpath.js's nodes of them. */
-function isResourceList(value: unknown[]): value is Resource[] {
-  for (const item of value) {
-    const data = jsonValue(item);
-    if (!data || typeof data !== 'object' || typeof (data as { resourceType?: unknown }).resourceType !== 'string') return false;
-  }
-  return true;
-}

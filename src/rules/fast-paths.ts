@@ -23,7 +23,7 @@
  */
 import { type CodeTests, codingsOf } from './functions.ts';
 import { compileChain, resourceLinksLength } from './fast-chain.ts';
-import { segmentsOf, walk } from './resource-walk.ts';
+import { isResourceList, segmentsOf, walk } from './resource-walk.ts';
 import { codeKey } from './valuesets.ts';
 import { type LazyValue, layer } from './variables.ts';
 
@@ -263,11 +263,7 @@ function selectedEntries(vars: Record<string, unknown>, bundle: string, type: st
 function resourceList(vars: Record<string, unknown>, name: string): Resource[] | undefined {
   if (!(name in vars)) return undefined;
   const value = vars[name];
-  if (!Array.isArray(value)) return undefined;
-  for (const item of value) {
-    if (!item || typeof item !== 'object' || typeof (item as { resourceType?: unknown }).resourceType !== 'string') return undefined;
-  }
-  return value as Resource[];
+  return Array.isArray(value) && isResourceList(value) ? value : undefined;
 }
 
 /** Positions in the list of the resources carrying each code (`codeKey`) at one path. */

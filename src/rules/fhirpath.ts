@@ -11,8 +11,9 @@ import { clinicalFunctions, codeTests, type DataTables } from './functions.ts';
 
 /**
  * A FHIRPath expression ready to run: variables in, a collection out. The collection is FHIRPath
- * values (fhirpath-values.ts): JSON, except that FHIR objects come as fhirpath.js's nodes, so a
- * define's value keeps its types when another expression reads it; `jsonValues` gives the JSON.
+ * values (fhirpath-values.ts): JSON, except that FHIR objects other than resources come as
+ * fhirpath.js's nodes, so a define's value keeps its types when another expression reads it;
+ * `jsonValues` gives the JSON.
  */
 export type CompiledExpression = (vars: Record<string, unknown>) => unknown[];
 

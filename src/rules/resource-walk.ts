@@ -32,3 +32,14 @@ function addValue(into: unknown[], value: unknown): void {
 
 /** `a . b . c` as its names. */
 export const segmentsOf = (path: string): string[] => path.split('.').map((s) => s.trim());
+
+/**
+ * Whether every item is a resource (an object with a string resourceType): what the fast paths
+ * read. A define's value holds resources as plain data (fhirpath-values.ts), so this holds for it.
+ */
+export function isResourceList(value: readonly unknown[]): value is (Record<string, unknown> & { resourceType: string })[] {
+  for (const item of value) {
+    if (!item || typeof item !== 'object' || typeof (item as { resourceType?: unknown }).resourceType !== 'string') return false;
+  }
+  return true;
+}
