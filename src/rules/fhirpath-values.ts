@@ -49,11 +49,6 @@ export function jsonValues(values: unknown[]): unknown[] {
   return json ?? values;
 }
 
-/** One value's JSON: a node's data, or the value. */
-export function jsonValue(value: unknown): unknown {
-  return fhirpath.util.valData(value);
-}
-
 /** JSON data, where fhirpath.js's own types are class instances. */
 function isPlainObjectLike(value: unknown): value is object {
   if (!value || typeof value !== 'object') return false;
