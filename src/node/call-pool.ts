@@ -28,9 +28,8 @@ import type { CompiledService, RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import type { Card } from '../protocol/card.ts';
+import { bySeverity, type Card } from '../protocol/card.ts';
 
-const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
 /** A generous floor for JSON parsing speed (V8 parses well over 100 MB/s on one idle core). */
 const PARSE_BYTES_PER_MS = 10_000;
 import { type CallerFields, type CallRecord, FINISHED, type FinishedRule, type FromWorker, type LogLine, type Observation, type ToWorker } from './call-messages.ts';
@@ -297,7 +296,7 @@ export class CallPool {
     const quiet = enabled.filter(({ state }) => state === FINISHED.quiet).map(({ rule }) => rule);
     const ran = enabled.filter(({ rule, state }) => state === FINISHED.quiet || said.has(rule.id)).map(({ rule }) => rule);
     const fired = job.said.filter((f): f is FinishedRule & { card: Card } => f.card !== undefined);
-    fired.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
+    fired.sort((a, b) => bySeverity(a.card, b.card));
     const shown = fired.filter((f) => !f.silent);
     const failed = job.said.filter((f) => f.error).map((f) => ({ rule: f.rule, error: f.error! }));
     const skipped = [

@@ -9,7 +9,7 @@
  * fetches, through `deps.fetch`.
  */
 import { CardRenderError, renderCard, renderSystemActions } from '../cards/render.ts';
-import type { Action, Card, ClientFeature, HookResponse } from '../protocol/card.ts';
+import { type Action, bySeverity, type Card, type ClientFeature, type HookResponse } from '../protocol/card.ts';
 import { degradedExtension, type FailedRule, type RuleErrorClass, type SkippedRule } from '../protocol/degraded.ts';
 import { HttpError, type Problem } from '../protocol/errors.ts';
 import type { InputBounds } from '../protocol/input-bounds.ts';
@@ -127,7 +127,6 @@ export interface HookResult {
   explanation?: RuleExplanation[];
 }
 
-const SEVERITY = { critical: 0, warning: 1, info: 2 } as const;
 
 /**
  * @example
@@ -273,5 +272,5 @@ function render(service: CompiledService, outcomes: RuleOutcome[], rendered: Rea
     into.rules.push({ ruleId: outcome.ruleId, result, ms: outcome.ms });
   }
   // Stable: rules of the same severity keep their file order.
-  into.cards.sort((a, b) => SEVERITY[a.card.indicator] - SEVERITY[b.card.indicator]);
+  into.cards.sort((a, b) => bySeverity(a.card, b.card));
 }

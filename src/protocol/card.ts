@@ -104,6 +104,16 @@ export type Suggestion = z.infer<typeof suggestionSchema>;
 export type Link = z.infer<typeof linkSchema>;
 export type Card = z.infer<typeof cardSchema>;
 
+const SEVERITY: Record<Card['indicator'], number> = { critical: 0, warning: 1, info: 2 };
+
+/**
+ * Orders cards most severe first, for `Array.prototype.sort` (stable: cards of one severity keep
+ * their order).
+ */
+export function bySeverity(a: Pick<Card, 'indicator'>, b: Pick<Card, 'indicator'>): number {
+  return SEVERITY[a.indicator] - SEVERITY[b.indicator];
+}
+
 export interface HookResponse {
   cards: Card[];
   systemActions?: Action[];
