@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import * as sqliteTables from '../store/schema.ts';
 import type { InvocationRow } from '../store/schema.ts';
+import { retryOfFirstCall } from '../store/store.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite.ts';
 
 const invocation = (id: string): InvocationRow => ({
@@ -58,5 +61,26 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const rows = sqlite.prepare('select id from invocations order by received_at').all() as { id: string }[];
     expect(rows.map((r) => r.id).sort()).toEqual([taken, ...good].sort());
+  });
+});
+
+describe('the retry lookup of each recorded call', () => {
+  it('is one index seek, not a walk over the service history', async () => {
+    const { store, db } = open();
+    const first = invocation(crypto.randomUUID());
+    await store.recordInvocation(first, []);
+    const retry = { ...invocation(crypto.randomUUID()), hookInstance: first.hookInstance };
+    await store.recordInvocation(retry, []);
+    // The same lookup every write runs (store.ts), as SQLite plans it.
+    const lookup = retryOfFirstCall(sqliteTables, invocation('x'))!;
+    const plan = (db.all(sql`explain query plan select ${lookup}`) as { detail: string }[]).map((r) => r.detail);
+    expect(plan.join('\n')).toMatch(/USING (COVERING )?INDEX invocations_hook_instance \(service_id=\? AND hook_instance=\? AND retry_of=\?\)/);
+    expect(plan.join('\n')).not.toMatch(/invocations_service|TEMP B-TREE/);
+    // And it still finds the first call.
+    const rows = database.sqlite.prepare('select id, retry_of from invocations order by received_at, rowid').all() as { id: string; retry_of: string | null }[];
+    expect(rows).toEqual([
+      { id: first.id, retry_of: null },
+      { id: retry.id, retry_of: first.id },
+    ]);
   });
 });

@@ -67,7 +67,11 @@ export const invocations = sqliteTable(
   (t) => [
     index('invocations_received_at').on(t.receivedAt),
     index('invocations_service').on(t.serviceId, t.receivedAt),
-    index('invocations_hook_instance').on(t.serviceId, t.hookInstance),
+    // Every recorded call looks up the first call of its hookInstance (retryOfFirstCall, store.ts):
+    // with retry_of and received_at in the index, that lookup is one seek. With (service_id,
+    // hook_instance) alone SQLite walked invocations_service in received_at order instead, every
+    // row of the service's history on each write (measured: 0.85 ms at 4,000 rows, growing).
+    index('invocations_hook_instance').on(t.serviceId, t.hookInstance, t.retryOf, t.receivedAt),
   ],
 );
 
