@@ -29,8 +29,10 @@ export async function benchPostgres(options: {
   sqlite: Server;
   workload: Workload;
   seconds: number;
+  /** Seconds of untimed load first (run.ts, BENCH_WARMUP). */
+  warmupSeconds: number;
 }): Promise<PostgresBench> {
-  const { start, check, bare, sqlite, workload, seconds } = options;
+  const { start, check, bare, sqlite, workload, seconds, warmupSeconds } = options;
   let server: PostgresServer | undefined;
   try {
     server = await startPostgres();
@@ -39,7 +41,7 @@ export async function benchPostgres(options: {
     await check(one!, workload);
     await check(two!, workload);
     // Warm: every evaluation worker has compiled the content and the pools hold their connections.
-    await Promise.all([bare, sqlite, one!, two!].map((s) => loadTest(s.port, workload.path, workload.body, 4, 1)));
+    await Promise.all([bare, sqlite, one!, two!].map((s) => loadTest(s.port, workload.path, workload.body, 4, Math.max(1, 2 * warmupSeconds))));
     const base = await loadTest(bare.port, workload.path, workload.body, 8, seconds);
     const onSqlite = await loadTest(sqlite.port, workload.path, workload.body, 8, seconds);
     const single = await loadTest(one!.port, workload.path, workload.body, 8, seconds);
