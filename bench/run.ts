@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../src/log/logger.ts';
 import { loadContent } from '../src/node/content-files.ts';
 import { openSqliteStore } from '../src/node/sqlite.ts';
+import { type InvocationRow, invocations } from '../src/store/schema.ts';
 import { discovery } from '../src/http/discovery.ts';
 import { type LoadResult, loadTest, percentile, type Server, sequential, startServer, timedCall } from './http-load.ts';
 import { benchPostgres } from './postgres.ts';
@@ -166,6 +167,41 @@ if (wants('rules')) {
     if (ours.non2xx || ours.errors) md.push(`| | | | non-2xx ${ours.non2xx}, errors ${ours.errors} | | | |`);
   }
   results.rules = rows;
+  md.push('');
+}
+
+// --- 4a. recording, by the calls already in the file ------------------------------------------
+// Each recorded call looks up the first call of its hookInstance (a retry's original): that
+// lookup must not grow with the history the file holds.
+if (wants('history')) {
+  const rows: Record<string, unknown>[] = [];
+  md.push('### recording one call, by the calls already in the SQLite file (in process, synchronous=FULL)', '', '| calls already recorded | record p50 | record p99 |', '|---|---|---|');
+  for (const earlier of [0, 10_000, 100_000]) {
+    const database = openSqliteStore(join(tmp, `history-${earlier}.sqlite`));
+    const row = (hookInstance: string, receivedAt: number): InvocationRow => ({
+      id: crypto.randomUUID(), receivedAt, serviceId: 'drug-interactions', hook: 'order-sign', client: null, hookInstance,
+      patientId: 'bench', userId: null, encounterId: null, status: 200, outcome: 'ok', rulesEvaluated: ['opioid-benzodiazepine'],
+      rulesSkipped: [], rulesFired: [], ruleErrors: [], cardCount: 0, prefetchFetched: [], prefetchMs: 0, evaluateMs: 1, totalMs: 2,
+    });
+    // The history in one transaction (a fresh hookInstance each, as EHRs send them).
+    const t0 = Date.now() - earlier;
+    database.sqlite.transaction(() => {
+      for (let i = 0; i < earlier; i += 500) {
+        database.db.insert(invocations).values(Array.from({ length: Math.min(500, earlier - i) }, (_, j) => row(crypto.randomUUID(), t0 + i + j))).run();
+      }
+    })();
+    const times: number[] = [];
+    for (let i = 0; i < 220; i++) {
+      const start = performance.now();
+      await database.store.recordInvocation(row(crypto.randomUUID(), Date.now()), []);
+      if (i >= 20) times.push(performance.now() - start);
+    }
+    database.close();
+    times.sort((a, b) => a - b);
+    rows.push({ earlier, p50: percentile(times, 50), p99: percentile(times, 99) });
+    md.push(`| ${earlier.toLocaleString('en-US')} | ${f(percentile(times, 50), 2)} ms | ${f(percentile(times, 99), 2)} ms |`);
+  }
+  results.history = rows;
   md.push('');
 }
 
