@@ -58,18 +58,25 @@ async function measured(server: Server, workload: Workload, connections: number,
   return loadTest(server.port, workload.path, workload.body, connections, seconds);
 }
 
-/** A new service process brought to its steady state (see `measured`). */
+/**
+ * A new service process brought to its steady state (see `measured`), then checked: its first
+ * calls, cold, can run out of the evaluation budget (the 1,000 generated rules do).
+ */
 async function settle(server: Server, path = drugInteractions(500).path): Promise<void> {
   const workload = drugInteractions(500, path);
-  await check(server, workload);
   if (warmupSeconds > 0) await loadTest(server.port, workload.path, workload.body, 8, 4 * warmupSeconds);
+  await check(server, workload);
 }
 
 /** One call to check the workload is answered as expected before timing it. */
 async function check(server: Server, workload: Workload): Promise<number> {
   const { status, text } = await timedCall(server.port, workload.path, workload.body);
   if (status !== 200) throw new Error(`${workload.name}: answered ${status}: ${text.slice(0, 500)}`);
-  return (JSON.parse(text) as { cards: unknown[] }).cards.length;
+  const answer = JSON.parse(text) as { cards: unknown[]; extension?: unknown };
+  // A degraded answer (rules skipped for a prefetch key the workload left out) times less work
+  // than a real call does.
+  if (answer.extension) throw new Error(`${workload.name}: answered degraded: ${JSON.stringify(answer.extension).slice(0, 500)}`);
+  return answer.cards.length;
 }
 
 const results: Record<string, unknown> = {
@@ -158,8 +165,8 @@ if (wants('rules')) {
     }
     const compileMs = percentile(compileTimes.sort((a, b) => a - b), 50);
     const server = await start('src/node/main.ts', serviceEnv(`rules-${count}`, { CDS_CONTENT_DIR: dir, CDS_WATCH_CONTENT: 'false' }));
-    const cards = await check(server, workload);
     await settle(server, workload.path);
+    const cards = await check(server, workload);
     const ours = await measured(server, workload, 8);
     await server.stop();
     rows.push({ count, compileMs, cards, bare: base, service: ours });

@@ -78,6 +78,11 @@ export function drugInteractions(count: number, path = '/cds-services/drug-inter
       activeMeds: bundle('searchset', activeMedications(count, patientId)),
       // The potassium rule's own prefetch (recent serum potassium results): none on file.
       potassium: bundle('searchset', []),
+      // Every other key of the service's prefetch, as an EHR honouring discovery sends them: no
+      // QTc result and none of the listed conditions on file. (Left out, the QT rules were
+      // skipped and every call answered degraded; bench/run.ts now refuses such a workload.)
+      qtc: bundle('searchset', []),
+      conditions: bundle('searchset', []),
     },
   };
   return { name: `drug-interactions order-sign, ${count} active MedicationRequests`, path, body: JSON.stringify(request), resources: count + 2 };
