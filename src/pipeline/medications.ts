@@ -31,14 +31,17 @@ export async function collectMedications(request: HookRequest, prefetch: Record<
   const values = [...Object.values(request.context).filter((v) => typeof v === 'object' && v !== null), ...Object.values(prefetch)];
   for (const value of values) index.addFrom(value);
 
+  // One look at each resource (this runs on every call, over every prefetched resource): only a
+  // medication user with a reference and no code can need a read.
   const missing = new Set<string>();
-  for (const resource of values.flatMap(resourcesOf)) {
-    if (!MEDICATION_USERS.has(resource.resourceType as string) || resource.medicationCodeableConcept !== undefined) continue;
-    const reference = (resource.medicationReference as Json | undefined)?.reference;
-    if (typeof reference !== 'string' || reference.startsWith('#') || index.find(reference)) continue;
+  const consider = (resource: Json) => {
+    if (resource.medicationReference === undefined || resource.medicationCodeableConcept !== undefined || !MEDICATION_USERS.has(resource.resourceType as string)) return;
+    const reference = (resource.medicationReference as Json | null)?.reference;
+    if (typeof reference !== 'string' || reference.startsWith('#') || index.find(reference)) return;
     const relative = relativeMedicationReference(reference);
     if (relative && onServer(reference, request.fhirServer) && missing.size < MAX_IDS) missing.add(relative.slice('Medication/'.length));
-  }
+  };
+  for (const value of values) forEachResource(value, consider);
   const server = request.fhirServer;
   if (missing.size === 0 || !server || lookup.timeoutMs <= 0 || (lookup.allowServer && !lookup.allowServer(server))) return { index, fetched: 0 };
   // Not granted Medication searches: the references stay unresolved, as when the server refuses.
@@ -53,12 +56,12 @@ export async function collectMedications(request: HookRequest, prefetch: Record<
   let fetched = 0;
   for (const result of results) {
     if (result.status !== 'fulfilled') continue;
-    for (const resource of resourcesOf(result.value)) {
+    forEachResource(result.value, (resource) => {
       if (resource.resourceType === 'Medication') {
         index.add(resource);
         fetched++;
       }
-    }
+    });
   }
   return { index, fetched };
 }
@@ -75,11 +78,16 @@ function onServer(reference: string, fhirServer: string | undefined): boolean {
   }
 }
 
-function resourcesOf(value: unknown): Json[] {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+/** A value's resources: a Bundle's entries, or the value itself when it is a resource. */
+function forEachResource(value: unknown, visit: (resource: Json) => void): void {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return;
   const v = value as Json;
   if (v.resourceType === 'Bundle') {
-    return Array.isArray(v.entry) ? v.entry.flatMap((e) => (e && typeof e === 'object' && (e as Json).resource && typeof (e as Json).resource === 'object' ? [(e as Json).resource as Json] : [])) : [];
-  }
-  return typeof v.resourceType === 'string' ? [v] : [];
+    if (!Array.isArray(v.entry)) return;
+    for (const entry of v.entry as unknown[]) {
+      const resource = entry && typeof entry === 'object' ? (entry as Json).resource : undefined;
+      if (resource && typeof resource === 'object' && !Array.isArray(resource)) visit(resource as Json);
+    }
+  } else if (typeof v.resourceType === 'string') visit(v);
 }
+
