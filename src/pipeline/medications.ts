@@ -90,4 +90,3 @@ function forEachResource(value: unknown, visit: (resource: Json) => void): void 
     }
   } else if (typeof v.resourceType === 'string') visit(v);
 }
-
