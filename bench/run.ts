@@ -53,19 +53,20 @@ async function start(script: string, env: Record<string, string>): Promise<Serve
  * optimising and growing its young generation: the first seconds run at a fraction of the
  * steady state (measured: 48 req/s in the first 3 s, 180 from the 12th second on).
  */
-async function measured(server: Server, workload: Workload, connections: number, warmup = warmupSeconds): Promise<LoadResult> {
-  if (warmup > 0) await loadTest(server.port, workload.path, workload.body, connections, warmup);
+async function measured(server: Server, workload: Workload, connections: number): Promise<LoadResult> {
+  if (warmupSeconds > 0) await loadTest(server.port, workload.path, workload.body, connections, warmupSeconds);
   return loadTest(server.port, workload.path, workload.body, connections, seconds);
 }
 
 /**
- * A new service process brought to its steady state (see `measured`), then checked: its first
- * calls, cold, can run out of the evaluation budget (the 1,000 generated rules do).
+ * A new service process brought to its steady state (see `measured`), then checked (its cards,
+ * as `check` counts them): its first calls, cold, can run out of the evaluation budget (the
+ * 1,000 generated rules do).
  */
-async function settle(server: Server, path = drugInteractions(500).path): Promise<void> {
+async function settle(server: Server, path = drugInteractions(500).path): Promise<number> {
   const workload = drugInteractions(500, path);
   if (warmupSeconds > 0) await loadTest(server.port, workload.path, workload.body, 8, 4 * warmupSeconds);
-  await check(server, workload);
+  return check(server, workload);
 }
 
 /** One call to check the workload is answered as expected before timing it. */
@@ -165,8 +166,7 @@ if (wants('rules')) {
     }
     const compileMs = percentile(compileTimes.sort((a, b) => a - b), 50);
     const server = await start('src/node/main.ts', serviceEnv(`rules-${count}`, { CDS_CONTENT_DIR: dir, CDS_WATCH_CONTENT: 'false' }));
-    await settle(server, workload.path);
-    const cards = await check(server, workload);
+    const cards = await settle(server, workload.path);
     const ours = await measured(server, workload, 8);
     await server.stop();
     rows.push({ count, compileMs, cards, bare: base, service: ours });
@@ -243,8 +243,8 @@ if (wants('isolation')) {
   );
   const ordinary = drugInteractions(50);
   const huge = pathologicalOrderSelect(50_000);
-  await check(server, ordinary);
   await settle(server);
+  await check(server, ordinary);
   const health = async (stop: { now: boolean }) => {
     const times: number[] = [];
     while (!stop.now) {

@@ -66,7 +66,7 @@ describe('group commit', () => {
 
 describe('the retry lookup of each recorded call', () => {
   it('is one index seek, not a walk over the service history', async () => {
-    const { store, db } = open();
+    const { store, db, sqlite } = open();
     const first = invocation(crypto.randomUUID());
     await store.recordInvocation(first, []);
     const retry = { ...invocation(crypto.randomUUID()), hookInstance: first.hookInstance };
@@ -77,7 +77,7 @@ describe('the retry lookup of each recorded call', () => {
     expect(plan.join('\n')).toMatch(/USING (COVERING )?INDEX invocations_hook_instance \(service_id=\? AND hook_instance=\? AND retry_of=\?\)/);
     expect(plan.join('\n')).not.toMatch(/invocations_service|TEMP B-TREE/);
     // And it still finds the first call.
-    const rows = database.sqlite.prepare('select id, retry_of from invocations order by received_at, rowid').all() as { id: string; retry_of: string | null }[];
+    const rows = sqlite.prepare('select id, retry_of from invocations order by received_at, rowid').all() as { id: string; retry_of: string | null }[];
     expect(rows).toEqual([
       { id: first.id, retry_of: null },
       { id: retry.id, retry_of: first.id },
