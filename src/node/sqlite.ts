@@ -56,7 +56,7 @@ export function openSqliteStore(
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite);
   if (applyMigrations) migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  const store = createStore(db, groupCommit(sqlite));
+  const store = createStore(db, groupCommit(sqlite), { prepared: true });
   return { store, db, sqlite, close: () => sqlite.close() };
 }
 

@@ -88,7 +88,7 @@ export function createPgStore(db: PgDb): Store {
     async recordInvocation(invocation, cards, versions = []) {
       const fresh = versions.filter((v) => !stored.has(v.version));
       const texts = new Map(fresh.flatMap((v) => v.sources.map((s) => [s.sha256, s.text] as const)));
-      const retryOf = retryOfFirstCall(tables, invocation);
+      const retryOf = invocation.hookInstance ? retryOfFirstCall(tables, invocation) : null;
       await guarded(() =>
         db.transaction(async (tx) => {
           if (texts.size > 0) await tx.insert(contentTexts).values([...texts].map(([sha256, text]) => ({ sha256, text }))).onConflictDoNothing();
