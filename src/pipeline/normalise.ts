@@ -65,11 +65,15 @@ export function normalise<T>(value: T, medications: MedicationIndex): T {
   return walk(value, medications) as T;
 }
 
-// Plain loops, no callbacks or entry arrays: this visits every object of the call's data. The
-// rewrites below each read a key of their own (`medicationReference`, `system`, `coding`, `unit`),
-// so an object is only handed to them when the loop over its keys met one: most objects of a
-// record (references, periods, narrative, identifiers) have none, and reading absent properties
-// off objects of every shape is what the walk spent its time on.
+// What an object's keys call for: each rewrite below reads a key of its own, so an object is
+// only handed to the ones whose key the loop over it met. Most objects of a record (references,
+// periods, narrative, identifiers) meet none; a Coding meets one.
+const SYSTEM = 1;
+const CODING = 2;
+const UNIT = 4;
+const MEDICATION_REFERENCE = 8;
+
+// Plain loops, no callbacks or entry arrays: this visits every object of the call's data.
 function walk(value: unknown, medications: MedicationIndex): unknown {
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
@@ -83,20 +87,24 @@ function walk(value: unknown, medications: MedicationIndex): unknown {
   }
   if (!isObject(value)) return value;
   let copy: Json | undefined;
-  let rewritable = false;
+  let met = 0;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    if (key === 'system' || key === 'coding' || key === 'unit' || key === 'medicationReference') rewritable = true;
+    if (key === 'system') met |= SYSTEM;
+    else if (key === 'coding') met |= CODING;
+    else if (key === 'unit') met |= UNIT;
+    else if (key === 'medicationReference') met |= MEDICATION_REFERENCE;
     const child = value[key];
     if (child === null || typeof child !== 'object') continue;
     const next = walk(child, medications);
     if (next !== child) (copy ??= { ...value })[key] = next;
   }
   let out = copy ?? value;
-  if (!rewritable) return out;
-  out = withMedicationResolved(out, medications);
-  out = withCanonicalCodings(out);
-  out = withUcumCode(out);
+  if (met === 0) return out;
+  if (met & MEDICATION_REFERENCE) out = withMedicationResolved(out, medications);
+  if (met & SYSTEM) out = withCanonicalSystem(out);
+  if (met & CODING) out = withInterpretationTwins(out);
+  if (met & UNIT) out = withUcumCode(out);
   return out;
 }
 
@@ -118,20 +126,34 @@ function containedMedication(resource: Json, id: string): Json | undefined {
   return resource.contained.find((c): c is Json => isObject(c) && c.resourceType === 'Medication' && c.id === id);
 }
 
-/** A Coding's system, or a CodeableConcept's codings, in canonical form. */
-function withCanonicalCodings(value: Json): Json {
-  let out = value;
-  if (typeof value.system === 'string' && typeof value.code === 'string') {
-    const system = canonicalSystem(value.system);
-    if (system !== value.system) out = { ...value, system };
+/** A Coding's system in canonical form (its codings' systems were made canonical on the way down). */
+function withCanonicalSystem(value: Json): Json {
+  if (typeof value.system !== 'string' || typeof value.code !== 'string') return value;
+  const system = canonicalSystemOf(value.system);
+  return system === value.system ? value : { ...value, system };
+}
+
+/** A CodeableConcept with each v2-0078 interpretation coding also given as its v3 twin. */
+function withInterpretationTwins(value: Json): Json {
+  if (!Array.isArray(value.coding)) return value;
+  const codings = value.coding as unknown[];
+  let interpretation = false;
+  for (const c of codings) if (isObject(c) && c.system === V2_0078) interpretation = true;
+  if (!interpretation) return value;
+  const twins = codings.filter((c): c is Json => isObject(c) && c.system === V2_0078 && typeof c.code === 'string' && INTERPRETATION_SAME_CODES.has(c.code));
+  const missing = twins.filter((t) => !codings.some((c) => isObject(c) && c.system === V3_OBSERVATION_INTERPRETATION && c.code === t.code));
+  return missing.length === 0 ? value : { ...value, coding: [...codings, ...missing.map((t) => ({ ...t, system: V3_OBSERVATION_INTERPRETATION }))] };
+}
+
+// A call repeats few systems thousands of times (every Coding names one): each is looked up once.
+const canonicalSystems = new Map<string, string>();
+function canonicalSystemOf(system: string): string {
+  let canonical = canonicalSystems.get(system);
+  if (canonical === undefined) {
+    canonical = canonicalSystem(system);
+    if (canonicalSystems.size < 10_000) canonicalSystems.set(system, canonical);
   }
-  if (Array.isArray(value.coding) && (value.coding as unknown[]).some((c) => isObject(c) && c.system === V2_0078)) {
-    const codings = value.coding as unknown[];
-    const twins = codings.filter((c): c is Json => isObject(c) && c.system === V2_0078 && typeof c.code === 'string' && INTERPRETATION_SAME_CODES.has(c.code));
-    const missing = twins.filter((t) => !codings.some((c) => isObject(c) && c.system === V3_OBSERVATION_INTERPRETATION && c.code === t.code));
-    if (missing.length > 0) out = { ...out, coding: [...codings, ...missing.map((t) => ({ ...t, system: V3_OBSERVATION_INTERPRETATION }))] };
-  }
-  return out;
+  return canonical;
 }
 
 const ucumUtils = ucum.UcumLhcUtils.getInstance();
