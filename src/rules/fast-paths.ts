@@ -21,9 +21,9 @@
  * The index lives in a WeakMap keyed by the list itself: a define's value is one array for the
  * whole call, so every define filtering the same list shares one index, and it goes with the call.
  */
-import { type CodeTests, codingsOf } from './functions.ts';
+import { type CodeTests, forEachCoding } from './functions.ts';
 import { compileChain, resourceLinksLength } from './fast-chain.ts';
-import { isResourceList, segmentsOf, walk } from './resource-walk.ts';
+import { forEachAt, isResourceList, segmentsOf } from './resource-walk.ts';
 import { codeKey } from './valuesets.ts';
 import { type LazyValue, layer } from './variables.ts';
 
@@ -278,17 +278,17 @@ function index(list: Resource[], segments: string[]): CodeIndex {
   const pathKey = segments.join('.');
   let built = byPath.get(pathKey);
   if (!built) {
-    built = new Map();
-    for (let position = 0; position < list.length; position++) {
-      for (const value of walk([list[position]], segments)) {
-        for (const coding of codingsOf(value)) {
-          const key = codeKey(coding.system, coding.code);
-          const at = built.get(key);
-          if (!at) built.set(key, [position]);
-          else if (at[at.length - 1] !== position) at.push(position);
-        }
-      }
-    }
+    const codes: CodeIndex = (built = new Map());
+    // Every resource of the list passes here: no lists built per resource or per value.
+    let position = 0;
+    const add = (system: string, code: string) => {
+      const key = codeKey(system, code);
+      const at = codes.get(key);
+      if (!at) codes.set(key, [position]);
+      else if (at[at.length - 1] !== position) at.push(position);
+    };
+    const visit = (value: unknown) => forEachCoding(value, add);
+    for (; position < list.length; position++) forEachAt(list[position], segments, visit);
     byPath.set(pathKey, built);
   }
   return built;

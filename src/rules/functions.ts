@@ -225,14 +225,18 @@ interface CodingLike {
 
 /** The codings an item carries: itself when it is a Coding, its `coding` when a CodeableConcept. */
 export function codingsOf(item: unknown): CodingLike[] {
+  const found: CodingLike[] = [];
+  forEachCoding(item, (system, code) => void found.push({ system, code }));
+  return found;
+}
+
+/** `visit` with the system and code of each Coding `codingsOf` finds, without listing them. */
+export function forEachCoding(item: unknown, visit: (system: string, code: string) => void): void {
   const value = unwrap(item);
-  if (!value || typeof value !== 'object') return [];
+  if (!value || typeof value !== 'object') return;
   const record = value as Record<string, unknown>;
-  if (typeof record.system === 'string' && typeof record.code === 'string') {
-    return [{ system: record.system, code: record.code }];
-  }
-  if (Array.isArray(record.coding)) return record.coding.flatMap(codingsOf);
-  return [];
+  if (typeof record.system === 'string' && typeof record.code === 'string') return visit(record.system, record.code);
+  if (Array.isArray(record.coding)) for (const coding of record.coding) forEachCoding(coding, visit);
 }
 
 function singleDate(inputs: unknown[], name: string): string | undefined {

@@ -24,6 +24,29 @@ export function walk(values: unknown[], segments: readonly string[]): unknown[] 
   return current;
 }
 
+/**
+ * `visit` called with each value `walk([value], segments)` finds, in the same order, without
+ * building the lists in between (the fast paths' code index reads every resource of a list this
+ * way). Null items of an array are left out: `walk` keeps them only to drop them at the next step.
+ */
+export function forEachAt(value: unknown, segments: readonly string[], visit: (value: unknown) => void, from = 0): void {
+  if (from === segments.length) return visit(value);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return;
+  const record = value as Record<string, unknown>;
+  const segment = segments[from]!;
+  if (Object.hasOwn(record, segment)) return visitValue(record[segment], segments, visit, from + 1);
+  for (const key in record) {
+    const rest = key.charCodeAt(segment.length);
+    if (rest >= 65 && rest <= 90 && key.startsWith(segment) && Object.hasOwn(record, key)) visitValue(record[key], segments, visit, from + 1);
+  }
+}
+
+function visitValue(value: unknown, segments: readonly string[], visit: (value: unknown) => void, from: number): void {
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== undefined && item !== null) forEachAt(item, segments, visit, from);
+  } else if (value !== undefined && value !== null) forEachAt(value, segments, visit, from);
+}
+
 /** A property's value onto a path's values: arrays flatten, absent values are none. */
 function addValue(into: unknown[], value: unknown): void {
   if (Array.isArray(value)) into.push(...value);
