@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nestingDepth } from './json-body.ts';
+import { HttpError } from '../protocol/errors.ts';
+import { nestingDepth, parseJsonBody } from './json-body.ts';
 
-/** The nesting depth of a parsed value: what the text scan must find without parsing. */
+/** The nesting depth of a parsed value, the obvious way: what nestingDepth must find. */
 const depthOf = (value: unknown): number =>
   value !== null && typeof value === 'object' ? 1 + Math.max(0, ...Object.values(value as Record<string, unknown>).map(depthOf)) : 0;
 
@@ -13,11 +14,34 @@ describe('nestingDepth', () => {
     const value = fc.letrec((tie) => ({
       node: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.constant(null), fc.array(tie('node')), fc.dictionary(text, tie('node'))),
     })).node;
-    fc.assert(fc.property(value, (v) => nestingDepth(JSON.stringify(v)) === depthOf(v)), { numRuns: 2000 });
+    fc.assert(fc.property(value, (v) => nestingDepth(JSON.parse(JSON.stringify(v))) === depthOf(v)), { numRuns: 2000 });
   });
 
-  it('stops counting past the limit, and counts nothing after an unterminated string', () => {
-    expect(nestingDepth('[[[[[[', 3)).toBe(4);
-    expect(nestingDepth('[["abc\\"[[[[')).toBe(2);
+  it('stops counting past the limit', () => {
+    expect(nestingDepth([[[[[[]]]]]], 3)).toBe(4);
+    expect(nestingDepth({ a: [{ b: '[[[[' }] })).toBe(3);
+  });
+});
+
+describe('parseJsonBody', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const refusal = (text: string, maxDepth: number) => {
+    try {
+      parseJsonBody('application/json', bytes(text), maxDepth);
+    } catch (error) {
+      return error instanceof HttpError ? { status: error.status, message: error.problems[0]!.message } : error;
+    }
+    return 'accepted';
+  };
+
+  it('refuses a body nested a million levels deep with a 400, not a stack overflow', () => {
+    const deep = `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`;
+    expect(refusal(deep, 64)).toEqual({ status: 400, message: 'the request body nests deeper than 64 levels' });
+  });
+
+  it('takes a body exactly at the limit and refuses one level more', () => {
+    const nested = (levels: number) => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+    expect(refusal(nested(64), 64)).toBe('accepted');
+    expect(refusal(nested(65), 64)).toEqual({ status: 400, message: 'the request body nests deeper than 64 levels' });
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Reading a request body as JSON, refusing what would cost us rather than the caller: a non-JSON
- * content type (415), bytes that are not UTF-8 (RFC 8259 requires it), nesting deeper than the
- * limit (later recursive code, FHIRPath and JSON.stringify included, could overflow the stack),
- * and text that does not parse (400).
+ * content type (415), bytes that are not UTF-8 (RFC 8259 requires it), text that does not parse,
+ * and nesting deeper than the limit (400: later recursive code, FHIRPath and JSON.stringify
+ * included, could overflow the stack).
  */
 import { badRequest, HttpError } from '../protocol/errors.ts';
 
@@ -26,13 +26,17 @@ export function parseJsonBody(contentType: string | null | undefined, bytes: Arr
   } catch {
     throw badRequest('the request body is not valid UTF-8');
   }
-  const depth = nestingDepth(text, maxDepth);
-  if (depth > maxDepth) throw badRequest(`the request body nests deeper than ${maxDepth} levels`);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw badRequest('the request body is not valid JSON');
   }
+  // Checked on the parsed value: V8's JSON.parse does not recurse (a million levels parse), and
+  // a walk over the objects costs a fifth of a scan over the characters (a FHIR body is mostly
+  // strings): 0.19 vs 0.97 ms over a Synthea patient's 450 KB.
+  if (nestingDepth(value, maxDepth) > maxDepth) throw badRequest(`the request body nests deeper than ${maxDepth} levels`);
+  return value;
 }
 
 // Fatal: bytes that are not UTF-8 are refused, not replaced. One decoder (decode() without
@@ -40,30 +44,32 @@ export function parseJsonBody(contentType: string | null | undefined, bytes: Arr
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The deepest array/object nesting in JSON text, without parsing it (a loop, no recursion);
- * stops counting once past `limit`. Brackets inside strings do not count. Strings (most of a
- * FHIR body) are skipped with `indexOf` to their closing quote, one not preceded by an odd
- * number of backslashes, rather than read a character at a time.
+ * The deepest array/object nesting of a parsed JSON value (a scalar is 0, `[]` and `{}` are 1);
+ * stops counting once past `limit`, so it never recurses deeper than `limit + 1` levels itself.
  */
-export function nestingDepth(text: string, limit = Infinity): number {
-  let depth = 0;
-  let deepest = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 34 /* " */) {
-      let end = i;
-      for (;;) {
-        end = text.indexOf('"', end + 1);
-        // Unterminated: nothing after it counts (JSON.parse refuses the text anyway).
-        if (end === -1) return deepest;
-        let backslashes = 0;
-        while (text.charCodeAt(end - 1 - backslashes) === 92 /* \ */) backslashes++;
-        if (backslashes % 2 === 0) break;
-      }
-      i = end;
-    } else if (ch === 123 /* { */ || ch === 91 /* [ */) {
-      if (++depth > deepest && (deepest = depth) > limit) return deepest;
-    } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
+export function nestingDepth(value: unknown, limit = Infinity): number {
+  return deepestBelow(value, 0, limit);
+}
+
+function deepestBelow(value: unknown, above: number, limit: number): number {
+  if (value === null || typeof value !== 'object') return above;
+  const depth = above + 1;
+  if (depth > limit) return depth;
+  let deepest = depth;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === null || typeof item !== 'object') continue;
+      const below = deepestBelow(item, depth, limit);
+      if (below > deepest && (deepest = below) > limit) return deepest;
+    }
+    return deepest;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child === null || typeof child !== 'object') continue;
+    const below = deepestBelow(child, depth, limit);
+    if (below > deepest && (deepest = below) > limit) return deepest;
   }
   return deepest;
 }

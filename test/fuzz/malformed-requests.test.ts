@@ -93,7 +93,7 @@ async function checkAnswer(res: Response, tally: Map<number, number>, method: st
 }
 
 describe('malformed requests', () => {
-  it('deep nesting is refused before parsing (it overflowed the stack in JSON.stringify: a 500)', async () => {
+  it('deep nesting is refused before anything walks the body (it overflowed the stack in JSON.stringify: a 500)', async () => {
     const depth = 5000;
     const request = JSON.stringify(warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID() }));
     const body = request.replace('"hook":', `"extension":${'{"a":['.repeat(depth)}1${']}'.repeat(depth)},"hook":`);
