@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger({ level: settings.logLevel });
+  // One line per write, without console.log's formatting (every hook call logs a line).
+  const log = createLogger({ level: settings.logLevel, write: (line) => void process.stdout.write(`${line}\n`) });
 
   const { ruleSet, problems } = await loadContent(resolve(settings.contentDir));
   for (const p of problems) console.error(formatProblem(p));
