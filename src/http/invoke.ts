@@ -48,6 +48,11 @@ export interface CallMeta {
   fhirServers?: readonly string[];
   /** 3.0 ballot features the authenticated client is configured as supporting. */
   supports?: readonly ClientFeature[];
+  /**
+   * The id the invocation row gets (default: a new one). The Node call pool gives it, so that a
+   * call cut at its deadline is recorded under the id its worker would have used.
+   */
+  invocationId?: string;
 }
 
 /** Answers one hook call with its response body, or throws the HttpError it was refused with. */
@@ -55,7 +60,7 @@ export async function callService(deps: CallDeps, service: CompiledService, read
   const start = performance.now();
   // One clock reading per call: the row's time and every date the rules compute.
   const at = deps.now();
-  const call: Call = { deps, start, base: { id: deps.newUuid(), receivedAt: at.getTime(), serviceId: service.id, hook: service.hook, client: meta.client ?? null } };
+  const call: Call = { deps, start, base: { id: meta.invocationId ?? deps.newUuid(), receivedAt: at.getTime(), serviceId: service.id, hook: service.hook, client: meta.client ?? null } };
   let raw: unknown;
   try {
     raw = await readBody();

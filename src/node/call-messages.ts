@@ -43,10 +43,12 @@ export type ToWorker =
   /** New content: compile it; calls that follow use it. */
   | { type: 'content'; generation: number; files: SourceFile[] }
   /**
-   * A hook call: the raw body bytes (transferred, not copied), what the HTTP layer knows, and a
-   * byte per rule of the service (shared memory) for the worker to mark the quiet ones in.
+   * A hook call: the raw body bytes (transferred, not copied), what the HTTP layer knows (with
+   * the id its invocation row gets), and a byte per rule of the service (shared memory) for the
+   * worker to mark the quiet ones in. With `recordId`, the worker sends the call's rows to the
+   * invocation writer itself (its `writer` port), under that id.
    */
-  | { type: 'call'; id: number; serviceId: string; body: ArrayBuffer; contentType: string | undefined; meta: CallMeta; finished: SharedArrayBuffer };
+  | { type: 'call'; id: number; serviceId: string; body: ArrayBuffer; contentType: string | undefined; meta: CallMeta; finished: SharedArrayBuffer; recordId?: number };
 
 export interface CallerFields {
   hookInstance: string | null;
@@ -73,7 +75,10 @@ export type FromWorker =
   | { type: 'outcome'; id: number; finished: FinishedRule }
   /** Log lines to write now (a warning and the lines before it). */
   | { type: 'log'; id: number; lines: LogLine[] }
-  /** The answer, the rows to record before it is sent, the log lines and observations still held. */
-  | { type: 'done'; id: number; result: CallAnswer; records: CallRecord[]; lines: LogLine[]; observations: Observation[] }
+  /**
+   * The answer, the rows to record before it is sent (or `recorded`: they went to the writer
+   * under that id), the log lines and observations still held.
+   */
+  | { type: 'done'; id: number; result: CallAnswer; records: CallRecord[]; recorded?: number; lines: LogLine[]; observations: Observation[] }
   /** The call threw something that is not an HTTP answer (a bug): its error name. */
   | { type: 'failed'; id: number; error: string };

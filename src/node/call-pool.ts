@@ -28,6 +28,7 @@ import type { CompiledService, RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { InvocationWriter } from './invocation-writer.ts';
 import { bySeverity, type Card } from '../protocol/card.ts';
 
 /** A generous floor for JSON parsing speed (V8 parses well over 100 MB/s on one idle core). */
@@ -48,12 +49,20 @@ export interface CallPoolOptions {
   newUuid?: () => string;
   /** Hears what each call tells the main thread's counters (`/metrics`, `/health`). */
   observe?: (observation: Observation) => void;
+  /**
+   * The SQLite invocation writer: each worker sends its calls' rows to it over a port of its
+   * own, so the commit starts as soon as the call is done, not after a hop through this thread.
+   * Without it (PostgreSQL) the rows come back with the answer and `call` records them.
+   */
+  writer?: Pick<InvocationWriter, 'connect' | 'reserve' | 'written'>;
 }
 
 export interface PooledCall {
   result: CallResult;
   /** Rows to record (durably) before the answer is sent. */
   records: CallRecord[];
+  /** The id the worker sent the call's rows to the writer under: wait for them before answering. */
+  recorded?: number;
 }
 
 interface Job {
@@ -113,9 +122,11 @@ export class CallPool {
   run(ruleSet: RuleSet, service: CompiledService, body: ArrayBuffer, contentType: string | undefined, meta: CallMeta): Promise<PooledCall> {
     if (this.closed) return Promise.reject(new Error('the call pool is closed'));
     const generation = this.use(ruleSet);
+    // The row's id is given here: a call cut at its deadline is recorded under the id its worker used.
+    const invocationId = (this.options.newUuid ?? (() => crypto.randomUUID()))();
     return new Promise((resolve, reject) => {
       const finished = new Uint8Array(new SharedArrayBuffer(service.rules.length));
-      this.queue.push({ id: this.nextId++, service, generation, body, contentType, meta, receivedAt: (this.options.now?.() ?? new Date()).getTime(), said: [], finished, resolve, reject });
+      this.queue.push({ id: this.nextId++, service, generation, body, contentType, meta: { ...meta, invocationId }, receivedAt: (this.options.now?.() ?? new Date()).getTime(), said: [], finished, resolve, reject });
       this.dispatch();
     });
   }
@@ -126,7 +137,8 @@ export class CallPool {
    */
   async call(ruleSet: RuleSet, service: CompiledService, req: Request, meta: CallMeta, store: Store): Promise<CallResult> {
     const body = await req.arrayBuffer();
-    const { result, records } = await this.run(ruleSet, service, body, req.headers.get('content-type') ?? undefined, meta);
+    const { result, records, recorded } = await this.run(ruleSet, service, body, req.headers.get('content-type') ?? undefined, meta);
+    if (recorded !== undefined) await this.options.writer!.written(recorded);
     const rules = new Map(service.rules.map((r) => [r.id, r]));
     for (const [invocation, cards, ran] of records) await store.recordInvocation(invocation, cards, ran.map((id) => servedVersion(service, rules.get(id)!)));
     return result;
@@ -164,8 +176,10 @@ export class CallPool {
   private spawn(): Slot {
     const { config } = this.options;
     // Trusted clients stay on the main thread: the worker never sees keys or the JWT gate.
+    const writer = this.options.writer?.connect();
     const worker = startTsWorker(WORKER, {
-      workerData: { config: { ...config, trustedClients: [] }, ...this.content },
+      workerData: { config: { ...config, trustedClients: [] }, ...this.content, writer },
+      transferList: writer ? [writer] : [],
     });
     const slot: Slot = { worker, ready: false };
     worker.on('message', (message: FromWorker) => this.onMessage(slot, message));
@@ -218,7 +232,7 @@ export class CallPool {
         this.finish(slot);
         this.write(message.lines);
         for (const observation of message.observations) this.options.observe?.(observation);
-        job.resolve({ result: message.result, records: message.records });
+        job.resolve({ result: message.result, records: message.records, recorded: message.recorded });
         return;
       case 'failed':
         this.finish(slot);
@@ -250,7 +264,8 @@ export class CallPool {
       // Until it is parsed, a call also has the time to parse its body (a 15 MB body takes
       // hundreds of ms on a busy core): the deadline is for evaluation, not for reading.
       this.arm(slot, this.limitMs() + job.body.byteLength / PARSE_BYTES_PER_MS);
-      const message: ToWorker = { type: 'call', id: job.id, serviceId: job.service.id, body: job.body, contentType: job.contentType, meta: job.meta, finished: job.finished.buffer as SharedArrayBuffer };
+      const recordId = this.options.writer?.reserve();
+      const message: ToWorker = { type: 'call', id: job.id, serviceId: job.service.id, body: job.body, contentType: job.contentType, meta: job.meta, finished: job.finished.buffer as SharedArrayBuffer, recordId };
       slot.worker.postMessage(message, [job.body]);
     }
   }
@@ -304,7 +319,8 @@ export class CallPool {
       ...enabled.filter(({ rule, state }) => state === 0 && !said.has(rule.id)).map(({ rule }) => ({ rule: rule.id, reason: 'deadline' as const })),
     ];
     const versionOf = new Map(service.rules.map((r) => [r.id, r.version]));
-    const id = (this.options.newUuid ?? (() => crypto.randomUUID()))();
+    // The id the worker had: should its rows have reached the writer, they are not written twice.
+    const id = job.meta.invocationId!;
     const base = {
       id,
       receivedAt: job.receivedAt,

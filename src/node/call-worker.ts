@@ -4,10 +4,10 @@
  * answer. Nothing here touches the database or stdout: the rows a call would record and the
  * lines it would log are posted back, and the main thread records them before it answers.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
 import { RunAhead } from '../pipeline/run-ahead.ts';
-import { type CallDeps, callService } from '../http/invoke.ts';
+import { type CallDeps, callService, servedVersion } from '../http/invoke.ts';
 import type { CallAnswer } from '../http/routes.ts';
 import { HttpError, operationOutcome } from '../protocol/errors.ts';
 import type { CompiledRule, CompiledService } from '../rules/compile.ts';
@@ -20,11 +20,18 @@ import type { SourceFile } from '../rules/source.ts';
 import type { CallCounts } from '../http/call-counts.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
+import type { ToEvaluationWorker, WriterRecord } from './sqlite-writer.ts';
 import { type CallRecord, FINISHED, type FinishedRule, type FromWorker, type LogLine, type Observation, type ToWorker } from './call-messages.ts';
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
-const { config, generation: firstGeneration, files: firstFiles } = workerData as { config: ServiceConfig; generation: number; files: SourceFile[] };
+const { config, generation: firstGeneration, files: firstFiles, writer } = workerData as { config: ServiceConfig; generation: number; files: SourceFile[]; writer?: MessagePort };
+// Rule versions the invocation writer has stored: their texts (megabytes with the value sets)
+// are sent once, not with every call.
+const storedVersions = new Set<string>();
+writer?.on('message', ({ stored }: ToEvaluationWorker) => {
+  for (const version of stored) storedVersions.add(version);
+});
 // Run-ahead lives in the thread that runs the calls: an order-sign served by another thread than
 // its order-select misses (and costs what it did without run-ahead).
 const runAhead = new RunAhead(config.runAheadWindowMs);
@@ -127,6 +134,19 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     result = { status: error.status, json: JSON.stringify(operationOutcome(error.problems)) };
+  }
+  if (writer && message.recordId !== undefined) {
+    // The rows go to the writer first, so the commit starts while the answer is on its way to the
+    // main thread (which sends it once the writer says the rows are committed).
+    const rules = new Map(service.rules.map((r) => [r.id, r]));
+    const rows = records.map(([invocation, cards, ran]): WriterRecord => [
+      invocation,
+      cards,
+      ran.map((ruleId) => servedVersion(service, rules.get(ruleId)!)).filter((v) => !storedVersions.has(v.version)),
+    ]);
+    writer.postMessage({ type: 'record', id: message.recordId, records: rows });
+    post({ type: 'done', id, result, records: [], recorded: message.recordId, lines, observations });
+    return;
   }
   post({ type: 'done', id, result, records, lines, observations });
 }

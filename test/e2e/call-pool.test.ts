@@ -11,9 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../../src/config.ts';
 import type { Observation } from '../../src/node/call-messages.ts';
 import { CallPool } from '../../src/node/call-pool.ts';
+import { startInvocationWriter } from '../../src/node/invocation-writer.ts';
 import { openSqliteStore } from '../../src/node/sqlite.ts';
 import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
 import type { SourceFile } from '../../src/rules/source.ts';
+import type { Store } from '../../src/store/store.ts';
 
 const files: SourceFile[] = [
   { path: 'rules/slow/service.yaml', text: 'hook: patient-view\ntitle: Slow\ndescription: One quick rule, one that can be made to run for minutes\nprefetch:\n  obs: Observation?patient={{context.patientId}}\n' },
@@ -131,5 +133,60 @@ describe('evaluation workers with a hard deadline', () => {
     const { result, records } = await pool.run(ruleSet, service, new TextEncoder().encode('{not json').buffer as ArrayBuffer, 'application/json', {});
     expect(result.status).toBe(400);
     expect(records[0]![0]).toMatchObject({ status: 400, outcome: 'rejected' });
+  });
+});
+
+describe('evaluation workers with the SQLite invocation writer', () => {
+  const request = (observations: number) => new Request('http://service/cds-services/slow', { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(observations) });
+  // The rows must go from the worker to the writer, not through this store.
+  const unused = { recordInvocation: () => Promise.reject(new Error('recorded through the main thread')) } as unknown as Store;
+
+  it("sends a call's rows (and the rule versions, once) from the worker to the writer, committed before the answer", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'call-pool-writer-'));
+    const path = join(dir, 'cds.sqlite');
+    const database = openSqliteStore(path);
+    const writer = await startInvocationWriter(path, 'FULL');
+    const direct = new CallPool({ size: 1, config, marginMs: 1000, log, filesOf: (r) => (r === ruleSet ? files : undefined), writer });
+    await direct.start(ruleSet);
+    try {
+      const answer = await direct.call(ruleSet, service, request(3), {}, unused);
+      expect(answer.status).toBe(200);
+      const cards = (JSON.parse(answer.json) as { cards: { uuid: string }[] }).cards;
+      const count = (table: string) => (database.sqlite.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+      expect(database.sqlite.prepare('select outcome, rules_fired as fired from invocations').all()).toEqual([{ outcome: 'ok', fired: '["early","stuck"]' }]);
+      expect((database.sqlite.prepare('select card_uuid as uuid from invocation_cards order by rowid').all() as { uuid: string }[]).map((r) => r.uuid)).toEqual(cards.map((c) => c.uuid));
+      expect(database.sqlite.prepare('select rule_id as ruleId from rule_versions order by rule_id').all()).toEqual([{ ruleId: 'early' }, { ruleId: 'stuck' }]);
+      const texts = count('content_texts');
+      expect(texts).toBeGreaterThan(0);
+      await direct.call(ruleSet, service, request(2), {}, unused);
+      expect([count('invocations'), count('invocation_cards'), count('rule_versions'), count('content_texts')]).toEqual([2, 4, 2, texts]);
+    } finally {
+      await direct.close();
+      await writer.close();
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes an invocation that arrives twice (a worker cut just after it sent its rows) once, and acknowledges both', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'call-pool-writer-'));
+    const path = join(dir, 'cds.sqlite');
+    const database = openSqliteStore(path);
+    const writer = await startInvocationWriter(path, 'FULL');
+    try {
+      const row = {
+        id: crypto.randomUUID(), receivedAt: Date.now(), serviceId: 'slow', hook: 'patient-view', client: null, hookInstance: crypto.randomUUID(), patientId: 'p1',
+        userId: null, encounterId: null, status: 200, outcome: 'ok', rulesEvaluated: ['early'], rulesFired: [], ruleErrors: [], cardCount: 0, prefetchFetched: [], prefetchMs: 0, evaluateMs: 1, totalMs: 2,
+      };
+      await expect(Promise.all([writer.recordInvocation(row, []), writer.recordInvocation({ ...row, outcome: 'degraded' }, [])])).resolves.toEqual([undefined, undefined]);
+      expect(database.sqlite.prepare('select id, outcome from invocations').all()).toEqual([{ id: row.id, outcome: 'ok' }]);
+      // A different call is written as usual.
+      await writer.recordInvocation({ ...row, id: crypto.randomUUID() }, []);
+      expect((database.sqlite.prepare('select count(*) as n from invocations').get() as { n: number }).n).toBe(2);
+    } finally {
+      await writer.close();
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
