@@ -66,8 +66,16 @@ describe('append-only', () => {
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
     const sources = files('src').map((path) => ({ path, text: readFileSync(path, 'utf8') }));
     expect(sources.filter((s) => /\.update\(|\bUPDATE\s+\w+\s+SET\b/i.test(s.text)).map((s) => s.path)).toEqual([]);
-    // Besides the stores' purges (SQLite/D1 and PostgreSQL), only in-memory deletes: run-ahead's Map, a URL's query parameter.
-    expect(sources.filter((s) => /\.delete\(|\bDELETE\s+FROM\b/i.test(s.text)).map((s) => s.path).sort()).toEqual(['src/pipeline/fhir-client.ts', 'src/pipeline/run-ahead.ts', 'src/store/pg-store.ts', 'src/store/store.ts']);
+    // Besides the stores' purges (SQLite/D1 and PostgreSQL), only in-memory deletes: run-ahead's
+    // Map, a URL's query parameter, the invocation writer's maps of call ids on both sides.
+    expect(sources.filter((s) => /\.delete\(|\bDELETE\s+FROM\b/i.test(s.text)).map((s) => s.path).sort()).toEqual([
+      'src/node/invocation-writer.ts',
+      'src/node/sqlite-writer.ts',
+      'src/pipeline/fhir-client.ts',
+      'src/pipeline/run-ahead.ts',
+      'src/store/pg-store.ts',
+      'src/store/store.ts',
+    ]);
     expect(sources.filter((s) => /\bDELETE\s+FROM\b|\bdb\.delete\(/i.test(s.text)).map((s) => s.path).sort()).toEqual(['src/store/pg-store.ts', 'src/store/store.ts']);
   });
 });
