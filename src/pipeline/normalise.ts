@@ -137,39 +137,36 @@ function withCanonicalSystem(value: Json): Json {
 function withInterpretationTwins(value: Json): Json {
   if (!Array.isArray(value.coding)) return value;
   const codings = value.coding as unknown[];
-  let interpretation = false;
-  for (const c of codings) if (isObject(c) && c.system === V2_0078) interpretation = true;
-  if (!interpretation) return value;
+  if (!codings.some((c) => isObject(c) && c.system === V2_0078)) return value;
   const twins = codings.filter((c): c is Json => isObject(c) && c.system === V2_0078 && typeof c.code === 'string' && INTERPRETATION_SAME_CODES.has(c.code));
   const missing = twins.filter((t) => !codings.some((c) => isObject(c) && c.system === V3_OBSERVATION_INTERPRETATION && c.code === t.code));
   return missing.length === 0 ? value : { ...value, coding: [...codings, ...missing.map((t) => ({ ...t, system: V3_OBSERVATION_INTERPRETATION }))] };
 }
 
-// A call repeats few systems thousands of times (every Coding names one): each is looked up once.
-const canonicalSystems = new Map<string, string>();
-function canonicalSystemOf(system: string): string {
-  let canonical = canonicalSystems.get(system);
-  if (canonical === undefined) {
-    canonical = canonicalSystem(system);
-    if (canonicalSystems.size < 10_000) canonicalSystems.set(system, canonical);
-  }
-  return canonical;
+/**
+ * `answer` remembered for the first 10,000 strings it is asked about, for the life of the
+ * process: EHRs send few distinct systems and units, each thousands of times a call.
+ */
+function remembered<T>(answer: (key: string) => T): (key: string) => T {
+  const known = new Map<string, T>();
+  return (key) => {
+    if (known.has(key)) return known.get(key)!;
+    const value = answer(key);
+    if (known.size < 10_000) known.set(key, value);
+    return value;
+  };
 }
+
+const canonicalSystemOf = remembered(canonicalSystem);
 
 const ucumUtils = ucum.UcumLhcUtils.getInstance();
-const ucumVerdicts = new Map<string, boolean>();
+const validUcum = (unit: string) => ucumUtils.validateUnitString(unit, false).status === 'valid';
 
-/** Whether a unit string can be taken as its UCUM code (cached: EHRs send few distinct units). */
-export function isUnambiguousUcum(unit: string): boolean {
-  let verdict = ucumVerdicts.get(unit);
-  if (verdict === undefined) {
-    const valid = (u: string) => ucumUtils.validateUnitString(u, false).status === 'valid';
-    const shouting = /[A-Z]/.test(unit) && unit === unit.toUpperCase() && unit !== unit.toLowerCase();
-    verdict = unit.length > 0 && unit.length <= 64 && valid(unit) && !(shouting && valid(unit.toLowerCase()));
-    if (ucumVerdicts.size < 10_000) ucumVerdicts.set(unit, verdict);
-  }
-  return verdict;
-}
+/** Whether a unit string can be taken as its UCUM code. */
+export const isUnambiguousUcum = remembered((unit) => {
+  const shouting = /[A-Z]/.test(unit) && unit === unit.toUpperCase() && unit !== unit.toLowerCase();
+  return unit.length > 0 && unit.length <= 64 && validUcum(unit) && !(shouting && validUcum(unit.toLowerCase()));
+});
 
 function withUcumCode(value: Json): Json {
   if (typeof value.value !== 'number' || typeof value.unit !== 'string' || value.code !== undefined) return value;
