@@ -1,13 +1,15 @@
 /**
  * One evaluation worker thread (see call-pool.ts). It compiles the content it is given and runs
  * hook calls one at a time, from the raw body bytes (parsed here, not on the main thread) to the
- * answer. Nothing here touches the database or stdout: the rows a call would record and the
- * lines it would log are posted back, and the main thread records them before it answers.
+ * answer. Nothing here touches the database or stdout: the rows a call would record go to the
+ * invocation writer over this worker's port (or, without one, back to the main thread, which
+ * records them), the lines it would log go back to the main thread, which answers once the rows
+ * are committed.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { ServiceConfig } from '../config.ts';
 import { RunAhead } from '../pipeline/run-ahead.ts';
-import { type CallDeps, callService, servedVersion } from '../http/invoke.ts';
+import { type CallDeps, callService } from '../http/invoke.ts';
 import type { CallAnswer } from '../http/routes.ts';
 import { HttpError, operationOutcome } from '../protocol/errors.ts';
 import type { CompiledRule, CompiledService } from '../rules/compile.ts';
@@ -57,12 +59,12 @@ function callLog(id: number, lines: LogLine[]): Logger {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** The rows of the call, kept for the main thread, which writes them before answering. */
-function recorder(records: CallRecord[]): Store {
+/** The rows of the call, with the rule versions it ran, kept until the call is done. */
+function recorder(records: WriterRecord[]): Store {
   const mainThreadOnly = () => Promise.reject(new Error('only hook calls run in an evaluation worker'));
   return {
     db: undefined as never,
-    recordInvocation: async (invocation, cards, versions = []) => void records.push([invocation, cards, versions.map((v) => v.ruleId)]),
+    recordInvocation: async (invocation, cards, versions = []) => void records.push([invocation, cards, [...versions]]),
     recordAccess: mainThreadOnly,
     probeWritable: mainThreadOnly,
     findCards: mainThreadOnly,
@@ -85,7 +87,7 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   const { id, serviceId, body, contentType, meta } = message;
   const service = content!.ruleSet.services.get(serviceId);
   if (!service) throw new Error(`service '${serviceId}' is not in the worker's content`);
-  const records: CallRecord[] = [];
+  const records: WriterRecord[] = [];
   const lines: LogLine[] = [];
   const observations: Observation[] = [];
   const observe = (observation: Observation) => void observations.push(observation);
@@ -138,17 +140,14 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   if (writer && message.recordId !== undefined) {
     // The rows go to the writer first, so the commit starts while the answer is on its way to the
     // main thread (which sends it once the writer says the rows are committed).
-    const rules = new Map(service.rules.map((r) => [r.id, r]));
-    const rows = records.map(([invocation, cards, ran]): WriterRecord => [
-      invocation,
-      cards,
-      ran.map((ruleId) => servedVersion(service, rules.get(ruleId)!)).filter((v) => !storedVersions.has(v.version)),
-    ]);
+    const rows = records.map(([invocation, cards, versions]): WriterRecord => [invocation, cards, versions.filter((v) => !storedVersions.has(v.version))]);
     writer.postMessage({ type: 'record', id: message.recordId, records: rows });
     post({ type: 'done', id, result, records: [], recorded: message.recordId, lines, observations });
     return;
   }
-  post({ type: 'done', id, result, records, lines, observations });
+  // The main thread has the versions' texts (it sent the content): only the rule ids go back.
+  const back = records.map(([invocation, cards, versions]): CallRecord => [invocation, cards, versions.map((v) => v.ruleId)]);
+  post({ type: 'done', id, result, records: back, lines, observations });
 }
 
 /** Each rule's index in its service's list: its byte in a call's `finished` array. */
