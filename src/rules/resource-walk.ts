@@ -13,10 +13,7 @@ export function walk(values: unknown[], segments: readonly string[]): unknown[] 
       const record = value as Record<string, unknown>;
       if (Object.hasOwn(record, segment)) addValue(next, record[segment]);
       else {
-        for (const key of Object.keys(record)) {
-          const rest = key.charCodeAt(segment.length);
-          if (key.startsWith(segment) && rest >= 65 && rest <= 90) addValue(next, record[key]);
-        }
+        for (const key of Object.keys(record)) if (isChoiceOf(key, segment)) addValue(next, record[key]);
       }
     }
     current = next;
@@ -35,10 +32,13 @@ export function forEachAt(value: unknown, segments: readonly string[], visit: (v
   const record = value as Record<string, unknown>;
   const segment = segments[from]!;
   if (Object.hasOwn(record, segment)) return visitValue(record[segment], segments, visit, from + 1);
-  for (const key in record) {
-    const rest = key.charCodeAt(segment.length);
-    if (rest >= 65 && rest <= 90 && key.startsWith(segment) && Object.hasOwn(record, key)) visitValue(record[key], segments, visit, from + 1);
-  }
+  for (const key in record) if (isChoiceOf(key, segment) && Object.hasOwn(record, key)) visitValue(record[key], segments, visit, from + 1);
+}
+
+/** Whether `key` is a choice-type property of `name`: `name` and then a type (`medicationCodeableConcept`). */
+function isChoiceOf(key: string, name: string): boolean {
+  const rest = key.charCodeAt(name.length);
+  return rest >= 65 && rest <= 90 && key.startsWith(name);
 }
 
 function visitValue(value: unknown, segments: readonly string[], visit: (value: unknown) => void, from: number): void {

@@ -113,9 +113,8 @@ export function createStore(db: Database, atomic: Atomic, { prepared = false }: 
   const insertInvocation = prepared
     ? preparedInsert(db, invocations, { retryOf: retryOfFirstCall(sqliteTables, { serviceId: sql.placeholder('serviceId'), hookInstance: sql.placeholder('hookInstance') }) })
     : (row: InvocationRow) => db.insert(invocations).values({ ...row, retryOf: row.hookInstance ? retryOfFirstCall(sqliteTables, row) : null });
-  const insertCards = prepared
-    ? ((one) => (rows: InvocationCardRow[]) => rows.map(one))(preparedInsert(db, invocationCards))
-    : (rows: InvocationCardRow[]) => chunked(rows, 10).map((some) => db.insert(invocationCards).values(some));
+  const insertCard = prepared ? preparedInsert(db, invocationCards) : undefined;
+  const insertCards = (rows: InvocationCardRow[]) => (insertCard ? rows.map(insertCard) : chunked(rows, 10).map((some) => db.insert(invocationCards).values(some)));
   return {
     db,
     async recordInvocation(invocation, cards, versions = []) {
