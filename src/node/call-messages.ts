@@ -2,12 +2,13 @@
  * The messages between the call pool (main thread) and its evaluation workers.
  *
  * Every message costs both threads a structured clone and the main thread a wake-up, so a call
- * sends as few as it can: `accepted` once parsed, one `outcome` per rule that fired or failed,
- * log lines of warning level as they happen, and `done` with everything else (the
- * answer as JSON text, the rows, the info log lines, the counters' observations). A rule that ran
- * and stayed quiet, or was skipped for the budget, only sets its byte in the call's shared
- * `finished` array: should the call be
- * cut, the main thread reads there which rules were done.
+ * sends as few as it can: one to the worker (the call), one back (`done`, with the answer as JSON
+ * text, the rows, the log lines and the counters' observations), and log lines of warning level
+ * as they happen. What the main thread needs only should it cut the call at its deadline is not
+ * sent but written on the worker's board (call-board.ts: parsed, who, fetching, each rule that
+ * fired or failed), or set in the call's shared `finished` array (a rule that ran and stayed
+ * quiet, or was skipped for the budget): should the call be cut, the main thread reads there
+ * which rules were done.
  */
 import type { CallMeta } from '../http/invoke.ts';
 import type { CallAnswer } from '../http/routes.ts';
@@ -46,7 +47,8 @@ export type ToWorker =
    * A hook call: the raw body bytes (transferred, not copied), what the HTTP layer knows (with
    * the id its invocation row gets), and a byte per rule of the service (shared memory) for the
    * worker to mark the quiet ones in. With `recordId`, the worker sends the call's rows to the
-   * invocation writer itself (its `writer` port), under that id.
+   * invocation writer itself (its `writer` port), under that id. The worker's board was cleared
+   * for it.
    */
   | { type: 'call'; id: number; serviceId: string; body: ArrayBuffer; contentType: string | undefined; meta: CallMeta; finished: SharedArrayBuffer; recordId?: number };
 
@@ -68,10 +70,7 @@ export interface FinishedRule {
 
 export type FromWorker =
   | { type: 'ready' }
-  /** The body parsed: who the call is for, should the main thread have to record it itself. */
-  | { type: 'accepted'; id: number; who: CallerFields }
-  /** The call goes to the FHIR server: its deadline includes the prefetch timeout. */
-  | { type: 'fetching'; id: number }
+  /** A rule that fired or failed, when the board had no room left for it (call-board.ts). */
   | { type: 'outcome'; id: number; finished: FinishedRule }
   /** Log lines to write now (a warning and the lines before it). */
   | { type: 'log'; id: number; lines: LogLine[] }

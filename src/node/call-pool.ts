@@ -34,6 +34,7 @@ import { bySeverity, type Card } from '../protocol/card.ts';
 /** A generous floor for JSON parsing speed (V8 parses well over 100 MB/s on one idle core). */
 const PARSE_BYTES_PER_MS = 10_000;
 import { type CallerFields, type CallRecord, FINISHED, type FinishedRule, type FromWorker, type LogLine, type Observation, type ToWorker } from './call-messages.ts';
+import { CallBoard, instant } from './call-board.ts';
 import { DEGRADED_EXTENSION, degradedExtension } from '../protocol/degraded.ts';
 
 export interface CallPoolOptions {
@@ -74,8 +75,9 @@ interface Job {
   meta: CallMeta;
   receivedAt: number;
   started?: number;
-  who?: CallerFields;
-  /** The rules that fired or failed so far, in order, as the worker reported them. */
+  /** When it went to its worker (an `instant()`), and the time it may take to parse its body. */
+  dispatched?: { at: number; parseMs: number };
+  /** Rules that fired or failed that the worker sent as messages, its board being full (call-board.ts). */
   said: FinishedRule[];
   /** A byte per rule of the service, set by the worker when the rule ran quiet or was skipped (FINISHED). */
   finished: Uint8Array;
@@ -85,6 +87,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** What the worker writes about its call for this thread (call-board.ts). */
+  board: CallBoard;
   ready: boolean;
   job?: Job;
   timer?: ReturnType<typeof setTimeout>;
@@ -177,11 +181,12 @@ export class CallPool {
     const { config } = this.options;
     // Trusted clients stay on the main thread: the worker never sees keys or the JWT gate.
     const writer = this.options.writer?.connect();
+    const board = new CallBoard();
     const worker = startTsWorker(WORKER, {
-      workerData: { config: { ...config, trustedClients: [] }, ...this.content, writer },
+      workerData: { config: { ...config, trustedClients: [] }, ...this.content, writer, board: board.buffer },
       transferList: writer ? [writer] : [],
     });
-    const slot: Slot = { worker, ready: false };
+    const slot: Slot = { worker, board, ready: false };
     worker.on('message', (message: FromWorker) => this.onMessage(slot, message));
     worker.on('error', (error) => {
       this.options.log.error('evaluation worker crashed', { error: error.name });
@@ -213,17 +218,8 @@ export class CallPool {
     const job = slot.job;
     if (!job || job.id !== message.id) return; // a late message of a call already cut
     switch (message.type) {
-      case 'accepted':
-        // Parsed: from here the call has its budget and margin, whatever the body's size.
-        job.who = message.who;
-        this.arm(slot, this.limitMs());
-        return;
       case 'outcome':
         job.said.push(message.finished);
-        return;
-      case 'fetching':
-        // The FHIR fallback has its own deadline; evaluation's budget comes after it.
-        this.arm(slot, this.options.config.prefetchTimeoutMs + this.limitMs());
         return;
       case 'log':
         this.write(message.lines);
@@ -249,9 +245,34 @@ export class CallPool {
     return this.options.config.evaluationBudgetMs + this.options.marginMs;
   }
 
-  private arm(slot: Slot, ms: number): void {
+  /**
+   * The instant the slot's call must be done by, as its worker's board tells it: once parsed, the
+   * evaluation budget and margin; once it went to the FHIR server, the prefetch timeout before
+   * that; until parsed, also the time to parse its body (a 15 MB body takes hundreds of ms on a
+   * busy core): the deadline is for evaluation, not for reading.
+   */
+  private deadlineOf(slot: Slot, dispatched: NonNullable<Job['dispatched']>): number {
+    const fetching = slot.board.fetchingSince();
+    if (fetching !== undefined) return fetching + this.options.config.prefetchTimeoutMs + this.limitMs();
+    const parsed = slot.board.parsedAt();
+    if (parsed !== undefined) return parsed + this.limitMs();
+    return dispatched.at + dispatched.parseMs + this.limitMs();
+  }
+
+  /**
+   * Cuts the slot's call if it is past its deadline, or looks again when that comes. The first
+   * look is at the earliest a deadline can be (`limitMs` after dispatch), so a call that is done
+   * by then (nearly all) costs one timer, and the worker never has to tell this thread it parsed.
+   */
+  private watch(slot: Slot, ms: number): void {
     clearTimeout(slot.timer);
-    slot.timer = setTimeout(() => this.cut(slot), Math.max(0, ms));
+    slot.timer = setTimeout(() => {
+      const dispatched = slot.job?.dispatched;
+      if (!dispatched) return;
+      const left = this.deadlineOf(slot, dispatched) - instant();
+      if (left > 0) this.watch(slot, left);
+      else this.cut(slot);
+    }, Math.max(0, ms));
   }
 
   private dispatch(): void {
@@ -261,9 +282,10 @@ export class CallPool {
       const job = this.queue.shift()!;
       slot.job = job;
       job.started = performance.now();
-      // Until it is parsed, a call also has the time to parse its body (a 15 MB body takes
-      // hundreds of ms on a busy core): the deadline is for evaluation, not for reading.
-      this.arm(slot, this.limitMs() + job.body.byteLength / PARSE_BYTES_PER_MS);
+      // (the byte length before the body is transferred)
+      job.dispatched = { at: instant(), parseMs: job.body.byteLength / PARSE_BYTES_PER_MS };
+      slot.board.clear();
+      this.watch(slot, this.limitMs());
       const recordId = this.options.writer?.reserve();
       const message: ToWorker = { type: 'call', id: job.id, serviceId: job.service.id, body: job.body, contentType: job.contentType, meta: job.meta, finished: job.finished.buffer as SharedArrayBuffer, recordId };
       slot.worker.postMessage(message, [job.body]);
@@ -284,8 +306,11 @@ export class CallPool {
     this.replace(slot);
     void slot.worker.terminate();
     const ms = performance.now() - job.started!;
-    this.options.log.warn('hard deadline: evaluation worker terminated', { service: job.service.id, hookInstance: job.who?.hookInstance ?? null, ms: Math.round(ms) });
-    job.resolve(this.deadlineAnswer(job, ms));
+    // What the worker wrote before it was stopped: the board is the terminated worker's alone.
+    const who = slot.board.who();
+    const said = [...slot.board.said(), ...job.said];
+    this.options.log.warn('hard deadline: evaluation worker terminated', { service: job.service.id, hookInstance: who?.hookInstance ?? null, ms: Math.round(ms) });
+    job.resolve(this.deadlineAnswer(job, who, said, ms));
   }
 
   private replace(slot: Slot): void {
@@ -303,17 +328,17 @@ export class CallPool {
    * far (nothing is known to be valid about it). Recorded with the versions of the rules that
    * ran, and counted like every other call (`/metrics`, `/health`).
    */
-  private deadlineAnswer(job: Job, ms: number): PooledCall {
+  private deadlineAnswer(job: Job, who: CallerFields | undefined, saidInOrder: FinishedRule[], ms: number): PooledCall {
     const { service } = job;
     const { config } = this.options;
-    const said = new Map(job.said.map((f) => [f.rule, f]));
+    const said = new Map(saidInOrder.map((f) => [f.rule, f]));
     const enabled = service.rules.map((rule, i) => ({ rule, state: job.finished[i] })).filter(({ rule }) => rule.enabled);
     const quiet = enabled.filter(({ state }) => state === FINISHED.quiet).map(({ rule }) => rule);
     const ran = enabled.filter(({ rule, state }) => state === FINISHED.quiet || said.has(rule.id)).map(({ rule }) => rule);
-    const fired = job.said.filter((f): f is FinishedRule & { card: Card } => f.card !== undefined);
+    const fired = saidInOrder.filter((f): f is FinishedRule & { card: Card } => f.card !== undefined);
     fired.sort((a, b) => bySeverity(a.card, b.card));
     const shown = fired.filter((f) => !f.silent);
-    const failed = job.said.filter((f) => f.error).map((f) => ({ rule: f.rule, error: f.error! }));
+    const failed = saidInOrder.filter((f) => f.error).map((f) => ({ rule: f.rule, error: f.error! }));
     const skipped = [
       ...enabled.filter(({ state }) => state === FINISHED.skipped).map(({ rule }) => ({ rule: rule.id, reason: 'budget' as const })),
       ...enabled.filter(({ rule, state }) => state === 0 && !said.has(rule.id)).map(({ rule }) => ({ rule: rule.id, reason: 'deadline' as const })),
@@ -328,10 +353,10 @@ export class CallPool {
       serviceVersion: service.version,
       hook: service.hook,
       client: job.meta.client ?? null,
-      hookInstance: job.who?.hookInstance ?? null,
-      patientId: job.who?.patientId ?? null,
-      userId: job.who?.userId ?? null,
-      encounterId: job.who?.encounterId ?? null,
+      hookInstance: who?.hookInstance ?? null,
+      patientId: who?.patientId ?? null,
+      userId: who?.userId ?? null,
+      encounterId: who?.encounterId ?? null,
       rulesEvaluated: ran.map((r) => r.id),
       rulesFired: shown.map((f) => f.rule),
       rulesSilent: fired.filter((f) => f.silent).map((f) => f.rule),
@@ -344,7 +369,7 @@ export class CallPool {
       totalMs: ms,
     };
     const observe = this.options.observe ?? (() => {});
-    if (!job.who) {
+    if (!who) {
       const problem = { message: `the call could not be processed within ${Math.round(ms)} ms`, code: 'too-costly' as const };
       observe({ kind: 'rejected', status: 503 });
       observe({ kind: 'metric', figures: { service: service.id, hook: service.hook, status: 503, outcome: 'rejected', stagesMs: { totalMs: ms } } });

@@ -24,10 +24,19 @@ import type { Metrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { ToEvaluationWorker, WriterRecord } from './sqlite-writer.ts';
 import { type CallRecord, FINISHED, type FinishedRule, type FromWorker, type LogLine, type Observation, type ToWorker } from './call-messages.ts';
+import { CallBoard } from './call-board.ts';
 
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
-const { config, generation: firstGeneration, files: firstFiles, writer } = workerData as { config: ServiceConfig; generation: number; files: SourceFile[]; writer?: MessagePort };
+const { config, generation: firstGeneration, files: firstFiles, writer, board: boardBuffer } = workerData as {
+  config: ServiceConfig;
+  generation: number;
+  files: SourceFile[];
+  writer?: MessagePort;
+  board: SharedArrayBuffer;
+};
+// What the main thread needs only should it cut a call (call-board.ts).
+const board = new CallBoard(boardBuffer);
 // Rule versions the invocation writer has stored: their texts (megabytes with the value sets)
 // are sent once, not with every call.
 const storedVersions = new Set<string>();
@@ -95,13 +104,14 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   const position = rulePositions(service);
   // (one call at a time per worker: the pool sends the next only after 'done')
   let fetching = false;
+  let overflowed = false;
   const deps: CallDeps = {
       store: recorder(records),
       config,
       runAhead,
       fetch: (input, init) => {
         // The main thread gives a call that goes to the FHIR server the prefetch deadline too.
-        if (!fetching) post({ type: 'fetching', id });
+        if (!fetching) board.fetching();
         fetching = true;
         return fetch(input, init);
       },
@@ -121,12 +131,18 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
       const index = position.get(rule)!;
       if (outcome.skipped) finished[index] = FINISHED.skipped;
       else if (!outcome.error && (!outcome.fired || !rule.card)) finished[index] = FINISHED.quiet;
-      else post({ type: 'outcome', id, finished: saying(outcome, rule, rendered) });
+      else {
+        const finishedRule = saying(outcome, rule, rendered);
+        if (!overflowed && board.say(finishedRule)) return;
+        // The board is full: this one and the rest go as messages (after the board's, in order).
+        overflowed = true;
+        post({ type: 'outcome', id, finished: finishedRule });
+      }
     },
   };
   const readBody = async () => {
     const parsed = parseJsonBody(contentType, body, config.maxJsonDepth);
-    post({ type: 'accepted', id, who: who(parsed) });
+    board.parsed(who(parsed));
     return parsed;
   };
   let result: CallAnswer;

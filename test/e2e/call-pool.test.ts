@@ -16,6 +16,7 @@ import { openSqliteStore } from '../../src/node/sqlite.ts';
 import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
 import type { SourceFile } from '../../src/rules/source.ts';
 import type { Store } from '../../src/store/store.ts';
+import { type Started, startFhirServerWith } from '../support/processes.ts';
 
 const files: SourceFile[] = [
   { path: 'rules/slow/service.yaml', text: 'hook: patient-view\ntitle: Slow\ndescription: One quick rule, one that can be made to run for minutes\nprefetch:\n  obs: Observation?patient={{context.patientId}}\n' },
@@ -133,6 +134,69 @@ describe('evaluation workers with a hard deadline', () => {
     const { result, records } = await pool.run(ruleSet, service, new TextEncoder().encode('{not json').buffer as ArrayBuffer, 'application/json', {});
     expect(result.status).toBe(400);
     expect(records[0]![0]).toMatchObject({ status: 400, outcome: 'rejected' });
+  });
+});
+
+describe('a call that goes to the FHIR server', () => {
+  let fhir: Started;
+  beforeAll(async () => {
+    const observation = (id: string) => ({ resourceType: 'Observation', id, status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } });
+    // 1.5 s for each answer, against a budget + margin of 0.4 s.
+    fhir = await startFhirServerWith([{ resourceType: 'Patient', id: 'p1' }, observation('o1'), observation('o2'), observation('o3')], { FHIR_DELAY_MS: '1500' });
+  });
+  afterAll(() => fhir.stop());
+
+  it('has the prefetch timeout on top of its budget: a server slower than budget + margin does not get it cut', async () => {
+    const pool = new CallPool({ size: 1, config: { ...config, evaluationBudgetMs: 100, prefetchTimeoutMs: 5000, allowPrivateFhirServers: true }, marginMs: 300, log, filesOf: (r) => (r === ruleSet ? files : undefined) });
+    await pool.start(ruleSet);
+    try {
+      const request = { hook: 'patient-view', hookInstance: crypto.randomUUID(), fhirServer: `http://127.0.0.1:${fhir.port}`, context: { userId: 'Practitioner/example', patientId: 'p1' } };
+      const started = performance.now();
+      const { result } = await pool.run(ruleSet, service, new TextEncoder().encode(JSON.stringify(request)).buffer as ArrayBuffer, 'application/json', {});
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1500);
+      expect(result.status).toBe(200);
+      const answer = JSON.parse(result.json) as { cards: unknown[]; extension?: unknown };
+      expect(answer.extension).toBeUndefined();
+      // Both rules ran over the three observations the server sent.
+      expect(answer.cards).toHaveLength(2);
+      expect(pool.replaced).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('a cut call whose finished rules do not fit on the worker\'s board', () => {
+  // 300 rules that fire, each card with 1 KB of detail (about 350 KB of cards: the board holds
+  // 256 KB, the rest come as messages), then the stuck rule.
+  const many: SourceFile[] = [
+    { path: 'rules/many/service.yaml', text: 'hook: patient-view\ntitle: Many\ndescription: Many quick rules, then one that runs for minutes\nprefetch:\n  obs: Observation?patient={{context.patientId}}\n' },
+    ...Array.from({ length: 300 }, (_, i): SourceFile => ({
+      path: `rules/many/r${String(i).padStart(3, '0')}.yaml`,
+      text: `id: r${String(i).padStart(3, '0')}\ntitle: Rule ${i}\nreferences: [{ label: Test, url: "https://example.org" }]\nwhen: "%obs.entry.exists()"\ncard: long\n`,
+    })),
+    { path: 'rules/many/stuck.yaml', text: 'id: stuck\ntitle: Stuck\nreferences: [{ label: Test, url: "https://example.org" }]\nwhen: "%obs.entry.select(%obs.entry.select(%obs.entry)).count() > 0"\ncard: long\n' },
+    { path: 'cards/long.yaml', text: `summary: "Observations on file"\ndetail: "${'x'.repeat(1000)}"\nindicator: info\nsource:\n  label: Test\n` },
+  ];
+  const manySet = compileContent(many).ruleSet as RuleSet;
+  const manyService = manySet.services.get('many')!;
+
+  it('answers with every card of the rules that finished, in rule order, and names the cut one', async () => {
+    const roomy = new CallPool({ size: 1, config: { ...config, evaluationBudgetMs: 3000 }, marginMs: 1000, log, filesOf: (r) => (r === manySet ? many : undefined) });
+    await roomy.start(manySet);
+    try {
+      const { result, records } = await roomy.run(manySet, manyService, body(400), 'application/json', {});
+      const answer = JSON.parse(result.json) as { cards: { summary: string; detail: string }[]; extension: unknown };
+      expect(result.status).toBe(200);
+      expect(answer.cards).toHaveLength(300);
+      expect(answer.cards.every((c) => c.detail.length === 1000)).toBe(true);
+      expect(answer.extension).toEqual({ 'org.cds-rules.degraded': { skipped: [{ rule: 'stuck', reason: 'deadline' }], failed: [] } });
+      const expected = Array.from({ length: 300 }, (_, i) => `r${String(i).padStart(3, '0')}`);
+      expect(records[0]![0].rulesFired).toEqual(expected);
+      expect(records[0]![1].map((c) => c.ruleId)).toEqual(expected);
+    } finally {
+      await roomy.close();
+    }
   });
 });
 

@@ -62,12 +62,12 @@ const jsonPort = (key: string) => (line: string) => {
 export const startFhirServer = (env: Record<string, string> = {}) =>
   startProcess('test/support/fhir-server.ts', env, jsonPort('port'));
 
-/** A FHIR server process serving only these resources (each needs resourceType and id), no Synthea. */
-export function startFhirServerWith(resources: readonly ({ resourceType: string; id: string } & Record<string, unknown>)[]) {
+/** A FHIR server process serving only these resources (each needs resourceType and id), no Synthea; `env` for its other knobs. */
+export function startFhirServerWith(resources: readonly ({ resourceType: string; id: string } & Record<string, unknown>)[], env: Record<string, string> = {}) {
   const file = join(mkdtempSync(join(tmpdir(), 'fhir-resources-')), 'resources.json');
   const entry = resources.map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }));
   writeFileSync(file, JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }));
-  return startFhirServer({ FHIR_SYNTHEA: 'false', FHIR_BUNDLES: file });
+  return startFhirServer({ ...env, FHIR_SYNTHEA: 'false', FHIR_BUNDLES: file });
 }
 
 /** Runs a command to completion, collecting its output. */
