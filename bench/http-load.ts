@@ -122,19 +122,27 @@ function callOnce(port: number, path: string, body: string | undefined, timeoutM
   });
 }
 
-/** One call at a time for `seconds` (after `warmup` calls), each timed on its own. */
-export async function sequential(port: number, path: string, body: string, seconds: number, warmup = 20): Promise<SequentialResult> {
-  for (let i = 0; i < warmup; i++) await timedCall(port, path, body);
-  const times: number[] = [];
-  const statuses: Record<number, number> = {};
+/**
+ * One call at a time to each server in turn (A, B, A, B, ...) for `seconds` after `warmup` rounds:
+ * each server's latencies are taken under the same conditions, call by call, so a machine whose
+ * speed drifts from one second to the next (this one's does, by a third) slows them alike.
+ */
+export async function alternating(ports: number[], path: string, body: string, seconds: number, warmup = 20): Promise<SequentialResult[]> {
+  for (let i = 0; i < warmup; i++) for (const port of ports) await timedCall(port, path, body);
+  const times: number[][] = ports.map(() => []);
+  const statuses: Record<number, number>[] = ports.map(() => ({}));
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end) {
-    const { status, ms } = await timedCall(port, path, body);
-    times.push(ms);
-    statuses[status] = (statuses[status] ?? 0) + 1;
+    for (const [i, port] of ports.entries()) {
+      const { status, ms } = await timedCall(port, path, body);
+      times[i]!.push(ms);
+      statuses[i]![status] = (statuses[i]![status] ?? 0) + 1;
+    }
   }
-  times.sort((a, b) => a - b);
-  return { calls: times.length, p50: percentile(times, 50), p99: percentile(times, 99), statuses };
+  return times.map((list, i) => {
+    list.sort((a, b) => a - b);
+    return { calls: list.length, p50: percentile(list, 50), p99: percentile(list, 99), statuses: statuses[i]! };
+  });
 }
 
 export function percentile(sorted: number[], p: number): number {

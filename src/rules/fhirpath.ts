@@ -5,6 +5,7 @@
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import type { ValueSetIndex } from './valuesets.ts';
+import { fastLogic } from './fast-logic.ts';
 import { fastPath } from './fast-paths.ts';
 import { asVariableValues } from './fhirpath-values.ts';
 import { clinicalFunctions, codeTests, type DataTables } from './functions.ts';
@@ -55,7 +56,7 @@ export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTable
         // Internal values, not JSON: see fhirpath-values.ts for why.
         const fn = fhirpath.compile(expression, r4, { userInvocationTable, resolveInternalTypes: false }) as (resource: unknown, vars: Record<string, unknown>) => unknown[];
         const plain: CompiledExpression = (vars) => asVariableValues(fn(ROOT, vars));
-        entry = (fast && fastPath(expression, plain, compile, tests)) || plain;
+        entry = (fast && (fastPath(expression, plain, compile, tests) || fastLogic(expression, plain))) || plain;
       } catch (error) {
         entry = toSyntaxError(error);
       }
@@ -69,8 +70,9 @@ export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTable
 
 export interface FhirPathCompilerOptions {
   /**
-   * Run the common shapes over long lists from a per-call index (fast-paths.ts); default on.
-   * Off only to check that they give what fhirpath.js gives.
+   * Run the common shapes over long lists from a per-call index (fast-paths.ts), and logic over
+   * variables natively (fast-logic.ts); default on. Off only to check that they give what
+   * fhirpath.js gives.
    */
   fastPaths?: boolean;
 }
