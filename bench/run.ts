@@ -23,7 +23,7 @@ import { loadContent } from '../src/node/content-files.ts';
 import { openSqliteStore } from '../src/node/sqlite.ts';
 import { type InvocationRow, invocations } from '../src/store/schema.ts';
 import { discovery } from '../src/http/discovery.ts';
-import { alternating, type LoadResult, loadTest, percentile, type Server, startServer, timedCall } from './http-load.ts';
+import { alternating, type LoadResult, loadTest, percentile, type SequentialResult, type Server, startServer, timedCall } from './http-load.ts';
 import { benchPostgres } from './postgres.ts';
 import { stageTimes, type StageTimes } from './stages.ts';
 import { drugInteractions, generatedRuleSet, pathologicalOrderSelect, preventiveCare, SYNTHEA_PATIENTS, type Workload } from './workloads.ts';
@@ -137,7 +137,7 @@ if (wants('synthea')) {
     const cards = await check(service, workload);
     // Alternating calls: own time is a difference of two latencies, which a drift between two
     // separate windows would skew.
-    const [base, ours] = await alternating([bare.port, service.port], workload.path, workload.body, seconds);
+    const [base, ours] = (await alternating([bare.port, service.port], workload.path, workload.body, seconds)) as [SequentialResult, SequentialResult];
     rows.push({ patient, resources: workload.resources, cards, bare: base, service: ours, ownP50: ours.p50 - base.p50 });
     md.push(`| ${patient} | ${workload.resources} | ${f(base.p50, 2)} ms | ${f(ours.p50, 2)} ms | **${f(ours.p50 - base.p50, 2)} ms** | ${f(ours.p99, 2)} ms | ${cards} |`);
   }

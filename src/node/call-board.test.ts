@@ -23,9 +23,9 @@ describe('CallBoard', () => {
     const main = new CallBoard(worker.buffer);
     worker.fetching();
     expect(worker.say({ rule: 'a', card: { uuid: 'u', summary: 'line\nbreak', indicator: 'info', source: { label: 'x' } } })).toBe(true);
-    expect(worker.say({ rule: 'b', error: 'evaluation' })).toBe(true);
+    expect(worker.say({ rule: 'b', error: 'fhirpath-error' })).toBe(true);
     expect(main.fetchingSince()).toBeLessThanOrEqual(instant());
-    expect(main.said()).toEqual([{ rule: 'a', card: { uuid: 'u', summary: 'line\nbreak', indicator: 'info', source: { label: 'x' } } }, { rule: 'b', error: 'evaluation' }]);
+    expect(main.said()).toEqual([{ rule: 'a', card: { uuid: 'u', summary: 'line\nbreak', indicator: 'info', source: { label: 'x' } } }, { rule: 'b', error: 'fhirpath-error' }]);
   });
 
   it('refuses a rule once full, keeping every one it took', () => {
@@ -39,7 +39,7 @@ describe('CallBoard', () => {
     const board = new CallBoard();
     board.parsed({ hookInstance: 'h', patientId: null, userId: null, encounterId: null });
     board.fetching();
-    board.say({ rule: 'a', error: 'evaluation' });
+    board.say({ rule: 'a', error: 'fhirpath-error' });
     board.clear();
     expect([board.parsedAt(), board.fetchingSince(), board.who(), board.said()]).toEqual([undefined, undefined, undefined, []]);
   });

@@ -25,6 +25,8 @@ export interface NodeSettings {
   workers: number;
   /** How long a call may run past its evaluation budget before its worker is terminated. */
   hardDeadlineMarginMs: number;
+  /** Each evaluation worker's young generation (V8), in MB (call-pool.ts says why). */
+  workerYoungGenerationMb: number;
   service: ServiceConfig;
 }
 
@@ -48,6 +50,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): NodeSetti
     retentionDays: intVar(env, 'CDS_RETENTION_DAYS', 2192, 1, 36_500),
     workers: intVar(env, 'CDS_WORKERS', availableParallelism(), 0, 256),
     hardDeadlineMarginMs: intVar(env, 'CDS_HARD_DEADLINE_MARGIN_MS', 250, 10, 60_000),
+    workerYoungGenerationMb: intVar(env, 'CDS_WORKER_YOUNG_GENERATION_MB', 64, 4, 4096),
     service: serviceConfigFromVars(env, trustedClients),
   };
 }

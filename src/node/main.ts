@@ -92,7 +92,16 @@ async function main(): Promise<void> {
   };
   const pool =
     settings.workers > 0
-      ? new CallPool({ size: settings.workers, config: settings.service, marginMs: settings.hardDeadlineMarginMs, log, filesOf: contentFilesOf, observe, writer })
+      ? new CallPool({
+          size: settings.workers,
+          config: settings.service,
+          marginMs: settings.hardDeadlineMarginMs,
+          youngGenerationMb: settings.workerYoungGenerationMb,
+          log,
+          filesOf: contentFilesOf,
+          observe,
+          writer,
+        })
       : undefined;
   // Not awaited: the service listens as soon as its own compile is done; calls that come before
   // a worker has compiled the content wait for it in the queue.
