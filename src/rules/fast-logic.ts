@@ -75,7 +75,7 @@ function truthOf(node: Node): Logic | undefined {
       const left = truthOf(children[0]!);
       const right = left && truthOf(children[1]!);
       if (!left || !right) return undefined;
-      return node.text === 'and' ? and(left, right) : or(left, right);
+      return junction(left, right, node.text === 'or');
     }
     case 'InequalityExpression':
       return comparison(node);
@@ -92,26 +92,19 @@ function truthOf(node: Node): Logic | undefined {
   }
 }
 
-// Both sides first, as fhirpath.js evaluates both before it combines them.
-function and(left: Logic, right: Logic): Logic {
+/**
+ * `and` (false decides) or `or` (true decides) in three-valued logic: the deciding value on
+ * either side gives it, the other value on both sides gives that, anything else is empty. Both
+ * sides first, as fhirpath.js evaluates both before it combines them.
+ */
+function junction(left: Logic, right: Logic, decides: boolean): Logic {
   return (vars) => {
     const a = left(vars);
     if (a === undefined) return undefined;
     const b = right(vars);
     if (b === undefined) return undefined;
-    if (a === false || b === false) return false;
-    return a === true && b === true ? true : null;
-  };
-}
-
-function or(left: Logic, right: Logic): Logic {
-  return (vars) => {
-    const a = left(vars);
-    if (a === undefined) return undefined;
-    const b = right(vars);
-    if (b === undefined) return undefined;
-    if (a === true || b === true) return true;
-    return a === false && b === false ? false : null;
+    if (a === decides || b === decides) return decides;
+    return a === !decides && b === !decides ? !decides : null;
   };
 }
 
