@@ -22,7 +22,7 @@ import type { SourceFile } from '../rules/source.ts';
 import type { CallCounts } from '../http/call-counts.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import type { Store } from '../store/store.ts';
-import type { ToEvaluationWorker, WriterRecord } from './sqlite-writer.ts';
+import type { ToEvaluationWorker, ToWriter, WriterRecord } from './sqlite-writer.ts';
 import { type CallRecord, FINISHED, type FinishedRule, type FromWorker, type LogLine, type Observation, type ToWorker } from './call-messages.ts';
 import { CallBoard } from './call-board.ts';
 
@@ -68,12 +68,12 @@ function callLog(id: number, lines: LogLine[]): Logger {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-/** The rows of the call, with the rule versions it ran, kept until the call is done. */
-function recorder(records: WriterRecord[]): Store {
+/** The rows of the call, with the rule versions it ran, handed to `keep` as the call records them. */
+function recorder(keep: (record: WriterRecord) => void): Store {
   const mainThreadOnly = () => Promise.reject(new Error('only hook calls run in an evaluation worker'));
   return {
     db: undefined as never,
-    recordInvocation: async (invocation, cards, versions = []) => void records.push([invocation, cards, [...versions]]),
+    recordInvocation: async (invocation, cards, versions = []) => keep([invocation, cards, [...versions]]),
     recordAccess: mainThreadOnly,
     probeWritable: mainThreadOnly,
     findCards: mainThreadOnly,
@@ -97,6 +97,17 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   const service = content!.ruleSet.services.get(serviceId);
   if (!service) throw new Error(`service '${serviceId}' is not in the worker's content`);
   const records: WriterRecord[] = [];
+  // With the writer, the rows go to it the moment the call records them (before its answer is
+  // written out as JSON), so the commit starts as early as it can; the main thread answers once
+  // the writer says they are committed. A call records one invocation.
+  const direct = writer && message.recordId !== undefined ? { port: writer, id: message.recordId } : undefined;
+  const keep = (record: WriterRecord) => {
+    if (!direct) return void records.push(record);
+    if (records.length > 0) throw new Error('a hook call records one invocation');
+    records.push(record);
+    const [invocation, cards, versions] = record;
+    direct.port.postMessage({ type: 'record', id: direct.id, records: [[invocation, cards, versions.filter((v) => !storedVersions.has(v.version))]] } satisfies ToWriter);
+  };
   const lines: LogLine[] = [];
   const observations: Observation[] = [];
   const observe = (observation: Observation) => void observations.push(observation);
@@ -106,7 +117,7 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
   let fetching = false;
   let overflowed = false;
   const deps: CallDeps = {
-      store: recorder(records),
+      store: recorder(keep),
       config,
       runAhead,
       fetch: (input, init) => {
@@ -153,12 +164,10 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
     if (!(error instanceof HttpError)) throw error;
     result = { status: error.status, json: JSON.stringify(operationOutcome(error.problems)) };
   }
-  if (writer && message.recordId !== undefined) {
-    // The rows go to the writer first, so the commit starts while the answer is on its way to the
-    // main thread (which sends it once the writer says the rows are committed).
-    const rows = records.map(([invocation, cards, versions]): WriterRecord => [invocation, cards, versions.filter((v) => !storedVersions.has(v.version))]);
-    writer.postMessage({ type: 'record', id: message.recordId, records: rows });
-    post({ type: 'done', id, result, records: [], recorded: message.recordId, lines, observations });
+  if (direct) {
+    // Nothing recorded (never so far): the writer still acknowledges the id the main thread waits on.
+    if (records.length === 0) direct.port.postMessage({ type: 'record', id: direct.id, records: [] } satisfies ToWriter);
+    post({ type: 'done', id, result, records: [], recorded: direct.id, lines, observations });
     return;
   }
   // The main thread has the versions' texts (it sent the content): only the rule ids go back.
