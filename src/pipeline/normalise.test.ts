@@ -47,6 +47,20 @@ describe('normalise', () => {
     expect(out.subject).toBe(observation.subject);
   });
 
+  it('reads only own keys, also once something has added an enumerable property to Object.prototype', () => {
+    const observation = { resourceType: 'Observation', valueQuantity: { value: 5.4, unit: 'mmol/L' }, subject: { reference: 'Patient/p1' } };
+    let out: typeof observation;
+    Object.defineProperty(Object.prototype, 'polluted', { value: { system: 'urn:oid:2.16.840.1.113883.6.1', code: 'x' }, enumerable: true, configurable: true, writable: true });
+    try {
+      out = normalise(observation, none);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(Object.keys(out)).toEqual(['resourceType', 'valueQuantity', 'subject']);
+    expect(Object.keys(out.valueQuantity)).toEqual(['value', 'unit', 'system', 'code']);
+    expect(out.subject).toBe(observation.subject);
+  });
+
   it('returns the very same object when nothing needs a change', () => {
     const bundle = { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Condition', code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006' }] } } }] };
     expect(normalise(bundle, none)).toBe(bundle);

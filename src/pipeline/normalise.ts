@@ -62,7 +62,18 @@ export function relativeMedicationReference(reference: string): string | undefin
 
 /** The normalised view of one value; the same object when nothing in it needed a change. */
 export function normalise<T>(value: T, medications: MedicationIndex): T {
-  return walk(value, medications) as T;
+  return walk(value, medications, inheritsEnumerableKeys()) as T;
+}
+
+/**
+ * Whether `for...in` over a plain object would also meet keys it does not own: never over
+ * parsed JSON, unless something has added an enumerable property to Object.prototype. Only then
+ * is each key checked (Object.hasOwn per key doubles the cost of the walk: 0.22 vs 0.11 ms over
+ * Debora709's 7,900 objects).
+ */
+function inheritsEnumerableKeys(): boolean {
+  for (const _ in Object.prototype) return true;
+  return false;
 }
 
 // What an object's keys call for: each rewrite below reads a key of its own, so an object is
@@ -74,13 +85,13 @@ const UNIT = 4;
 const MEDICATION_REFERENCE = 8;
 
 // Plain loops, no callbacks or entry arrays: this visits every object of the call's data.
-function walk(value: unknown, medications: MedicationIndex): unknown {
+function walk(value: unknown, medications: MedicationIndex, checkOwn: boolean): unknown {
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (item === null || typeof item !== 'object') continue;
-      const next = walk(item, medications);
+      const next = walk(item, medications, checkOwn);
       if (next !== item) (copy ??= [...value])[i] = next;
     }
     return copy ?? value;
@@ -89,14 +100,14 @@ function walk(value: unknown, medications: MedicationIndex): unknown {
   let copy: Json | undefined;
   let met = 0;
   for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
+    if (checkOwn && !Object.hasOwn(value, key)) continue;
     if (key === 'system') met |= SYSTEM;
     else if (key === 'coding') met |= CODING;
     else if (key === 'unit') met |= UNIT;
     else if (key === 'medicationReference') met |= MEDICATION_REFERENCE;
     const child = value[key];
     if (child === null || typeof child !== 'object') continue;
-    const next = walk(child, medications);
+    const next = walk(child, medications, checkOwn);
     if (next !== child) (copy ??= { ...value })[key] = next;
   }
   let out = copy ?? value;
@@ -115,7 +126,7 @@ function withMedicationResolved(value: Json, medications: MedicationIndex): Json
   const medication = reference.startsWith('#') ? containedMedication(value, reference.slice(1)) : medications.find(reference);
   if (!medication || !isObject(medication.code)) return value;
   // Its code gets the same normalisation as everything else (a contained one already had it).
-  const code = walk(medication.code, medications) as Json;
+  const code = walk(medication.code, medications, inheritsEnumerableKeys()) as Json;
   const display = (value.medicationReference as Json).display;
   const { medicationReference: _reference, ...rest } = value;
   return { ...rest, medicationCodeableConcept: code.text === undefined && typeof display === 'string' ? { ...code, text: display } : code };
