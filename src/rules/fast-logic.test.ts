@@ -17,6 +17,7 @@ const VALUES: Record<string, unknown> = {
   decimal: [39.5],
   two: [true, false],
   text: ['yes'],
+  otherText: ['maybe'],
   resource: [{ resourceType: 'Observation', id: 'o1', status: 'final' }],
   notList: true,
   undefinedVar: undefined,
@@ -58,6 +59,11 @@ const RUN_NATIVELY = [
   '%a < 39.5',
   '40 <= %a',
   '%a > 18 and %a <= 75 and (%b or %c.exists())',
+  "%a in 'yes'",
+  "%a in ('yes' | 'no' | 'unknown')",
+  "iif(%a.exists(), %a in ('yes' | 'no'), {})",
+  'iif(%a, %b, %c)',
+  'iif(%a, %b.exists())',
 ];
 
 describe('logic over variables runs natively and gives what fhirpath.js gives', () => {
@@ -101,7 +107,7 @@ describe('logic over variables runs natively and gives what fhirpath.js gives', 
   });
 
   it('leaves every other kind of expression to fhirpath.js', () => {
-    for (const expression of ['%a.exists(status = 1)', "%a = 'x'", '%a xor %b', '%a implies %b', '%a.first()', '%a | %b', "%a >= 5 'mg'", '%a >= -5', '%`a b`.exists()', '%a.where($this).exists()', '%a.count() > 1']) {
+    for (const expression of ['%a.exists(status = 1)', "%a = 'x'", '%a xor %b', '%a implies %b', '%a.first()', '%a | %b', "%a >= 5 'mg'", '%a >= -5', '%`a b`.exists()', '%a.where($this).exists()', '%a.count() > 1', "%a in ('x' | %b)", "%a in 'it\\'s'", 'iif(%a, %b, %c, %a)', "iif(%a, 'x', {})"]) {
       expect(fastLogic(expression, plain(expression)), expression).toBeUndefined();
     }
   });

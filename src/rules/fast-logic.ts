@@ -11,6 +11,8 @@
  * | `%v` where a Boolean is wanted, `x.not()` | an empty list is empty, one boolean is itself |
  * | `a and b`, `a or b` | FHIRPath's three-valued logic; both sides are evaluated, left first, as fhirpath.js does |
  * | `%v < 5`, `%v >= 40.5`, `18 <= %v` | one JS number against a number literal; empty if the list is |
+| `%v in ('a' \| 'b')` | one JS string against string literals; empty if the list is |
+| `iif(c, x, y)`, `{}` | the branch `c` picks (only that one is evaluated, as in fhirpath.js); `{}` is empty |
  * | `( ... )` | what is inside |
  *
  * Exactly what fhirpath.js gives, or nothing: a variable that is not a list, a list of more than
@@ -79,11 +81,15 @@ function truthOf(node: Node): Logic | undefined {
     }
     case 'InequalityExpression':
       return comparison(node);
+    case 'MembershipExpression':
+      return membership(node);
     case 'InvocationExpression':
       return invocation(node);
     case 'TermExpression': {
       const term = children.length === 1 ? children[0]! : undefined;
       if (term?.type === 'ParenthesizedTerm' && term.children?.length === 1) return truthOf(term.children[0]!);
+      if (term?.type === 'InvocationTerm' && term.children?.length === 1 && term.children[0]!.type === 'FunctionInvocation') return iif(term.children[0]!);
+      if (term?.type === 'LiteralTerm' && term.children?.[0]?.type === 'NullLiteral') return () => null;
       const name = term && variableName(term);
       return name === undefined ? undefined : (vars) => booleanOf(listOf(vars, name));
     }
@@ -133,6 +139,58 @@ function invocation(node: Node): Logic | undefined {
     }
     return some === wantSome;
   };
+}
+
+/**
+ * `iif(criterion, result[, otherwise])`: only the branch the criterion picks is evaluated, as
+ * fhirpath.js does; a criterion that is empty or false picks `otherwise` (empty when absent).
+ */
+function iif(call: Node): Logic | undefined {
+  const functn = call.children?.[0];
+  const name = functn?.children?.[0];
+  const params = functn?.children?.[1];
+  if (functn?.type !== 'Functn' || name?.type !== 'Identifier' || name.text !== 'iif' || params?.type !== 'ParamList') return undefined;
+  const [criterionNode, resultNode, otherwiseNode, ...more] = params.children ?? [];
+  if (!criterionNode || !resultNode || more.length > 0) return undefined;
+  const criterion = truthOf(criterionNode);
+  const result = criterion && truthOf(resultNode);
+  const otherwise = otherwiseNode ? result && truthOf(otherwiseNode) : () => null;
+  if (!criterion || !result || !otherwise) return undefined;
+  return (vars) => {
+    const picked = criterion(vars);
+    if (picked === undefined) return undefined;
+    return picked === true ? result(vars) : otherwise(vars);
+  };
+}
+
+/** `%v in 'a'`, `%v in ('a' | 'b' | ...)`: one string against string literals. */
+function membership(node: Node): Logic | undefined {
+  const [leftNode, rightNode] = node.children ?? [];
+  if (node.text !== 'in' || !leftNode || !rightNode) return undefined;
+  const name = variableName(termOf(leftNode));
+  const literals = stringLiterals(rightNode);
+  if (name === undefined || !literals) return undefined;
+  return (vars) => {
+    const list = listOf(vars, name);
+    if (list === undefined || list.length > 1) return undefined;
+    if (list.length === 0) return null;
+    return typeof list[0] === 'string' ? literals.has(list[0]) : undefined;
+  };
+}
+
+/** The strings of `'a'`, `('a')`, `('a' | 'b' | ...)`; undefined when anything else is there. */
+function stringLiterals(node: Node): Set<string> | undefined {
+  if (node.type === 'UnionExpression' && node.children?.length === 2) {
+    const left = stringLiterals(node.children[0]!);
+    const right = left && stringLiterals(node.children[1]!);
+    return left && right ? new Set([...left, ...right]) : undefined;
+  }
+  const term = termOf(node);
+  if (term?.type === 'ParenthesizedTerm' && term.children?.length === 1) return stringLiterals(term.children[0]!);
+  const literal = term?.type === 'LiteralTerm' && term.children?.length === 1 ? term.children[0] : undefined;
+  // Plain text only: an escape (`\'`, `\u0041`) is fhirpath.js's to read.
+  if (literal?.type !== 'StringLiteral' || !literal.text || !/^'[^'\\]*'$/.test(literal.text)) return undefined;
+  return new Set([literal.text.slice(1, -1)]);
 }
 
 /** `%v op literal` or `literal op %v`, a number literal without a unit. */
