@@ -158,10 +158,12 @@ function withInterpretationTwins(value: Json): Json {
  * `answer` remembered for the first 10,000 strings it is asked about, for the life of the
  * process: EHRs send few distinct systems and units, each thousands of times a call.
  */
-function remembered<T>(answer: (key: string) => T): (key: string) => T {
+function remembered<T extends NonNullable<unknown>>(answer: (key: string) => T): (key: string) => T {
   const known = new Map<string, T>();
   return (key) => {
-    if (known.has(key)) return known.get(key)!;
+    // One lookup per Coding of the call (the answers are never undefined).
+    const had = known.get(key);
+    if (had !== undefined) return had;
     const value = answer(key);
     if (known.size < 10_000) known.set(key, value);
     return value;
