@@ -8,6 +8,7 @@
  * | node | run as |
  * |---|---|
  * | `%v.exists()`, `%v.empty()`, `(%a \| %b).exists()` | the lists' lengths |
+| `%v.where($this).exists()`, `%v.where($this >= 190).empty()` | the same over the items a boolean (or a number against a literal) keeps |
  * | `%v` where a Boolean is wanted, `x.not()` | an empty list is empty, one boolean is itself |
  * | `a and b`, `a or b` | FHIRPath's three-valued logic; both sides are evaluated, left first, as fhirpath.js does |
  * | `%v < 5`, `%v >= 40.5`, `18 <= %v` | one JS number against a number literal; empty if the list is |
@@ -127,9 +128,24 @@ function invocation(node: Node): Logic | undefined {
     });
   }
   if (fn !== 'exists' && fn !== 'empty') return undefined;
+  const wantSome = fn === 'exists';
+  const filter = whereOf(target);
+  if (filter) {
+    const { name, test } = filter;
+    return (vars) => {
+      const list = listOf(vars, name);
+      if (list === undefined) return undefined;
+      let some = false;
+      for (const item of list) {
+        const kept = test(item);
+        if (kept === undefined) return undefined;
+        some ||= kept;
+      }
+      return some === wantSome;
+    };
+  }
   const lists = listsOf(target);
   if (!lists) return undefined;
-  const wantSome = fn === 'exists';
   return (vars) => {
     let some = false;
     for (const name of lists) {
@@ -191,6 +207,33 @@ function stringLiterals(node: Node): Set<string> | undefined {
   // Plain text only: an escape (`\'`, `\u0041`) is fhirpath.js's to read.
   if (literal?.type !== 'StringLiteral' || !literal.text || !/^'[^'\\]*'$/.test(literal.text)) return undefined;
   return new Set([literal.text.slice(1, -1)]);
+}
+
+/** Whether an item is kept: true, false, or undefined when it cannot say exactly. */
+type ItemTest = (item: unknown) => boolean | undefined;
+
+/** `%v.where($this)` (booleans) or `%v.where($this >= 190)` (numbers): the variable and the test. */
+function whereOf(node: Node): { name: string; test: ItemTest } | undefined {
+  if (node.type !== 'InvocationExpression') return undefined;
+  const [target, call] = node.children ?? [];
+  const name = variableName(termOf(target));
+  const functn = call?.type === 'FunctionInvocation' ? call.children?.[0] : undefined;
+  const params = functn?.children?.[1];
+  if (name === undefined || functn?.children?.[0]?.text !== 'where' || params?.type !== 'ParamList' || params.children?.length !== 1) return undefined;
+  const criterion = params.children[0]!;
+  if (isThis(criterion)) return { name, test: (item) => (typeof item === 'boolean' ? item : undefined) };
+  const [leftNode, rightNode] = criterion.children ?? [];
+  const op = criterion.text;
+  if (criterion.type !== 'InequalityExpression' || !leftNode || !rightNode || (op !== '<' && op !== '<=' && op !== '>' && op !== '>=')) return undefined;
+  const literal = isThis(leftNode) ? numberLiteral(rightNode) : isThis(rightNode) ? numberLiteral(leftNode) : undefined;
+  if (literal === undefined) return undefined;
+  const literalFirst = !isThis(leftNode);
+  return { name, test: (item) => compared([item], literal, op, literalFirst) ?? undefined };
+}
+
+function isThis(node: Node): boolean {
+  const term = termOf(node);
+  return term?.type === 'InvocationTerm' && term.children?.length === 1 && term.children[0]!.type === 'ThisInvocation';
 }
 
 /** `%v op literal` or `literal op %v`, a number literal without a unit. */
