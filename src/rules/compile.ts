@@ -51,7 +51,9 @@ export function compileContent(files: readonly SourceFile[], options: FhirPathCo
     if (entry instanceof FhirPathSyntaxError) throw entry;
     return entry;
   };
-  const shared = { cards, brokenCards, valueSets, libraries, data, compile: createFhirPathCompiler(valueSets, data, options), parse };
+  // One parse per expression text, for the checks and for the compiler's native logic alike.
+  const compile = createFhirPathCompiler(valueSets, data, { ...options, parse: (expression) => parse(expression).root });
+  const shared = { cards, brokenCards, valueSets, libraries, data, compile, parse };
 
   const services = new Map<string, CompiledService>();
   const serviceFiles = new Map(byKind.service.map((f) => [classifyContentPath(f.path)!.id, f]));

@@ -31,19 +31,27 @@ type Vars = Record<string, unknown>;
 type Truth = boolean | null | undefined;
 type Logic = (vars: Vars) => Truth;
 
-interface Node {
+/** A node of fhirpath.js's parse tree, as far as this module reads it. */
+export interface SyntaxNode {
   type: string;
   text?: string;
-  children?: Node[];
+  children?: SyntaxNode[];
 }
+type Node = SyntaxNode;
 
-/** A native run of `expression`, or undefined when it is not made only of the nodes above. */
-export function fastLogic(expression: string, plain: Compiled): Compiled | undefined {
-  let root: Node;
-  try {
-    root = fhirpath.parse(expression) as Node;
-  } catch {
-    return undefined;
+/**
+ * A native run of `expression`, or undefined when it is not made only of the nodes above.
+ * `tree` is its parse tree when the caller has it already (compileContent parses every
+ * expression for its checks); otherwise it is parsed here.
+ */
+export function fastLogic(expression: string, plain: Compiled, tree?: SyntaxNode): Compiled | undefined {
+  let root = tree;
+  if (!root) {
+    try {
+      root = fhirpath.parse(expression) as Node;
+    } catch {
+      return undefined;
+    }
   }
   const top = unwrap(root);
   if (!top) return undefined;
@@ -89,7 +97,7 @@ function truthOf(node: Node): Logic | undefined {
     case 'TermExpression': {
       const term = children.length === 1 ? children[0]! : undefined;
       if (term?.type === 'ParenthesizedTerm' && term.children?.length === 1) return truthOf(term.children[0]!);
-      if (term?.type === 'InvocationTerm' && term.children?.length === 1 && term.children[0]!.type === 'FunctionInvocation') return iif(term.children[0]!);
+      if (term?.type === 'InvocationTerm' && term.children?.length === 1) return iif(term.children[0]!);
       if (term?.type === 'LiteralTerm' && term.children?.[0]?.type === 'NullLiteral') return () => null;
       const name = term && variableName(term);
       return name === undefined ? undefined : (vars) => booleanOf(listOf(vars, name));
@@ -117,9 +125,11 @@ function junction(left: Logic, right: Logic, decides: boolean): Logic {
 
 /** `x.exists()`, `x.empty()` (x a variable or a union of two), `x.not()` (x anything above). */
 function invocation(node: Node): Logic | undefined {
-  const [target, call] = node.children ?? [];
-  const fn = call?.type === 'FunctionInvocation' ? functionName(call) : undefined;
-  if (!target || !fn) return undefined;
+  const [target, callNode] = node.children ?? [];
+  const call = callOf(callNode);
+  // Arguments (`exists(criteria)`) run in fhirpath.js.
+  if (!target || !call || call.params.length > 0) return undefined;
+  const fn = call.name;
   if (fn === 'not') {
     const inner = truthOf(target);
     return inner && ((vars) => {
@@ -161,12 +171,10 @@ function invocation(node: Node): Logic | undefined {
  * `iif(criterion, result[, otherwise])`: only the branch the criterion picks is evaluated, as
  * fhirpath.js does; a criterion that is empty or false picks `otherwise` (empty when absent).
  */
-function iif(call: Node): Logic | undefined {
-  const functn = call.children?.[0];
-  const name = functn?.children?.[0];
-  const params = functn?.children?.[1];
-  if (functn?.type !== 'Functn' || name?.type !== 'Identifier' || name.text !== 'iif' || params?.type !== 'ParamList') return undefined;
-  const [criterionNode, resultNode, otherwiseNode, ...more] = params.children ?? [];
+function iif(node: Node): Logic | undefined {
+  const call = callOf(node);
+  if (call?.name !== 'iif') return undefined;
+  const [criterionNode, resultNode, otherwiseNode, ...more] = call.params;
   if (!criterionNode || !resultNode || more.length > 0) return undefined;
   const criterion = truthOf(criterionNode);
   const result = criterion && truthOf(resultNode);
@@ -215,19 +223,15 @@ type ItemTest = (item: unknown) => boolean | undefined;
 /** `%v.where($this)` (booleans) or `%v.where($this >= 190)` (numbers): the variable and the test. */
 function whereOf(node: Node): { name: string; test: ItemTest } | undefined {
   if (node.type !== 'InvocationExpression') return undefined;
-  const [target, call] = node.children ?? [];
+  const [target, callNode] = node.children ?? [];
   const name = variableName(termOf(target));
-  const functn = call?.type === 'FunctionInvocation' ? call.children?.[0] : undefined;
-  const params = functn?.children?.[1];
-  if (name === undefined || functn?.children?.[0]?.text !== 'where' || params?.type !== 'ParamList' || params.children?.length !== 1) return undefined;
-  const criterion = params.children[0]!;
+  const call = callOf(callNode);
+  if (name === undefined || call?.name !== 'where' || call.params.length !== 1) return undefined;
+  const criterion = call.params[0]!;
   if (isThis(criterion)) return { name, test: (item) => (typeof item === 'boolean' ? item : undefined) };
-  const [leftNode, rightNode] = criterion.children ?? [];
-  const op = criterion.text;
-  if (criterion.type !== 'InequalityExpression' || !leftNode || !rightNode || (op !== '<' && op !== '<=' && op !== '>' && op !== '>=')) return undefined;
-  const literal = isThis(leftNode) ? numberLiteral(rightNode) : isThis(rightNode) ? numberLiteral(leftNode) : undefined;
-  if (literal === undefined) return undefined;
-  const literalFirst = !isThis(leftNode);
+  const found = inequalityOf(criterion, (n) => (isThis(n) ? true : undefined));
+  if (!found) return undefined;
+  const { literal, op, literalFirst } = found;
   return { name, test: (item) => compared([item], literal, op, literalFirst) ?? undefined };
 }
 
@@ -238,15 +242,28 @@ function isThis(node: Node): boolean {
 
 /** `%v op literal` or `literal op %v`, a number literal without a unit. */
 function comparison(node: Node): Logic | undefined {
+  const found = inequalityOf(node, (n) => variableName(termOf(n)));
+  if (!found) return undefined;
+  const { side: name, literal, op, literalFirst } = found;
+  return (vars) => compared(listOf(vars, name), literal, op, literalFirst);
+}
+
+const INEQUALITIES: ReadonlySet<string | undefined> = new Set(['<', '<=', '>', '>=']);
+
+/**
+ * `x op n` or `n op x` with n a number literal without a unit and x what `side` takes (it gives
+ * back what it made of x, or undefined): x's reading, n, the operator, and whether n came first.
+ */
+function inequalityOf<T>(node: Node, side: (node: Node) => T | undefined): { side: T; literal: number; op: string; literalFirst: boolean } | undefined {
   const [leftNode, rightNode] = node.children ?? [];
-  const op = node.text;
-  if (!leftNode || !rightNode || (op !== '<' && op !== '<=' && op !== '>' && op !== '>=')) return undefined;
-  const leftName = variableName(termOf(leftNode));
-  const rightName = variableName(termOf(rightNode));
-  const leftNumber = numberLiteral(leftNode);
+  if (node.type !== 'InequalityExpression' || !leftNode || !rightNode || !INEQUALITIES.has(node.text)) return undefined;
+  const op = node.text!;
+  const left = side(leftNode);
   const rightNumber = numberLiteral(rightNode);
-  if (leftName !== undefined && rightNumber !== undefined) return (vars) => compared(listOf(vars, leftName), rightNumber, op, false);
-  if (leftNumber !== undefined && rightName !== undefined) return (vars) => compared(listOf(vars, rightName), leftNumber, op, true);
+  if (left !== undefined && rightNumber !== undefined) return { side: left, literal: rightNumber, op, literalFirst: false };
+  const right = side(rightNode);
+  const leftNumber = numberLiteral(leftNode);
+  if (right !== undefined && leftNumber !== undefined) return { side: right, literal: leftNumber, op, literalFirst: true };
   return undefined;
 }
 
@@ -292,12 +309,12 @@ function variableName(term: Node | undefined): string | undefined {
   return name && /^[A-Za-z_]\w*$/.test(name) ? name : undefined;
 }
 
-function functionName(call: Node): string | undefined {
-  const functn = call.children?.[0];
-  const params = functn?.children?.filter((c) => c.type !== 'Identifier') ?? [];
-  // Arguments (`exists(criteria)`) run in fhirpath.js.
-  if (functn?.type !== 'Functn' || params.length > 0) return undefined;
-  return functn.children?.[0]?.type === 'Identifier' ? functn.children[0].text : undefined;
+/** A function call's name and argument nodes (`FunctionInvocation > Functn > Identifier, ParamList?`). */
+function callOf(node: Node | undefined): { name: string; params: Node[] } | undefined {
+  const functn = node?.type === 'FunctionInvocation' && node.children?.length === 1 ? node.children[0]! : undefined;
+  const [identifier, list, ...more] = functn?.type === 'Functn' ? (functn.children ?? []) : [];
+  if (identifier?.type !== 'Identifier' || !identifier.text || (list && list.type !== 'ParamList') || more.length > 0) return undefined;
+  return { name: identifier.text, params: list?.children ?? [] };
 }
 
 function numberLiteral(node: Node): number | undefined {

@@ -5,7 +5,7 @@
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import type { ValueSetIndex } from './valuesets.ts';
-import { fastLogic } from './fast-logic.ts';
+import { fastLogic, type SyntaxNode } from './fast-logic.ts';
 import { fastPath } from './fast-paths.ts';
 import { asVariableValues } from './fhirpath-values.ts';
 import { clinicalFunctions, codeTests, type DataTables } from './functions.ts';
@@ -56,7 +56,7 @@ export function createFhirPathCompiler(valueSets: ValueSetIndex, data: DataTable
         // Internal values, not JSON: see fhirpath-values.ts for why.
         const fn = fhirpath.compile(expression, r4, { userInvocationTable, resolveInternalTypes: false }) as (resource: unknown, vars: Record<string, unknown>) => unknown[];
         const plain: CompiledExpression = (vars) => asVariableValues(fn(ROOT, vars));
-        entry = (fast && (fastPath(expression, plain, compile, tests) || fastLogic(expression, plain))) || plain;
+        entry = (fast && (fastPath(expression, plain, compile, tests) || fastLogic(expression, plain, options.parse?.(expression)))) || plain;
       } catch (error) {
         entry = toSyntaxError(error);
       }
@@ -75,6 +75,11 @@ export interface FhirPathCompilerOptions {
    * fhirpath.js gives.
    */
   fastPaths?: boolean;
+  /**
+   * An expression's parse tree, when the caller parses every expression anyway (compileContent
+   * does, for its checks): fast-logic.ts reads it instead of parsing each text again.
+   */
+  parse?: (expression: string) => SyntaxNode;
 }
 
 export function toSyntaxError(error: unknown): FhirPathSyntaxError {
