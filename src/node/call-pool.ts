@@ -83,7 +83,6 @@ interface Job {
   contentType: string | undefined;
   meta: CallMeta;
   receivedAt: number;
-  started?: number;
   /** When it went to its worker (an `instant()`), and the time it may take to parse its body. */
   dispatched?: { at: number; parseMs: number };
   /** Rules that fired or failed that the worker sent as messages, its board being full (call-board.ts). */
@@ -291,7 +290,6 @@ export class CallPool {
       if (!slot.ready || slot.job) continue;
       const job = this.queue.shift()!;
       slot.job = job;
-      job.started = performance.now();
       // (the byte length before the body is transferred)
       job.dispatched = { at: instant(), parseMs: job.body.byteLength / PARSE_BYTES_PER_MS };
       slot.board.clear();
@@ -315,7 +313,7 @@ export class CallPool {
     this.replaced++;
     this.replace(slot);
     void slot.worker.terminate();
-    const ms = performance.now() - job.started!;
+    const ms = instant() - job.dispatched!.at;
     // What the worker wrote before it was stopped: the board is the terminated worker's alone.
     const who = slot.board.who();
     const said = [...slot.board.said(), ...job.said];

@@ -112,21 +112,21 @@ function walk(value: unknown, medications: MedicationIndex, checkOwn: boolean): 
   }
   let out = copy ?? value;
   if (met === 0) return out;
-  if (met & MEDICATION_REFERENCE) out = withMedicationResolved(out, medications);
+  if (met & MEDICATION_REFERENCE) out = withMedicationResolved(out, medications, checkOwn);
   if (met & SYSTEM) out = withCanonicalSystem(out);
   if (met & CODING) out = withInterpretationTwins(out);
   if (met & UNIT) out = withUcumCode(out);
   return out;
 }
 
-function withMedicationResolved(value: Json, medications: MedicationIndex): Json {
+function withMedicationResolved(value: Json, medications: MedicationIndex, checkOwn: boolean): Json {
   if (typeof value.resourceType !== 'string' || !MEDICATION_USERS.has(value.resourceType) || value.medicationCodeableConcept !== undefined) return value;
   const reference = isObject(value.medicationReference) ? value.medicationReference.reference : undefined;
   if (typeof reference !== 'string') return value;
   const medication = reference.startsWith('#') ? containedMedication(value, reference.slice(1)) : medications.find(reference);
   if (!medication || !isObject(medication.code)) return value;
   // Its code gets the same normalisation as everything else (a contained one already had it).
-  const code = walk(medication.code, medications, inheritsEnumerableKeys()) as Json;
+  const code = walk(medication.code, medications, checkOwn) as Json;
   const display = (value.medicationReference as Json).display;
   const { medicationReference: _reference, ...rest } = value;
   return { ...rest, medicationCodeableConcept: code.text === undefined && typeof display === 'string' ? { ...code, text: display } : code };
