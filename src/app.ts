@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       metrics,
     },
     limit: limitBody(config.maxBodyBytes),
-    readJson: (req) => readJsonBody(req, config.maxJsonDepth),
+    readJson: (req, walkedLater) => readJsonBody(req, config.maxJsonDepth, walkedLater),
     runCall: deps.runCall,
   };
 

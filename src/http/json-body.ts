@@ -1,22 +1,26 @@
 /**
  * Reading a request body as JSON, refusing what would cost us rather than the caller: a non-JSON
  * content type (415), bytes that are not UTF-8 (RFC 8259 requires it), text that does not parse,
- * and nesting deeper than the limit (400: later recursive code, FHIRPath and JSON.stringify
- * included, could overflow the stack).
+ * and nesting deeper than the limit (400, see src/protocol/json-depth.ts).
  */
 import { badRequest, HttpError } from '../protocol/errors.ts';
+import { nestingDepth, nestsTooDeep } from '../protocol/json-depth.ts';
 
 const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
 
-export async function readJsonBody(req: Request, maxDepth: number): Promise<unknown> {
-  return parseJsonBody(req.headers.get('content-type'), await req.arrayBuffer(), maxDepth);
+/**
+ * @param walkedLater top-level keys of an object body whose depth is not checked here: the caller
+ *   checks it as it walks them (a hook call's `context` and `prefetch`, see WALKED_BY_PIPELINE).
+ */
+export async function readJsonBody(req: Request, maxDepth: number, walkedLater: readonly string[] = []): Promise<unknown> {
+  return parseJsonBody(req.headers.get('content-type'), await req.arrayBuffer(), maxDepth, walkedLater);
 }
 
 /**
  * The same checks over a body's bytes already read (an evaluation worker gets the bytes, not the
  * request): the content type first, so a 415 never costs a decode.
  */
-export function parseJsonBody(contentType: string | null | undefined, bytes: ArrayBuffer | Uint8Array, maxDepth: number): unknown {
+export function parseJsonBody(contentType: string | null | undefined, bytes: ArrayBuffer | Uint8Array, maxDepth: number, walkedLater: readonly string[] = []): unknown {
   if (contentType && !JSON_TYPE.test(contentType)) {
     throw new HttpError(415, { message: `content-type must be application/json, not '${contentType.slice(0, 100)}'`, code: 'not-supported' });
   }
@@ -35,41 +39,19 @@ export function parseJsonBody(contentType: string | null | undefined, bytes: Arr
   // Checked on the parsed value: V8's JSON.parse does not recurse (a million levels parse), and
   // a walk over the objects costs a fifth of a scan over the characters (a FHIR body is mostly
   // strings): 0.19 vs 0.97 ms over a Synthea patient's 450 KB.
-  if (nestingDepth(value, maxDepth) > maxDepth) throw badRequest(`the request body nests deeper than ${maxDepth} levels`);
+  if (deeperThan(value, maxDepth, walkedLater)) throw nestsTooDeep(maxDepth);
   return value;
+}
+
+function deeperThan(value: unknown, maxDepth: number, walkedLater: readonly string[]): boolean {
+  if (walkedLater.length === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) return nestingDepth(value, maxDepth) > maxDepth;
+  // The body object is level 1; each of its values may nest one level less.
+  for (const [key, child] of Object.entries(value)) {
+    if (!walkedLater.includes(key) && nestingDepth(child, maxDepth - 1) > maxDepth - 1) return true;
+  }
+  return false;
 }
 
 // Fatal: bytes that are not UTF-8 are refused, not replaced. One decoder (decode() without
 // `stream` keeps no state between calls).
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * The deepest array/object nesting of a parsed JSON value (a scalar is 0, `[]` and `{}` are 1);
- * stops counting once past `limit`, so it never recurses deeper than `limit + 1` levels itself.
- */
-export function nestingDepth(value: unknown, limit = Infinity): number {
-  return deepestBelow(value, 0, limit);
-}
-
-function deepestBelow(value: unknown, above: number, limit: number): number {
-  if (value === null || typeof value !== 'object') return above;
-  const depth = above + 1;
-  if (depth > limit) return depth;
-  let deepest = depth;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (item === null || typeof item !== 'object') continue;
-      const below = deepestBelow(item, depth, limit);
-      if (below > deepest && (deepest = below) > limit) return deepest;
-    }
-    return deepest;
-  }
-  for (const key in value) {
-    const child = (value as Record<string, unknown>)[key];
-    if (child === null || typeof child !== 'object') continue;
-    const below = deepestBelow(child, depth, limit);
-    if (below > deepest && (deepest = below) > limit) return deepest;
-  }
-  return deepest;
-}

@@ -19,7 +19,8 @@ export interface Routes {
   log: Logger;
   call: CallDeps;
   limit: MiddlewareHandler;
-  readJson: (req: Request) => Promise<unknown>;
+  /** A JSON body, checked (json-body.ts); `walkedLater`: top-level keys the caller holds to the depth limit itself. */
+  readJson: (req: Request, walkedLater?: readonly string[]) => Promise<unknown>;
   /** Where hook calls run when not here (AppDeps.runCall). */
   runCall?: RunCall;
 }

@@ -1,4 +1,5 @@
 import { type FhirServerUrl, isUnderBase, parseFhirServerUrl } from '../protocol/fhir-server-url.ts';
+import { nestingDepth } from '../protocol/json-depth.ts';
 import { maxResultsOf } from '../protocol/prefetch-template.ts';
 
 /**
@@ -18,6 +19,11 @@ export interface FhirClientOptions {
   callBudget?: CallByteBudget;
   /** Entries a merged search Bundle may hold (all pages together). */
   maxEntries?: number;
+  /**
+   * How deep a response may nest (src/protocol/json-depth.ts: where the value lands in the call's
+   * data, two levels below the body); deeper fails the fetch. Absent: not checked.
+   */
+  maxDepth?: number;
 }
 
 /** What one call may still read from the FHIR server, over all its fetches. */
@@ -91,6 +97,7 @@ export async function fetchFhir(
       throw new FhirFetchError(`FHIR server answered ${response.status}`, response.status);
     }
     const body = await readJsonCapped(response, options.maxBytes, options.callBudget);
+    if (options.maxDepth !== undefined && nestingDepth(body, options.maxDepth) > options.maxDepth) throw new FhirFetchError(`FHIR response nests deeper than ${options.maxDepth} levels`);
     if (body?.resourceType === 'OperationOutcome') throw new FhirFetchError('FHIR server answered an OperationOutcome');
     if (!result) result = body;
     else if (Array.isArray(body.entry)) result.entry = [...((result.entry as unknown[]) ?? []), ...body.entry];

@@ -104,6 +104,43 @@ describe('malformed requests', () => {
     expect((await post(open.app, '/cds-services/drug-interactions', request)).status).toBe(200);
   });
 
+  // The body's context and prefetch are held to the limit where normalise walks them, not by a
+  // pass of their own (src/protocol/json-depth.ts): every part of the body must still be held.
+  describe('deep nesting in each part of a hook call (in process and through the worker pool)', () => {
+    // JSON.stringify cannot write what it would have to recurse 6,000 levels for: a marker is
+    // put where the deep value goes, and replaced in the text.
+    const DEEP = '__deep__';
+    const deep = () => DEEP;
+    const deepText = `${'{"a":['.repeat(3000)}1${']}'.repeat(3000)}`;
+    const deepMedication = { ...(warfarinIbuprofenRequest().context.draftOrders.entry[0]!.resource as object), note: [{ text: 'x', extension: deep() }] };
+    const cases: [string, Record<string, unknown>][] = [
+      ['a draft order in the context', { context: { ...warfarinIbuprofenRequest().context, draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: deepMedication }] } } }],
+      ['a context field no rule reads', { context: { ...warfarinIbuprofenRequest().context, extra: deep() } }],
+      ['a prefetch value the rules read', { prefetch: { ...warfarinIbuprofenRequest().prefetch, patient: { resourceType: 'Patient', id: 'p1', extension: deep() } } }],
+      ['a prefetch key no rule reads', { prefetch: { ...warfarinIbuprofenRequest().prefetch, unused: deep() } }],
+      ['the context of a call refused for another field', { hookInstance: 'not-a-uuid', context: { ...warfarinIbuprofenRequest().context, extra: deep() } }],
+      ['the prefetch of a call refused for another field', { hook: 'patient-view', prefetch: { unused: deep() } }],
+    ];
+    it.each(cases)('%s: 400 naming the limit, never a 500', async (_, overrides) => {
+      const body = JSON.stringify(warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID(), ...overrides })).replace(`"${DEEP}"`, deepText);
+      expect(body).toContain(deepText);
+      for (const res of [await post(open.app, '/cds-services/drug-interactions', body), await fetch(`http://127.0.0.1:${server.port}/cds-services/drug-interactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })]) {
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { issue: { diagnostics: string }[] }).issue.map((i) => i.diagnostics)).toEqual(['the request body nests deeper than 64 levels']);
+      }
+    });
+
+    it('a body exactly at the limit in its prefetch is answered; one level more is refused', async () => {
+      // body 1, prefetch 2, patient 3, extension 4, then {"a":[...]} pairs: 64 levels in all.
+      const at = (levels: number) => JSON.stringify(warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID(), prefetch: { ...warfarinIbuprofenRequest().prefetch, patient: { resourceType: 'Patient', id: 'p1', birthDate: '1950-03-04', gender: 'female', extension: [nest(levels - 4)] } } }));
+      const nest = (levels: number): unknown => (levels <= 1 ? {} : { a: nest(levels - 1) });
+      for (const send of [(b: string) => post(open.app, '/cds-services/drug-interactions', b), (b: string) => fetch(`http://127.0.0.1:${server.port}/cds-services/drug-interactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b })]) {
+        expect((await send(at(64))).status).toBe(200);
+        expect((await send(at(65))).status).toBe(400);
+      }
+    });
+  });
+
   it('bytes that are not UTF-8 get 400', async () => {
     const bytes = new Uint8Array([...new TextEncoder().encode('{"hook":"order-sign","x":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
     const res = await open.app.request('/cds-services/drug-interactions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileInline, post, type TestApp, testApp } from '../support/app.ts';
-import { type Started, startFhirServer } from '../support/processes.ts';
+import { type Started, startFhirServer, startFhirServerWith } from '../support/processes.ts';
 import { bundle, medicationRequest } from '../support/requests.ts';
 
 /** Cher186 Crooks415 (Synthea): born 2005, an active hydrocodone/acetaminophen prescription. */
@@ -110,6 +110,35 @@ describe('prefetch fallback to the FHIR server', () => {
     );
     expect(capped.logs.find((l) => l.includes('"prefetch unavailable"'))).toContain('patient could not be fetched: FHIR response exceeds the 2000-byte cap');
     await capped.close();
+  });
+
+  it('a response nesting deeper than the limit makes its key unavailable, as the client could not have sent it', async () => {
+    // Valid FHIR: extensions nested in extensions, 2 levels each. A prefetch value may nest 62
+    // levels (64 counted from the body, which holds it 2 deep): Patient 1, its extension array 2,
+    // then 2 per nested extension, the leaf 1 (a Coding leaf 2).
+    const leaf = { string: { url: 'http://example.org/leaf', valueString: 'x' }, coding: { url: 'http://example.org/leaf', valueCoding: { system: 'http://example.org', code: 'x' } } };
+    const nested = (levels: number, at: keyof typeof leaf): Record<string, unknown> => (levels === 0 ? leaf[at] : { url: `http://example.org/level-${levels}`, extension: [nested(levels - 1, at)] });
+    const patient = (id: string, extension: Record<string, unknown>) => ({ resourceType: 'Patient', id, birthDate: '1950-03-04', gender: 'female', extension: [extension] });
+    // 2 + 2 x 29 + 2 = 62 levels, and 2 + 2 x 30 + 1 = 63.
+    const deepServer = await startFhirServerWith([patient('fine', nested(29, 'coding')), patient('deep', nested(30, 'string'))]);
+    try {
+      const call = (patientId: string) =>
+        post(t.app, '/cds-services/drug-interactions', {
+          ...alprazolamOrder({ fhirServer: `http://127.0.0.1:${deepServer.port}`, fhirAuthorization: undefined }),
+          context: { userId: 'Practitioner/example', patientId, draftOrders: bundle('collection', [medicationRequest('draft-alprazolam', '308048', 'alprazolam 0.5 MG Oral Tablet')]) },
+          prefetch: { activeMeds: bundle('searchset', []), potassium: bundle('searchset', []), conditions: bundle('searchset', []), qtc: bundle('searchset', []) },
+        });
+      const fine = await call('fine');
+      expect(fine.status).toBe(200);
+      expect(((await fine.json()) as { extension?: unknown }).extension).toBeUndefined();
+      const deep = await call('deep');
+      expect(deep.status).toBe(200);
+      const body = (await deep.json()) as { extension: Record<string, { skipped: { rule: string; reason: string; prefetch: string[] }[] }> };
+      expect(body.extension['org.cds-rules.degraded']!.skipped.map((s) => [s.reason, s.prefetch])).toEqual(Array(4).fill(['prefetch-unavailable', ['patient']]));
+      expect(t.logs.find((l) => l.includes('"prefetch unavailable"') && l.includes('nests deeper'))).toContain('patient could not be fetched: FHIR response nests deeper than 62 levels');
+    } finally {
+      await deepServer.stop();
+    }
   });
 
   it('a read that finds nothing (404) means "nothing there", not a failure', async () => {
