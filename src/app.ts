@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
       metrics,
     },
     limit: limitBody(config.maxBodyBytes),
-    readJson: (req, walkedLater) => readJsonBody(req, config.maxJsonDepth, walkedLater),
+    readJson: (req) => readJsonBody(req, config.maxJsonDepth),
     runCall: deps.runCall,
   };
 

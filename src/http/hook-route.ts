@@ -4,7 +4,6 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AuthEnv } from '../auth/middleware.ts';
 import { DISCOVERY_CACHE_CONTROL, discovery, matchesEtag } from './discovery.ts';
 import { callService } from './invoke.ts';
-import { WALKED_BY_PIPELINE } from '../pipeline/run.ts';
 import { metaOf, type Routes, serviceOf } from './routes.ts';
 
 export function hookRoutes(app: Hono<AuthEnv>, routes: Routes): void {
@@ -23,6 +22,6 @@ export function hookRoutes(app: Hono<AuthEnv>, routes: Routes): void {
       const answer = await routes.runCall(service, ruleSet, c.req.raw, metaOf(c));
       return c.body(answer.json, answer.status as ContentfulStatusCode, { 'content-type': 'application/json' });
     }
-    return c.json(await callService(routes.call, service, () => routes.readJson(c.req.raw, WALKED_BY_PIPELINE), metaOf(c)), 200);
+    return c.json(await callService(routes.call, service, () => routes.readJson(c.req.raw), metaOf(c)), 200);
   });
 }

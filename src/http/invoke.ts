@@ -17,7 +17,6 @@ import type { ServedVersion, Store } from '../store/store.ts';
 import type { HookResponse } from '../protocol/card.ts';
 import { fhirServerPolicy } from '../protocol/fhir-server-url.ts';
 import { HttpError } from '../protocol/errors.ts';
-import { nestingDepth } from '../protocol/json-depth.ts';
 import { isExposed } from '../pipeline/exposure.ts';
 import { type HookResult, type PipelineOptions, runHook } from '../pipeline/run.ts';
 import { type HookRequest, UUID } from '../protocol/request.ts';
@@ -211,7 +210,7 @@ async function refused({ deps, start, base }: Call, error: HttpError, raw?: unkn
       prefetchMs: result?.timings.prefetchMs ?? null,
       evaluateMs: null,
       totalMs,
-      ...(deps.config.storePayloads && raw !== undefined ? { requestBody: storableBody(raw, deps.config.maxJsonDepth) } : {}),
+      ...(deps.config.storePayloads && raw !== undefined ? { requestBody: JSON.stringify(raw) } : {}),
     },
     [],
   );
@@ -242,14 +241,6 @@ function who(request: HookRequest) {
     userId: stringField(request.context, 'userId'),
     encounterId: stringField(request.context, 'encounterId'),
   };
-}
-
-/**
- * A refused body as the payload column keeps it: none when it was refused for nesting deeper than
- * the limit (JSON.stringify would overflow the stack writing it; the row's error says why).
- */
-function storableBody(raw: unknown, maxDepth: number): string | null {
-  return nestingDepth(raw, maxDepth) > maxDepth ? null : JSON.stringify(raw);
 }
 
 function stringField(value: unknown, key: string): string | null {

@@ -19,8 +19,7 @@ export interface Routes {
   log: Logger;
   call: CallDeps;
   limit: MiddlewareHandler;
-  /** A JSON body, checked (json-body.ts); `walkedLater`: top-level keys the caller holds to the depth limit itself. */
-  readJson: (req: Request, walkedLater?: readonly string[]) => Promise<unknown>;
+  readJson: (req: Request) => Promise<unknown>;
   /** Where hook calls run when not here (AppDeps.runCall). */
   runCall?: RunCall;
 }

@@ -13,7 +13,7 @@ import { type CallDeps, callService } from '../http/invoke.ts';
 import type { CallAnswer } from '../http/routes.ts';
 import { HttpError, operationOutcome } from '../protocol/errors.ts';
 import type { CompiledRule, CompiledService } from '../rules/compile.ts';
-import { type RenderedRule, WALKED_BY_PIPELINE } from '../pipeline/run.ts';
+import type { RenderedRule } from '../pipeline/run.ts';
 import type { RuleOutcome } from '../rules/evaluate.ts';
 import { parseJsonBody } from '../http/json-body.ts';
 import type { LogFields, Logger, LogLevel } from '../log/logger.ts';
@@ -152,7 +152,7 @@ async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void>
     },
   };
   const readBody = async () => {
-    const parsed = parseJsonBody(contentType, body, config.maxJsonDepth, WALKED_BY_PIPELINE);
+    const parsed = parseJsonBody(contentType, body, config.maxJsonDepth);
     board.parsed(who(parsed));
     return parsed;
   };

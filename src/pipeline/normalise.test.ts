@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalSystem, SYSTEM_ALIASES } from './code-systems.ts';
-import { NestingTooDeep } from '../protocol/json-depth.ts';
 import { isUnambiguousUcum, MedicationIndex, normalise, relativeMedicationReference } from './normalise.ts';
 
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -98,32 +97,5 @@ describe('normalise', () => {
     expect(relativeMedicationReference('Medication/a-1')).toBe('Medication/a-1');
     expect(relativeMedicationReference('http://x/fhir/Medication/a-1')).toBe('Medication/a-1');
     expect(relativeMedicationReference('Substance/a-1')).toBeUndefined();
-  });
-});
-
-describe('normalise: the nesting limit', () => {
-  const none = new MedicationIndex();
-  const nested = (levels: number): unknown => (levels === 0 ? 'x' : levels % 2 ? [nested(levels - 1)] : { a: nested(levels - 1) });
-
-  it('takes a value exactly at its levels and throws NestingTooDeep one level more, arrays and objects alike', () => {
-    for (const levels of [1, 2, 7, 8]) {
-      expect(normalise(nested(levels), none, levels)).toEqual(nested(levels));
-      expect(() => normalise(nested(levels + 1), none, levels)).toThrow(NestingTooDeep);
-    }
-    expect(normalise('x', none, 0)).toBe('x');
-  });
-
-  it('walks a body deeper than the stack could take only as far as the limit (no RangeError)', () => {
-    const deep = JSON.parse(`${'{"a":['.repeat(200_000)}1${']}'.repeat(200_000)}`) as unknown;
-    expect(() => normalise(deep, none, 62)).toThrow(NestingTooDeep);
-  });
-
-  it("counts a resolved medication's code where it lands, under the resource that referenced it", () => {
-    const index = new MedicationIndex();
-    index.add({ resourceType: 'Medication', id: 'm1', code: { coding: [{ system: RXNORM, code: '197805' }] } });
-    const order = { resourceType: 'MedicationRequest', medicationReference: { reference: 'Medication/m1' } };
-    // order 1, medicationCodeableConcept 2, coding 3, a Coding 4.
-    expect(normalise(order, index, 4)).toEqual({ resourceType: 'MedicationRequest', medicationCodeableConcept: { coding: [{ system: RXNORM, code: '197805' }] } });
-    expect(() => normalise(order, index, 3)).toThrow(NestingTooDeep);
   });
 });

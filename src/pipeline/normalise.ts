@@ -17,12 +17,8 @@
  *
  * Copy on write: the request's own objects are never changed (they may be stored as sent);
  * only the objects on the way to a change are copied, the rest is shared.
- *
- * The walk also holds the call's data to the nesting limit (src/protocol/json-depth.ts): it is
- * the first pass over every object of it, and later recursive code relies on the bound.
  */
 import ucum from '@lhncbc/ucum-lhc';
-import { NestingTooDeep } from '../protocol/json-depth.ts';
 import { canonicalSystem, INTERPRETATION_SAME_CODES, UCUM, V2_0078, V3_OBSERVATION_INTERPRETATION } from './code-systems.ts';
 
 type Json = Record<string, unknown>;
@@ -64,12 +60,9 @@ export function relativeMedicationReference(reference: string): string | undefin
   return match ? `Medication/${match[1]}` : undefined;
 }
 
-/**
- * The normalised view of one value; the same object when nothing in it needed a change.
- * @param levels how deep `value` may nest (a scalar is 0, `{}` is 1); deeper throws NestingTooDeep.
- */
-export function normalise<T>(value: T, medications: MedicationIndex, levels = Infinity): T {
-  return walk(value, medications, inheritsEnumerableKeys(), levels) as T;
+/** The normalised view of one value; the same object when nothing in it needed a change. */
+export function normalise<T>(value: T, medications: MedicationIndex): T {
+  return walk(value, medications, inheritsEnumerableKeys()) as T;
 }
 
 /**
@@ -92,21 +85,18 @@ const UNIT = 4;
 const MEDICATION_REFERENCE = 8;
 
 // Plain loops, no callbacks or entry arrays: this visits every object of the call's data.
-// `levels`: how deep `value` may still nest.
-function walk(value: unknown, medications: MedicationIndex, checkOwn: boolean, levels: number): unknown {
+function walk(value: unknown, medications: MedicationIndex, checkOwn: boolean): unknown {
   if (Array.isArray(value)) {
-    if (levels < 1) throw new NestingTooDeep();
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (item === null || typeof item !== 'object') continue;
-      const next = walk(item, medications, checkOwn, levels - 1);
+      const next = walk(item, medications, checkOwn);
       if (next !== item) (copy ??= [...value])[i] = next;
     }
     return copy ?? value;
   }
   if (!isObject(value)) return value;
-  if (levels < 1) throw new NestingTooDeep();
   let copy: Json | undefined;
   let met = 0;
   for (const key in value) {
@@ -117,27 +107,26 @@ function walk(value: unknown, medications: MedicationIndex, checkOwn: boolean, l
     else if (key === 'medicationReference') met |= MEDICATION_REFERENCE;
     const child = value[key];
     if (child === null || typeof child !== 'object') continue;
-    const next = walk(child, medications, checkOwn, levels - 1);
+    const next = walk(child, medications, checkOwn);
     if (next !== child) (copy ??= { ...value })[key] = next;
   }
   let out = copy ?? value;
   if (met === 0) return out;
-  if (met & MEDICATION_REFERENCE) out = withMedicationResolved(out, medications, checkOwn, levels);
+  if (met & MEDICATION_REFERENCE) out = withMedicationResolved(out, medications, checkOwn);
   if (met & SYSTEM) out = withCanonicalSystem(out);
   if (met & CODING) out = withInterpretationTwins(out);
   if (met & UNIT) out = withUcumCode(out);
   return out;
 }
 
-/** `levels`: those of `value`, the resource (its new code sits one below it). */
-function withMedicationResolved(value: Json, medications: MedicationIndex, checkOwn: boolean, levels: number): Json {
+function withMedicationResolved(value: Json, medications: MedicationIndex, checkOwn: boolean): Json {
   if (typeof value.resourceType !== 'string' || !MEDICATION_USERS.has(value.resourceType) || value.medicationCodeableConcept !== undefined) return value;
   const reference = isObject(value.medicationReference) ? value.medicationReference.reference : undefined;
   if (typeof reference !== 'string') return value;
   const medication = reference.startsWith('#') ? containedMedication(value, reference.slice(1)) : medications.find(reference);
   if (!medication || !isObject(medication.code)) return value;
   // Its code gets the same normalisation as everything else (a contained one already had it).
-  const code = walk(medication.code, medications, checkOwn, levels - 1) as Json;
+  const code = walk(medication.code, medications, checkOwn) as Json;
   const display = (value.medicationReference as Json).display;
   const { medicationReference: _reference, ...rest } = value;
   return { ...rest, medicationCodeableConcept: code.text === undefined && typeof display === 'string' ? { ...code, text: display } : code };

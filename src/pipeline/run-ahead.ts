@@ -18,7 +18,6 @@
  * In memory, per process (per worker thread in Node, per isolate on Workers), bounded in entries;
  * a miss costs what the call cost before.
  */
-import { NestingTooDeep } from '../protocol/json-depth.ts';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { HookRequest } from '../protocol/request.ts';
 
@@ -48,15 +47,11 @@ export class RunAhead {
     private readonly maxEntries = 200,
   ) {}
 
-  /**
-   * The session of one call, or undefined when its hook neither keeps nor reuses.
-   * @param levels how deep the draft orders Bundle may nest (src/protocol/json-depth.ts): this
-   *   reads them before anything else has, and deeper throws NestingTooDeep.
-   */
-  session(request: HookRequest, client: string | undefined, now: Date, levels = Infinity): RunAheadSession | undefined {
+  /** The session of one call, or undefined when its hook neither keeps nor reuses. */
+  session(request: HookRequest, client: string | undefined, now: Date): RunAheadSession | undefined {
     if (this.windowMs <= 0 || (request.hook !== KEPT_FROM && request.hook !== REUSED_BY)) return undefined;
     const identity = JSON.stringify([client ?? '', request.fhirServer?.replace(/\/+$/, '') ?? '', request.context.patientId, request.context.userId ?? '']);
-    const orders = ordersFingerprint(request.context.draftOrders as Bundle | undefined, levels);
+    const orders = ordersFingerprint(request.context.draftOrders as Bundle | undefined);
     const at = now.getTime();
     if (request.hook === REUSED_BY) {
       const entry = this.entries.get(identity);
@@ -79,18 +74,16 @@ export class RunAhead {
 }
 
 /** The draft orders as one string: each resource's canonical JSON without `meta`, sorted. */
-function ordersFingerprint(bundle: Bundle | undefined, levels: number): string {
-  // A resource sits three levels below its Bundle (entry, an entry, resource).
-  const resources = (bundle?.entry ?? []).map((e) => canonical(e.resource ?? null, levels - 3, true));
+function ordersFingerprint(bundle: Bundle | undefined): string {
+  const resources = (bundle?.entry ?? []).map((e) => canonical(e.resource ?? null, true));
   return JSON.stringify(resources.sort());
 }
 
-function canonical(value: unknown, levels: number, top = false): string {
-  if (value && typeof value === 'object' && levels < 1) throw new NestingTooDeep();
-  if (Array.isArray(value)) return `[${value.map((v) => canonical(v, levels - 1)).join(',')}]`;
+function canonical(value: unknown, top = false): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonical(v)).join(',')}]`;
   if (value && typeof value === 'object') {
     const keys = Object.keys(value).filter((k) => !(top && k === 'meta')).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k], levels - 1)}`).join(',')}}`;
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

@@ -13,14 +13,13 @@ import { type Action, bySeverity, type Card, type ClientFeature, type HookRespon
 import { degradedExtension, type FailedRule, type RuleErrorClass, type SkippedRule } from '../protocol/degraded.ts';
 import { HttpError, type Problem } from '../protocol/errors.ts';
 import type { InputBounds } from '../protocol/input-bounds.ts';
-import { nestingDepth, NestingTooDeep, nestsTooDeep } from '../protocol/json-depth.ts';
 import { type HookRequest, parseHookRequest } from '../protocol/request.ts';
 import type { CompiledRule, CompiledService } from '../rules/compile.ts';
 import { evaluateService, type RuleExplanation, type RuleOutcome } from '../rules/evaluate.ts';
 import { applyAvailability, withUncheckedNote } from './availability.ts';
 import { isExposed } from './exposure.ts';
 import { collectMedications } from './medications.ts';
-import { type MedicationIndex, normalise } from './normalise.ts';
+import { normalise } from './normalise.ts';
 import { type ResolvedPrefetch, resolvePrefetch, type UnavailableKey } from './prefetch.ts';
 import type { RunAhead } from './run-ahead.ts';
 
@@ -45,16 +44,12 @@ export interface PipelineLimits extends InputBounds {
   /** Time all rules may take together; rules not yet done when it runs out are skipped. */
   evaluationBudgetMs: number;
   /**
-   * How deep the body may nest (src/protocol/json-depth.ts). Given, the body's `context` and
-   * `prefetch` are held to it here, where normalise walks them (the HTTP layer checks the rest:
-   * WALKED_BY_PIPELINE), and FHIR fallback responses as they are read. Absent: not checked (the
-   * authoring tools, whose data comes from files).
+   * How deep the body may nest (src/protocol/json-depth.ts; the HTTP layer holds the body to it):
+   * FHIR fallback responses are held to it as they are read, where their values land (two levels
+   * below the body). Absent: not checked (the authoring tools, whose data comes from files).
    */
   maxJsonDepth?: number;
 }
-
-/** The top-level keys of a hook call's body whose nesting runHook checks (given `maxJsonDepth`). */
-export const WALKED_BY_PIPELINE: readonly string[] = ['context', 'prefetch'];
 
 export interface PipelineOptions {
   /** Whether the request's `fhirServer` may be called (the client's allowlist); default: any. */
@@ -149,10 +144,8 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
   const at = deps.now();
   const result: HookResult = { at, cards: [], systemActions: [], rules: [], skipped: [], failed: [], fetched: [], reused: [], unavailable: [], timings: { requestMs: 0, totalMs: 0 } };
   const since = (t: number) => performance.now() - t;
-  const maxDepth = deps.limits.maxJsonDepth;
   // A prefetch value sits two levels below the body (body, prefetch, value).
-  const valueLevels = maxDepth === undefined ? Infinity : maxDepth - 2;
-  let walked = false;
+  const valueLevels = deps.limits.maxJsonDepth === undefined ? undefined : deps.limits.maxJsonDepth - 2;
   try {
     // request
     const request = parseHookRequest(body, service.hook, deps.limits);
@@ -173,8 +166,7 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
         maxEntries: deps.limits.maxBundleEntries,
         maxDepth: valueLevels,
         allowServer: options.allowServer,
-        // The draft orders Bundle sits three levels below the body (body, context, draftOrders).
-        runAhead: deps.runAhead?.session(request, options.client, at, maxDepth === undefined ? Infinity : maxDepth - 2),
+        runAhead: deps.runAhead?.session(request, options.client, at),
       });
       result.fetched = resolved.fetched;
       result.reused = resolved.reused;
@@ -200,8 +192,8 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
     });
     result.medicationsFetched = medications.fetched;
     result.timings.prefetchMs = since(prefetchStart);
-    const { context, prefetch } = normalised(request, available.values, medications.index, maxDepth);
-    walked = true;
+    const context = normalise(request.context, medications.index);
+    const prefetch = Object.fromEntries(Object.entries(available.values).map(([key, value]) => [key, normalise(value, medications.index)]));
 
     // evaluate, and render each rule that fired as soon as it has (once: the card a listener
     // hears of is the card the answer carries)
@@ -250,33 +242,12 @@ export async function runHook(deps: PipelineDeps, service: CompiledService, body
       ...(result.systemActions.length > 0 ? { systemActions: result.systemActions } : {}),
       ...(extension ? { extension } : {}),
     };
-  } catch (thrown) {
-    // A walk found the body deeper than the limit (normalise's, or run-ahead's over the draft orders).
-    const error = thrown instanceof NestingTooDeep ? nestsTooDeep(maxDepth!) : thrown;
+  } catch (error) {
     if (!(error instanceof HttpError)) throw error;
-    // Refused before normalise held the body to the limit: a body too deep is refused for that,
-    // as the HTTP layer would refuse it (and so is never stored or recursed over whole).
-    const refusal = !walked && maxDepth !== undefined && nestingDepth(body, maxDepth) > maxDepth ? nestsTooDeep(maxDepth) : error;
-    result.rejected = { status: refusal.status, problems: refusal.problems };
+    result.rejected = { status: error.status, problems: error.problems };
   }
   result.timings.totalMs = since(start);
   return result;
-}
-
-/**
- * The context and the prefetch values the rules see, normalised (normalise.ts) and held to the
- * nesting limit; so is any value the client sent that the rules do not see (a key no rule reads,
- * one replaced by a fetch), so that no part of the body escapes the limit.
- */
-function normalised(request: HookRequest, values: Record<string, unknown>, medications: MedicationIndex, maxDepth: number | undefined) {
-  const levels = maxDepth ?? Infinity;
-  // The context sits one level below the body, a prefetch value two.
-  const context = normalise(request.context, medications, levels - 1);
-  const prefetch = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, normalise(value, medications, levels - 2)]));
-  for (const [key, sent] of Object.entries(request.prefetch ?? {})) {
-    if (values[key] !== sent && nestingDepth(sent, levels - 2) > levels - 2) throw new NestingTooDeep();
-  }
-  return { context, prefetch };
 }
 
 /** A fired rule's card and actions, rendered both before either is kept. */

@@ -104,13 +104,15 @@ describe('malformed requests', () => {
     expect((await post(open.app, '/cds-services/drug-interactions', request)).status).toBe(200);
   });
 
-  // The body's context and prefetch are held to the limit where normalise walks them, not by a
-  // pass of their own (src/protocol/json-depth.ts): every part of the body must still be held.
+  // Every part of a hook call's body is held to the limit, whatever reads it first. (Counting
+  // context and prefetch inside normalise's walk instead missed the __proto__ keys zod drops, and
+  // what run-ahead copies before normalise: see docs/architecture.md, Resilience.)
   describe('deep nesting in each part of a hook call (in process and through the worker pool)', () => {
     // JSON.stringify cannot write what it would have to recurse 6,000 levels for: a marker is
     // put where the deep value goes, and replaced in the text.
     const DEEP = '__deep__';
     const deep = () => DEEP;
+    const PROTO = '__proto_key__';
     const deepText = `${'{"a":['.repeat(3000)}1${']}'.repeat(3000)}`;
     const deepMedication = { ...(warfarinIbuprofenRequest().context.draftOrders.entry[0]!.resource as object), note: [{ text: 'x', extension: deep() }] };
     const cases: [string, Record<string, unknown>][] = [
@@ -120,9 +122,12 @@ describe('malformed requests', () => {
       ['a prefetch key no rule reads', { prefetch: { ...warfarinIbuprofenRequest().prefetch, unused: deep() } }],
       ['the context of a call refused for another field', { hookInstance: 'not-a-uuid', context: { ...warfarinIbuprofenRequest().context, extra: deep() } }],
       ['the prefetch of a call refused for another field', { hook: 'patient-view', prefetch: { unused: deep() } }],
+      // `__proto__` as a JSON key is an own property of the parsed object; zod's record leaves it out.
+      ['a __proto__ key in the context', { context: { ...warfarinIbuprofenRequest().context, [PROTO]: deep() } }],
+      ['a __proto__ key in the prefetch', { prefetch: { ...warfarinIbuprofenRequest().prefetch, [PROTO]: deep() } }],
     ];
     it.each(cases)('%s: 400 naming the limit, never a 500', async (_, overrides) => {
-      const body = JSON.stringify(warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID(), ...overrides })).replace(`"${DEEP}"`, deepText);
+      const body = JSON.stringify(warfarinIbuprofenRequest({ hookInstance: crypto.randomUUID(), ...overrides })).replace(`"${DEEP}"`, deepText).replace(`"${PROTO}"`, '"__proto__"');
       expect(body).toContain(deepText);
       for (const res of [await post(open.app, '/cds-services/drug-interactions', body), await fetch(`http://127.0.0.1:${server.port}/cds-services/drug-interactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })]) {
         expect(res.status).toBe(400);

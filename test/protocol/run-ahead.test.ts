@@ -86,6 +86,18 @@ describe('run-ahead: order-select results reused at order-sign', () => {
     expect(signed).toEqual({ cards: ['Has active medications'], fetched: [], skipped: [] });
   });
 
+  it('a refused order-select keeps nothing: a sent value too deep is 400 before run-ahead copies it, and the order-sign fetches its own', async () => {
+    clock += 10 * WINDOW;
+    // Built as text: JSON.stringify cannot write 10,000 levels (nor could run-ahead's structuredClone copy them).
+    const deep = `${'{"a":['.repeat(5000)}1${']}'.repeat(5000)}`;
+    const text = JSON.stringify(body('order-select', { prefetch: { meds: '__deep__' } })).replace('"__deep__"', deep);
+    const refused = await post(t.app, '/cds-services/select', text);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toBe('the request body nests deeper than 64 levels');
+    clock += 1_000;
+    expect(await call('order-sign')).toEqual({ cards: ['Has active medications'], fetched: ['meds'], skipped: [] });
+  });
+
   it('hit at the edge of the window (exactly 60 s later)', async () => {
     expect((await selectThenSign({}, WINDOW)).fetched).toEqual([]);
   });
