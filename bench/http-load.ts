@@ -123,12 +123,14 @@ function callOnce(port: number, path: string, body: string | undefined, timeoutM
 }
 
 /**
- * One call at a time to each server in turn (A, B, A, B, ...) for `seconds` after `warmup` rounds:
- * each server's latencies are taken under the same conditions, call by call, so a machine whose
- * speed drifts from one second to the next (this one's does, by a third) slows them alike.
+ * One call at a time to each server in turn (A, B, A, B, ...) for `seconds`, after `warmupSeconds`
+ * (and at least 20 rounds) of the same, untimed: each server's latencies are taken under the same
+ * conditions, call by call, so a machine whose speed drifts from one second to the next (this
+ * one's does, by a third) slows them alike.
  */
-export async function alternating(ports: number[], path: string, body: string, seconds: number, warmup = 20): Promise<SequentialResult[]> {
-  for (let i = 0; i < warmup; i++) for (const port of ports) await timedCall(port, path, body);
+export async function alternating(ports: number[], path: string, body: string, seconds: number, warmupSeconds = 0): Promise<SequentialResult[]> {
+  const warm = performance.now() + warmupSeconds * 1000;
+  for (let i = 0; i < 20 || performance.now() < warm; i++) for (const port of ports) await timedCall(port, path, body);
   const times: number[][] = ports.map(() => []);
   const statuses: Record<number, number>[] = ports.map(() => ({}));
   const end = performance.now() + seconds * 1000;

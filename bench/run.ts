@@ -137,7 +137,7 @@ if (wants('synthea')) {
     const cards = await check(service, workload);
     // Alternating calls: own time is a difference of two latencies, which a drift between two
     // separate windows would skew.
-    const [base, ours] = (await alternating([bare.port, service.port], workload.path, workload.body, seconds)) as [SequentialResult, SequentialResult];
+    const [base, ours] = (await alternating([bare.port, service.port], workload.path, workload.body, seconds, warmupSeconds)) as [SequentialResult, SequentialResult];
     rows.push({ patient, resources: workload.resources, cards, bare: base, service: ours, ownP50: ours.p50 - base.p50 });
     md.push(`| ${patient} | ${workload.resources} | ${f(base.p50, 2)} ms | ${f(ours.p50, 2)} ms | **${f(ours.p50 - base.p50, 2)} ms** | ${f(ours.p99, 2)} ms | ${cards} |`);
   }
