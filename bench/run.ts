@@ -15,7 +15,9 @@
  *
  * Writes bench/results/<time>.json and bench/results/latest.md (the table), and prints the table.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../src/log/logger.ts';
@@ -264,23 +266,22 @@ if (wants('isolation')) {
     return { ordinary: load, health: await healthTimes };
   };
   const before = await measure();
+  // The pathological client is a process of its own (bench/pathological-client.ts says why).
   const pathological: { status: number; ms: number }[] = [];
-  const stopPathological = { now: false };
-  const loop = (async () => {
-    while (!stopPathological.now) {
-      try {
-        const { status, ms } = await timedCall(server.port, huge.path, huge.body, 120_000);
-        pathological.push({ status, ms });
-      } catch {
-        pathological.push({ status: 0, ms: NaN });
-      }
-    }
-  })();
+  const client = spawn(process.execPath, ['--import', 'tsx', 'bench/pathological-client.ts'], { env: { ...process.env, PORT: String(server.port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => client.kill('SIGKILL'));
+  const clientReady = new Promise<void>((resolve) => {
+    createInterface({ input: client.stdout! }).on('line', (line) => {
+      const message = JSON.parse(line) as { ready?: boolean; status?: number; ms?: number | null };
+      if (message.ready) resolve();
+      else pathological.push({ status: message.status ?? 0, ms: message.ms ?? NaN });
+    });
+  });
+  await clientReady;
   await sleep(300);
   const during = await measure();
-  stopPathological.now = true;
+  client.kill('SIGKILL');
   // Without isolation the call can outlast the bench; the server is killed rather than waited for.
-  await Promise.race([loop, sleep(5000)]);
   server.child.kill('SIGKILL');
   results.isolation = { bytes: huge.body.length, before, during, pathological };
   const row = (name: string, m: typeof before) =>
