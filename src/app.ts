@@ -20,7 +20,7 @@ import type { Routes, RunCall } from './http/routes.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { auditRefusals } from './http/refusals.ts';
 import { adminApi } from './http/admin.ts';
-import type { AuthoringTools } from './http/admin-console.ts';
+import type { AuthoringTools } from './http/admin-deps.ts';
 import { sessionSigner } from './auth/session.ts';
 import { type ConsoleAssets, consoleRoutes } from './console/routes.ts';
 import { Metrics } from './observe/metrics.ts';

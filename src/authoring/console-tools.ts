@@ -3,7 +3,7 @@
  * the example patients shipped beside the rules and the call each makes, the folder as it is on
  * disk now (for a replay of working files), and the load problems of the content in force.
  */
-import type { AuthoringTools, ExampleCase } from '../http/admin-console.ts';
+import type { AuthoringTools, ExampleCase } from '../http/admin-deps.ts';
 import type { SourceFile } from '../rules/source.ts';
 import { readContentFiles } from './content-folder.ts';
 import { caseCall, loadRuleTests, type RuleTestFile } from './rule-tests.ts';

@@ -6,37 +6,13 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Context, Hono } from 'hono';
-import type { AdminRole, AdminToken } from '../auth/admin.ts';
+import type { AdminRole } from '../auth/admin.ts';
 import { runHook } from '../pipeline/run.ts';
 import { badRequest, HttpError } from '../protocol/errors.ts';
 import type { CompiledService } from '../rules/compile.ts';
-import type { SourceFile } from '../rules/source.ts';
 import { tablesFor } from '../store/dialect.ts';
-import type { AdminDeps } from './admin.ts';
+import type { AdminDeps, AdminEnv } from './admin-deps.ts';
 
-/** One example patient shipped beside a rule (rules/<service>/<rule>.test.yaml). */
-export interface ExampleCase {
-  service: string;
-  rule: string;
-  /** Its place in the test file. */
-  index: number;
-  name: string;
-  /** How many cards it expects. */
-  expectsCards: number;
-}
-
-/** What only a shell with the content folder can give (the Node shell; the Worker has none). */
-export interface AuthoringTools {
-  examples(): Promise<ExampleCase[]>;
-  /** The hook call an example makes and the in-memory FHIR server holding its record. */
-  exampleCall(service: CompiledService, rule: string, index: number, now: Date): Promise<{ body: unknown; fetch: typeof fetch } | undefined>;
-  /** The content folder as it is on disk now (it may differ from the content in force). */
-  workingFiles(): Promise<SourceFile[]>;
-  /** Load errors of the last reload, warnings of the content in force. */
-  problems(): { errors: string[]; warnings: string[] };
-}
-
-type AdminEnv = { Variables: { admin: AdminToken } };
 type Needs = (role: AdminRole) => (c: Context<AdminEnv>, next: () => Promise<void>) => Promise<void>;
 
 export function consoleAdminRoutes(admin: Hono<AdminEnv>, deps: AdminDeps, needs: Needs): void {

@@ -12,33 +12,17 @@
 import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { type AdminRole, type AdminToken, roleAtLeast } from '../auth/admin.ts';
-import type { SessionSigner } from '../auth/session.ts';
-import type { ServiceConfig } from '../config.ts';
 import { parsePeriod, PeriodError } from '../governance/period.ts';
 import { replay } from '../governance/replay.ts';
 import { DEFAULT_ALARM, ruleStats } from '../governance/stats.ts';
-import type { Logger } from '../log/logger.ts';
 import { badRequest, HttpError } from '../protocol/errors.ts';
 import { compileContent, type RuleSet } from '../rules/compile.ts';
 import { formatProblem } from '../rules/source.ts';
-import { type AuthoringTools, consoleAdminRoutes, explainedCall } from './admin-console.ts';
+import { consoleAdminRoutes, explainedCall } from './admin-console.ts';
+import type { AdminDeps, AdminEnv } from './admin-deps.ts';
 import { adminOf } from './admin-session.ts';
 import { tablesFor } from '../store/dialect.ts';
-import type { Store } from '../store/store.ts';
 
-export interface AdminDeps {
-  ruleSet: () => RuleSet;
-  store: Store;
-  config: ServiceConfig;
-  log: Logger;
-  now: () => Date;
-  /** Signs and checks the console's session cookies. */
-  sessions: SessionSigner;
-  /** The content folder's tools, where the shell has one (Node). */
-  authoring?: AuthoringTools;
-}
-
-type AdminEnv = { Variables: { admin: AdminToken } };
 
 /** Rows one admin call returns at most. */
 const MAX_ROWS = 1000;

@@ -7,8 +7,12 @@
  * bundles the PostgreSQL dialect.
  */
 import type { SQL } from 'drizzle-orm';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import * as sqliteTables from './schema.ts';
-import type { Database } from './store.ts';
+
+/** A store's drizzle database: SQLite's (better-sqlite3, sync; D1, async), or PostgreSQL's registered below. */
+// biome-ignore lint: drizzle's database type is generic over sync (better-sqlite3) and async (D1).
+export type Database = BaseSQLiteDatabase<'sync' | 'async', any, any>;
 
 export type Tables = Pick<typeof sqliteTables, 'invocations' | 'invocationCards' | 'feedback' | 'jwtReplay' | 'ruleVersions' | 'contentTexts' | 'accessAudit' | 'healthProbe'>;
 

@@ -11,12 +11,12 @@
 import { count, getTableColumns, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { HttpError } from '../protocol/errors.ts';
-import type { Tables } from './dialect.ts';
+import type { Database, Tables } from './dialect.ts';
 import * as sqliteTables from './schema.ts';
 import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions, type RuleVersionRow } from './schema.ts';
 
-// biome-ignore lint: drizzle's database type is generic over sync (better-sqlite3) and async (D1).
-export type Database = BaseSQLiteDatabase<'sync' | 'async', any, any>;
+// The database type lives beside the dialect registry that reads it (dialect.ts).
+export type { Database };
 
 /** Runs insert statements so that all or none land (transaction on SQLite, batch on D1). */
 export type Atomic = (statements: { run(): unknown }[]) => Promise<void>;
