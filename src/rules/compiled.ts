@@ -8,7 +8,13 @@ import type { CompiledExpression } from './fhirpath.ts';
 import type { PrefetchAbsence, RuleFile, RuleStatus } from './schema.ts';
 import type { ContentProblem } from './source.ts';
 import type { ValueSetIndex } from './valuesets.ts';
-import type { VersionSource } from './version.ts';
+
+/** A file a version is made of, by path and the hash of its text (and the text, in memory). */
+export interface VersionSource {
+  path: string;
+  sha256: string;
+  text: string;
+}
 
 export interface CompiledExpr {
   name: string;

@@ -10,7 +10,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import type { CompiledService } from './compile.ts';
+import type { CompiledService, VersionSource } from './compiled.ts';
 import { classifyContentPath } from './content.ts';
 import { FUNCTION_DATA_TABLES } from './functions.ts';
 import type { SourceFile } from './source.ts';
@@ -21,13 +21,6 @@ const VERSION_HEX = 16;
 /** Hex SHA-256 of a text: the key the store keeps a file's text under. */
 export function textHash(text: string): string {
   return bytesToHex(sha256(utf8ToBytes(text)));
-}
-
-/** A file a version is made of, by path and the hash of its text (and the text, in memory). */
-export interface VersionSource {
-  path: string;
-  sha256: string;
-  text: string;
 }
 
 /** What a rule's version is made of. */

@@ -3,8 +3,8 @@
 // services, rules, example numbers and invocation ids: never request or patient data.
 import { ApiError, get, post } from './api.js';
 import { field, h, notice, replace } from './dom.js';
+import { allowed, currentSession, route, setSession } from './state.js';
 
-const ROLES = ['viewer', 'author', 'admin'];
 const PAGES = [
   { id: 'catalog', title: 'Catalog', role: 'viewer', load: () => import('./pages/catalog.js') },
   { id: 'playground', title: 'Playground', role: 'author', load: () => import('./pages/playground.js') },
@@ -16,37 +16,20 @@ const PAGES = [
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
-let session = null;
 let current = null;
-
-export const allowed = (role) => session && ROLES.indexOf(session.role) >= ROLES.indexOf(role);
-export const currentSession = () => session;
-
-/** The page and its parameters from the fragment. */
-export function route() {
-  const [path, q] = location.hash.replace(/^#\/?/, '').split('?');
-  return { page: path || 'catalog', params: new URLSearchParams(q ?? '') };
-}
-
-/** Sets the fragment's parameters for the current page without reloading it. */
-export function setParams(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
-  const s = q.toString();
-  history.replaceState(null, '', `#/${route().page}${s ? `?${s}` : ''}`);
-}
 
 async function start() {
   try {
-    session = await get('/console/session');
+    setSession(await get('/console/session'));
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401) throw error;
-    session = null;
+    setSession(null);
   }
   render();
 }
 
 function render() {
+  const session = currentSession();
   if (!session) return showLogin();
   replace(
     who,
@@ -67,7 +50,7 @@ async function showPage(id) {
   document.title = `${page?.title ?? 'Not found'} · CDS rules console`;
   if (!page) return replace(main, h('h1', {}, 'Not found'), h('p', {}, 'There is no such page. ', h('a', { href: '#/catalog' }, 'Go to the catalog')));
   if (!allowed(page.role)) {
-    return replace(main, h('h1', {}, page.title), notice('error', `This page needs the ${page.role} role; you are logged in as ${session.role}.`));
+    return replace(main, h('h1', {}, page.title), notice('error', `This page needs the ${page.role} role; you are logged in as ${currentSession().role}.`));
   }
   const token = (current = {});
   replace(main, h('p', { class: 'muted' }, 'Loading…'));
@@ -82,7 +65,7 @@ async function showPage(id) {
   } catch (error) {
     if (current !== token) return;
     if (error instanceof ApiError && error.status === 401) {
-      session = null;
+      setSession(null);
       return showLogin();
     }
     replace(main, h('h1', {}, page.title), notice('error', error.message));
@@ -102,7 +85,7 @@ function showLogin(message) {
       onsubmit: async (event) => {
         event.preventDefault();
         try {
-          session = await post('/console/login', { token: input.value });
+          setSession(await post('/console/login', { token: input.value }));
           input.value = '';
           await start();
         } catch (error) {
@@ -123,11 +106,11 @@ function showLogin(message) {
 
 async function logout() {
   await post('/console/logout').catch(() => undefined);
-  session = null;
+  setSession(null);
   showLogin();
 }
 
 addEventListener('hashchange', () => {
-  if (session) render();
+  if (currentSession()) render();
 });
 start().catch((error) => replace(main, notice('error', String(error.message ?? error))));

@@ -2,7 +2,7 @@
 // one call in detail (the request and response only where payload storage is on: this page is
 // admin-only), and the access audit (refused calls, admin calls and console logins).
 import { get, query } from '../api.js';
-import { route, setParams } from '../app.js';
+import { route, setParams } from '../state.js';
 import { append, badge, field, filters, fmt, h, loadInto, notice, periodOptions, replace, select, table } from '../dom.js';
 
 const PERIODS = ['1h', '1d', '7d', '30d'];

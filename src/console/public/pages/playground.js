@@ -2,7 +2,7 @@
 // pipeline without recording anything, and see what the EHR would show and why each rule fired
 // or stayed quiet. Sharing: the link names the service, the rule and the example number only;
 // a pasted request is never put in the URL.
-import { setParams } from '../app.js';
+import { setParams } from '../state.js';
 import { get, post } from '../api.js';
 import { cardView } from '../cards.js';
 import { append, badge, field, fmt, h, loadInto, replace, select, table } from '../dom.js';

@@ -3,7 +3,7 @@
 // reasons), and the firing-rate alarms. Charts by Chart.js (loaded by the page as a classic
 // script from /console/vendor/), tables for the exact figures.
 import { get, query } from '../api.js';
-import { setParams } from '../app.js';
+import { setParams } from '../state.js';
 import { append, badge, field, filters, fmt, h, loadInto, notice, periodOptions, replace, select, table } from '../dom.js';
 
 const PERIODS = ['1d', '7d', '30d', '90d', '365d'];

@@ -3,7 +3,7 @@
 // removed and changed, each with its diff. Needs payload storage (the recorded prefetch).
 import { get, post } from '../api.js';
 import { append, badge, field, filters, fmt, h, loadInto, notice, periodOptions, select, table } from '../dom.js';
-import { currentSession } from '../app.js';
+import { currentSession } from '../state.js';
 
 const PERIODS = ['1d', '7d', '30d', '90d'];
 
