@@ -23,7 +23,7 @@ import type { ServiceConfig } from '../config.ts';
 import type { CallAnswer as CallResult } from '../http/routes.ts';
 import { type CallMeta, servedVersion } from '../http/invoke.ts';
 import type { Logger } from '../log/logger.ts';
-import { operationOutcome } from '../protocol/errors.ts';
+import { HttpError, operationOutcome } from '../protocol/errors.ts';
 import type { CompiledService, RuleSet } from '../rules/compile.ts';
 import type { SourceFile } from '../rules/source.ts';
 import type { InvocationCardRow, InvocationRow } from '../store/schema.ts';
@@ -104,6 +104,13 @@ interface Slot {
 
 const WORKER = new URL('./call-worker.ts', import.meta.url);
 
+/**
+ * The answer for a call the pool can no longer run (it is closing: SIGTERM's drain ran out, or a
+ * call came in after it): a 503 the client may retry elsewhere, not a 500 and an "unhandled
+ * error" in the log.
+ */
+const shuttingDown = () => new HttpError(503, { message: 'the service is shutting down; try the call again', code: 'transient' });
+
 export class CallPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
@@ -132,7 +139,7 @@ export class CallPool {
 
   /** Runs one hook call in a worker; resolves with its answer (never rejects for the call's own sake). */
   run(ruleSet: RuleSet, service: CompiledService, body: ArrayBuffer, contentType: string | undefined, meta: CallMeta): Promise<PooledCall> {
-    if (this.closed) return Promise.reject(new Error('the call pool is closed'));
+    if (this.closed) return Promise.reject(shuttingDown());
     const generation = this.use(ruleSet);
     // The row's id is given here: a call cut at its deadline is recorded under the id its worker used.
     const invocationId = (this.options.newUuid ?? (() => crypto.randomUUID()))();
@@ -159,7 +166,7 @@ export class CallPool {
   /** Stops every worker; calls still queued are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error('the call pool is closed'));
+    for (const job of this.queue.splice(0)) job.reject(shuttingDown());
     await Promise.all([...this.slots, ...(this.spare ? [this.spare] : [])].map((s) => s.worker.terminate()));
   }
 

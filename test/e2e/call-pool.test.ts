@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../../src/config.ts';
 import type { Observation } from '../../src/node/call-messages.ts';
 import { CallPool } from '../../src/node/call-pool.ts';
+import { HttpError } from '../../src/protocol/errors.ts';
 import { startInvocationWriter } from '../../src/node/invocation-writer.ts';
 import { openSqliteStore } from '../../src/node/sqlite.ts';
 import { compileContent, type RuleSet } from '../../src/rules/compile.ts';
@@ -252,5 +253,23 @@ describe('evaluation workers with the SQLite invocation writer', () => {
       database.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a pool that is closing', () => {
+  it('refuses a call still queued at close, and any call after it, with a 503 the client may retry (not an unhandled error)', async () => {
+    const closing = new CallPool({ size: 1, config, marginMs: 60_000, log, filesOf: (r) => (r === ruleSet ? files : undefined) });
+    await closing.start(ruleSet);
+    // The one worker is busy with a stuck call (its deadline is a minute away), so the next waits in the queue.
+    const stuck = closing.run(ruleSet, service, body(400), 'application/json', {}).catch((error: unknown) => error);
+    const queued = closing.run(ruleSet, service, body(2), 'application/json', {}).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await closing.close();
+    for (const refused of [await queued, await closing.run(ruleSet, service, body(2), 'application/json', {}).catch((error: unknown) => error)]) {
+      expect(refused).toBeInstanceOf(HttpError);
+      expect((refused as HttpError).status).toBe(503);
+      expect((refused as HttpError).problems).toEqual([{ message: 'the service is shutting down; try the call again', code: 'transient' }]);
+    }
+    void stuck;
   });
 });
