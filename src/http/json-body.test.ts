@@ -45,4 +45,18 @@ describe('parseJsonBody', () => {
     expect(refusal(nested(64), 64)).toBe('accepted');
     expect(refusal(nested(65), 64)).toEqual({ status: 400, message: 'the request body nests deeper than 64 levels' });
   });
+
+  it('counts own keys only, also once something has added an enumerable property to Object.prototype', () => {
+    const nested = (levels: number) => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+    Object.defineProperty(Object.prototype, 'polluted', { value: { a: 1 }, enumerable: true, configurable: true, writable: true });
+    try {
+      // Walking the inherited key would meet it again in every object below: every body too deep.
+      expect(refusal('{"hook":"patient-view","context":{"patientId":"p1"}}', 64)).toBe('accepted');
+      expect(refusal(nested(64), 64)).toBe('accepted');
+      expect(refusal(nested(65), 64)).toEqual({ status: 400, message: 'the request body nests deeper than 64 levels' });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+  });
 });
+
