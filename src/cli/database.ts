@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { openPostgresStore } from '../node/postgres.ts';
 import { openSqliteStore } from '../node/sqlite.ts';
-import type { Database } from '../store/store.ts';
+import type { Database } from '../store/dialect.ts';
 import { UsageError } from './args.ts';
 
 export interface ServiceDatabase {

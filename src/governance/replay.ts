@@ -11,7 +11,7 @@ import type { Card } from '../protocol/card.ts';
 import { type PipelineLimits, runHook } from '../pipeline/run.ts';
 import type { RuleSet } from '../rules/compile.ts';
 import { tablesFor } from '../store/dialect.ts';
-import type { Database } from '../store/store.ts';
+import type { Database } from '../store/dialect.ts';
 
 export interface ReplayOptions {
   /** Epoch ms: calls received from then on. */

@@ -19,7 +19,7 @@
 import { type NonAdherenceConcept, nonAdherenceConcept } from '../protocol/non-adherence.ts';
 import { type SQL, sql } from 'drizzle-orm';
 import { allRows, isPostgres } from '../store/dialect.ts';
-import type { Database } from '../store/store.ts';
+import type { Database } from '../store/dialect.ts';
 
 export interface StatsOptions {
   /** Epoch ms, inclusive. */

@@ -23,7 +23,6 @@ import type { AdminDeps, AdminEnv } from './admin-deps.ts';
 import { adminOf } from './admin-session.ts';
 import { tablesFor } from '../store/dialect.ts';
 
-
 /** Rows one admin call returns at most. */
 const MAX_ROWS = 1000;
 

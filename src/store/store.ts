@@ -15,9 +15,6 @@ import type { Database, Tables } from './dialect.ts';
 import * as sqliteTables from './schema.ts';
 import { accessAudit, type AccessAuditRow, contentTexts, feedback, type FeedbackRow, healthProbe, invocationCards, type InvocationCardRow, invocations, type InvocationRow, jwtReplay, ruleVersions, type RuleVersionRow } from './schema.ts';
 
-// The database type lives beside the dialect registry that reads it (dialect.ts).
-export type { Database };
-
 /** Runs insert statements so that all or none land (transaction on SQLite, batch on D1). */
 export type Atomic = (statements: { run(): unknown }[]) => Promise<void>;
 
